@@ -2,3 +2,5 @@
 //!
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
+pub mod mesos;
+pub mod scenario;

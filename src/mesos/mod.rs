@@ -1,0 +1,2 @@
+//! Everything Mesos-specific lives under this module: versions, documented procedures,
+//! roles and flags, the HTTP client, readiness, and the test framework.

@@ -1,0 +1,2 @@
+//! Scenario files: the typed format ([`model`]), loading with source spans, validation.
+pub mod model;

@@ -1,0 +1,451 @@
+//! The typed scenario, format v1: what a scenario file says, nothing more.
+//!
+//! The doc comments on these types are the reference documentation of the format;
+//! `upgrade-harness schema` turns them into `scenarios/schema.json`.
+//! Serde discipline (see docs/design.md): `deny_unknown_fields`, no `untagged`, no `flatten`,
+//! so every error can name the field and the line it is on.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+/// One upgrade scenario: a cluster at `from`, the documented steps that take it to `to`,
+/// and what must hold along the way.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version of this file. Only `1` exists.
+    #[schemars(with = "u32")]
+    pub format: Spanned<u32>,
+    /// Short unique name, used in test names, snapshot names and run folders
+    /// (lowercase letters, digits, `-`, `_`, `.`).
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// What the scenario proves, in a sentence or two.
+    #[serde(default)]
+    pub description: String,
+    /// The version the cluster starts at, e.g. `1.10.0`.
+    #[schemars(with = "String")]
+    pub from: Spanned<String>,
+    /// The version every component runs at the end, e.g. `1.11.0`.
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+    /// Set to `true` when `to` is older than `from` on purpose (a downgrade test).
+    #[serde(default)]
+    pub downgrade: bool,
+    /// Where the binaries come from: `local` (built by the project from the PyPI
+    /// binaries; runs here) or `upstream` (public images; cannot be pulled here).
+    #[schemars(with = "Distribution")]
+    pub distribution: Spanned<Distribution>,
+    /// How many nodes of each kind the cluster has.
+    pub topology: Topology,
+    /// Long-running tasks started before the first step that must survive the upgrade.
+    #[serde(default)]
+    pub workload: Workload,
+    /// Whether `steps` follow the documented procedure of the upgrade notes for this
+    /// path, the six-step order inferred for 1.x paths, or deviate from it (with a reason).
+    #[schemars(with = "Order")]
+    pub order: Spanned<Order>,
+    /// The upgrade steps, in the order they are performed.
+    #[schemars(with = "Vec<Step>")]
+    pub steps: Vec<Spanned<Step>>,
+    /// Explicit checks, each made at one phase.
+    #[serde(default)]
+    #[schemars(with = "Vec<Check>")]
+    pub checks: Vec<Spanned<Check>>,
+    /// Extra probes whose answers are recorded (and snapshot) at every phase,
+    /// beside the built-in ones.
+    #[serde(default)]
+    #[schemars(with = "Vec<Probe>")]
+    pub probes: Vec<Spanned<Probe>>,
+    /// Properties checked after every step. Defaults to all of them.
+    #[serde(default = "Invariant::all")]
+    pub invariants: Vec<Invariant>,
+    /// Vendor modules loaded by masters or agents (rebuilt by `rebuild_modules`).
+    #[serde(default)]
+    #[schemars(with = "Vec<Module>")]
+    pub modules: Vec<Spanned<Module>>,
+}
+
+/// Where a version's binaries come from and how each role is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Built by the project from the Mesos binaries published on PyPI (1.4.3-1.11.0).
+    Local,
+    /// Public images such as `mesosphere/mesos-master:<version>` (0.11.0-1.11.0);
+    /// they cannot be pulled on the project's machines, so such scenarios are
+    /// validated and planned but not run here.
+    Upstream,
+}
+
+/// Cluster shape. Node names follow from it: `zk-1`, `master-1`..`master-N`, `agent-1`..`agent-N`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    /// ZooKeeper servers (0 = standalone master; needed for more than one master).
+    #[serde(default)]
+    #[schemars(with = "u32")]
+    pub zookeeper: Option<Spanned<u32>>,
+    /// Masters (> 0).
+    #[schemars(with = "u32")]
+    pub masters: Spanned<u32>,
+    /// Agents (> 0).
+    #[schemars(with = "u32")]
+    pub agents: Spanned<u32>,
+}
+
+/// The work that runs through the upgrade.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Long-running tasks launched before the first step (spread over the agents).
+    #[serde(default)]
+    pub tasks: u32,
+    /// Whether the test framework subscribes with checkpointing (`FrameworkInfo.checkpoint`);
+    /// without it tasks are expected to be lost when their agent restarts.
+    #[serde(default = "yes")]
+    pub checkpoint: bool,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload { tasks: 0, checkpoint: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How `steps` relate to the documented procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Order {
+    /// Exactly the numbered steps of the upgrade notes for this path.
+    Documented,
+    /// The notes give no numbered steps for this path (most 1.x versions); the
+    /// six-step order of 0.22+ is used.
+    Inferred,
+    /// Deliberately different from the documented order; say why.
+    Deviates {
+        /// Why the scenario does not follow the documented order.
+        reason: String,
+    },
+}
+
+/// One upgrade step. Written as a bare name (`- upgrade_masters`) or as a one-key map
+/// with options (`- restart_agents_with_flag: { flags: { checkpoint: "true" } }`).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+pub struct Step {
+    /// What the step does.
+    pub kind: StepKind,
+    /// Its options.
+    pub options: StepOptions,
+}
+
+/// The step vocabulary: every step of the documented procedures in the upgrade notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Rebuild and install vendor modules for the new version (no-op without modules).
+    RebuildModules,
+    /// Install the new master binaries and restart the masters, one at a time.
+    UpgradeMasters,
+    /// Install the new master binaries without restarting (they take effect at the next restart).
+    InstallMasterBinaries,
+    /// Restart the masters in place, one at a time.
+    RestartMasters,
+    /// Restart the masters one at a time with changed flags (`flags` / `unset_flags`).
+    RestartMastersWithFlag,
+    /// Install the new agent binaries and restart the agents, one at a time.
+    UpgradeAgents,
+    /// Install the new agent binaries without restarting.
+    InstallAgentBinaries,
+    /// Restart the agents in place, one at a time; they recover from their work dir.
+    RestartAgents,
+    /// Restart the agents one at a time with changed flags (`flags` / `unset_flags`).
+    RestartAgentsWithFlag,
+    /// Change the agents' cgroups mounts to one mountpoint per controller (0.18).
+    ReconfigureAgentCgroupsMounts,
+    /// Reboot the agent hosts: everything on them dies, the disk is kept.
+    RebootAgents,
+    /// Link the schedulers against the new version (the test framework's `to` build).
+    UpgradeSchedulers,
+    /// Set `FrameworkInfo.checkpoint` in the scheduler (0.14).
+    SetFrameworkCheckpoint,
+    /// Restart the schedulers: disconnect and re-subscribe with the same framework ID.
+    RestartSchedulers,
+    /// Upgrade the executors: new tasks use the `to` build of the executor.
+    UpgradeExecutors,
+}
+
+/// Options of a step; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepOptions {
+    /// Name of the phase after this step, when the default (`<step>`, or `<step>#2`
+    /// for the second one of a kind) is not clear enough.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// Flags (without `--`) set on the nodes this step (re)starts, e.g. `{ checkpoint: "true" }`.
+    #[serde(default)]
+    pub flags: BTreeMap<String, String>,
+    /// Flags removed from the nodes this step (re)starts.
+    #[serde(default)]
+    pub unset_flags: Vec<String>,
+    /// Why the step is here, or what the notes say about it.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Which node a check or probe talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The leading master.
+    #[default]
+    Master,
+    /// Every agent (the check must hold on each).
+    Agents,
+    /// One node by name, e.g. `agent-2`.
+    Node(String),
+}
+
+/// An explicit expectation, made once at the named phase.
+/// Exactly one of the check kinds (`status`, `json`, `metric_present`, `metric_absent`,
+/// `flag`, `log_line`, `fails_to_start`) is given.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// The phase after which the check is made: `start`, a step's phase (`upgrade_masters`),
+    /// or one node's action within a step (`upgrade_agents/agent-2`). `upgrade-harness plan`
+    /// lists them.
+    pub after: String,
+    /// The node to ask. Default: the leading master.
+    #[serde(default)]
+    pub on: Target,
+    /// The change in the upgrade notes this check documents, e.g. `"1.0: /observe removed"`.
+    #[serde(default)]
+    pub documents: Option<String>,
+    /// HTTP status code of an endpoint.
+    #[serde(default)]
+    pub status: Option<StatusCheck>,
+    /// A field of an endpoint's JSON body.
+    #[serde(default)]
+    pub json: Option<JsonCheck>,
+    /// A metric name that `/metrics/snapshot` must contain.
+    #[serde(default)]
+    pub metric_present: Option<String>,
+    /// A metric name that `/metrics/snapshot` must not contain.
+    #[serde(default)]
+    pub metric_absent: Option<String>,
+    /// A flag in `/flags` (present, absent or with a value).
+    #[serde(default)]
+    pub flag: Option<FlagCheck>,
+    /// A line the node logged since the previous phase.
+    #[serde(default)]
+    pub log_line: Option<LogCheck>,
+    /// The node's (re)start in this phase must fail, with this message in its output.
+    #[serde(default)]
+    pub fails_to_start: Option<FailsToStart>,
+}
+
+/// An HTTP request and the status code it must get.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCheck {
+    /// GET this path (starts with `/`).
+    #[serde(default)]
+    pub get: Option<String>,
+    /// POST to this path (starts with `/`).
+    #[serde(default)]
+    pub post: Option<String>,
+    /// Body of the POST.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `Content-Type` of the POST body. Default `application/json`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// The expected status code (100-599).
+    pub code: u16,
+}
+
+/// A JSON field of a GET response, addressed by a JSON pointer (RFC 6901).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonCheck {
+    /// Path of the endpoint (starts with `/`).
+    pub get: String,
+    /// JSON pointer of the field, e.g. `/slaves/0/active`.
+    pub field: String,
+    /// `exists` (default), `absent`, or `equals` (with `value`).
+    #[serde(default)]
+    pub expect: JsonExpectation,
+    /// The value the field must equal, with `expect: equals`.
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+}
+
+/// What a [`JsonCheck`] expects of its field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonExpectation {
+    /// The field is there.
+    #[default]
+    Exists,
+    /// The field is not there.
+    Absent,
+    /// The field equals `value`.
+    Equals,
+}
+
+/// A flag as `/flags` reports it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagCheck {
+    /// Flag name without `--`.
+    pub name: String,
+    /// `present` (default), `absent`, or `equals` (with `value`).
+    #[serde(default)]
+    pub expect: FlagExpectation,
+    /// The value the flag must have, with `expect: equals`.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// What a [`FlagCheck`] expects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagExpectation {
+    /// The flag is listed.
+    #[default]
+    Present,
+    /// The flag is not listed.
+    Absent,
+    /// The flag has `value`.
+    Equals,
+}
+
+/// A line in a node's log.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogCheck {
+    /// Text the line contains.
+    pub contains: String,
+}
+
+/// A start that must fail.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailsToStart {
+    /// Text the failing process prints, e.g. `Flag 'work_dir' is required`.
+    pub message: String,
+}
+
+/// A request made at every phase; its answer is recorded and, if asked, snapshot.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// Name used in snapshot names (lowercase, `-`/`_`).
+    pub name: String,
+    /// The node to ask. Default: the leading master.
+    #[serde(default)]
+    pub on: Target,
+    /// GET this path.
+    #[serde(default)]
+    pub get: Option<String>,
+    /// POST to this path.
+    #[serde(default)]
+    pub post: Option<String>,
+    /// Body of the POST (e.g. a v1 operator API call).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Whether the normalized answer is snapshot (default true); otherwise only its status code.
+    #[serde(default = "yes")]
+    pub snapshot: bool,
+}
+
+/// A property checked after every step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// Exactly one master leads.
+    LeaderElected,
+    /// Every agent is active with the ID it had at the start.
+    AgentsRegistered,
+    /// No agent was removed from the registry.
+    NoAgentRemoved,
+    /// The test framework is still registered with its ID.
+    FrameworkRegistered,
+    /// Every workload task is still running, with the same process.
+    TasksRunning,
+    /// No node is restarting in a loop.
+    NoRestartLoop,
+}
+
+impl Invariant {
+    /// Every invariant, the default.
+    pub fn all() -> Vec<Invariant> {
+        use Invariant::*;
+        vec![
+            LeaderElected,
+            AgentsRegistered,
+            NoAgentRemoved,
+            FrameworkRegistered,
+            TasksRunning,
+            NoRestartLoop,
+        ]
+    }
+}
+
+/// A vendor module (see `modules.md`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    /// Module library name, e.g. `org_example_hook`.
+    pub name: String,
+    /// Which role loads it: `master` or `agents`.
+    pub role: Target,
+    /// Path of the module's source or build recipe, relative to the scenario file.
+    pub source: String,
+}
+
+/// A step is either a bare name or a one-key map `{ <name>: <options> }`.
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
+        struct StepVisitor;
+
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = Step;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a step name, or a map with one step name and its options")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Step, E> {
+                let kind = StepKind::deserialize(de::value::StrDeserializer::<E>::new(name))?;
+                Ok(Step { kind, options: StepOptions::default() })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
+                let Some(kind) = map.next_key::<StepKind>()? else {
+                    return Err(de::Error::invalid_length(0, &self));
+                };
+                let options = map.next_value::<Option<StepOptions>>()?.unwrap_or_default();
+                if map.next_key::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom(
+                        "a step map has exactly one key, the step name; put options under it",
+                    ));
+                }
+                Ok(Step { kind, options })
+            }
+        }
+
+        deserializer.deserialize_any(StepVisitor)
+    }
+}
