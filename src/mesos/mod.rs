@@ -1,2 +1,4 @@
 //! Everything Mesos-specific lives under this module: versions, documented procedures,
 //! roles and flags, the HTTP client, readiness, and the test framework.
+pub mod procedures;
+pub mod versions;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 /// One upgrade scenario: a cluster at `from`, the documented steps that take it to `to`,
 /// and what must hold along the way.
@@ -120,6 +120,15 @@ fn yes() -> bool {
     true
 }
 
+/// A default value for a `Spanned` field the file does not write (it has no location).
+fn unspanned<T: Default>() -> Spanned<T> {
+    Spanned::new(T::default(), Location::UNKNOWN, Location::UNKNOWN)
+}
+
+fn leading_master() -> Spanned<Target> {
+    unspanned()
+}
+
 /// How `steps` relate to the documented procedure.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -223,10 +232,12 @@ pub struct Check {
     /// The phase after which the check is made: `start`, a step's phase (`upgrade_masters`),
     /// or one node's action within a step (`upgrade_agents/agent-2`). `upgrade-harness plan`
     /// lists them.
-    pub after: String,
+    #[schemars(with = "String")]
+    pub after: Spanned<String>,
     /// The node to ask. Default: the leading master.
-    #[serde(default)]
-    pub on: Target,
+    #[serde(default = "leading_master")]
+    #[schemars(with = "Target")]
+    pub on: Spanned<Target>,
     /// The change in the upgrade notes this check documents, e.g. `"1.0: /observe removed"`.
     #[serde(default)]
     pub documents: Option<String>,
@@ -259,10 +270,12 @@ pub struct Check {
 pub struct StatusCheck {
     /// GET this path (starts with `/`).
     #[serde(default)]
-    pub get: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub get: Option<Spanned<String>>,
     /// POST to this path (starts with `/`).
     #[serde(default)]
-    pub post: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub post: Option<Spanned<String>>,
     /// Body of the POST.
     #[serde(default)]
     pub body: Option<String>,
@@ -270,7 +283,8 @@ pub struct StatusCheck {
     #[serde(default)]
     pub content_type: Option<String>,
     /// The expected status code (100-599).
-    pub code: u16,
+    #[schemars(with = "u16")]
+    pub code: Spanned<u16>,
 }
 
 /// A JSON field of a GET response, addressed by a JSON pointer (RFC 6901).
@@ -278,12 +292,14 @@ pub struct StatusCheck {
 #[serde(deny_unknown_fields)]
 pub struct JsonCheck {
     /// Path of the endpoint (starts with `/`).
-    pub get: String,
+    #[schemars(with = "String")]
+    pub get: Spanned<String>,
     /// JSON pointer of the field, e.g. `/slaves/0/active`.
     pub field: String,
     /// `exists` (default), `absent`, or `equals` (with `value`).
-    #[serde(default)]
-    pub expect: JsonExpectation,
+    #[serde(default = "unspanned::<JsonExpectation>")]
+    #[schemars(with = "JsonExpectation")]
+    pub expect: Spanned<JsonExpectation>,
     /// The value the field must equal, with `expect: equals`.
     #[serde(default)]
     pub value: Option<serde_json::Value>,
@@ -309,8 +325,9 @@ pub struct FlagCheck {
     /// Flag name without `--`.
     pub name: String,
     /// `present` (default), `absent`, or `equals` (with `value`).
-    #[serde(default)]
-    pub expect: FlagExpectation,
+    #[serde(default = "unspanned::<FlagExpectation>")]
+    #[schemars(with = "FlagExpectation")]
+    pub expect: Spanned<FlagExpectation>,
     /// The value the flag must have, with `expect: equals`.
     #[serde(default)]
     pub value: Option<String>,
@@ -349,17 +366,21 @@ pub struct FailsToStart {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Probe {
-    /// Name used in snapshot names (lowercase, `-`/`_`).
-    pub name: String,
+    /// Name used in snapshot names (lowercase letters, digits, `-`, `_`).
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
     /// The node to ask. Default: the leading master.
+    #[serde(default = "leading_master")]
+    #[schemars(with = "Target")]
+    pub on: Spanned<Target>,
+    /// GET this path (starts with `/`). Exactly one of `get` and `post`.
     #[serde(default)]
-    pub on: Target,
-    /// GET this path.
+    #[schemars(with = "Option<String>")]
+    pub get: Option<Spanned<String>>,
+    /// POST to this path (starts with `/`).
     #[serde(default)]
-    pub get: Option<String>,
-    /// POST to this path.
-    #[serde(default)]
-    pub post: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub post: Option<Spanned<String>>,
     /// Body of the POST (e.g. a v1 operator API call).
     #[serde(default)]
     pub body: Option<String>,
@@ -447,5 +468,105 @@ impl<'de> Deserialize<'de> for Step {
         }
 
         deserializer.deserialize_any(StepVisitor)
+    }
+}
+
+impl StepKind {
+    /// Every step kind, in the order of the vocabulary.
+    pub const ALL: [StepKind; 15] = [
+        StepKind::RebuildModules,
+        StepKind::UpgradeMasters,
+        StepKind::InstallMasterBinaries,
+        StepKind::RestartMasters,
+        StepKind::RestartMastersWithFlag,
+        StepKind::UpgradeAgents,
+        StepKind::InstallAgentBinaries,
+        StepKind::RestartAgents,
+        StepKind::RestartAgentsWithFlag,
+        StepKind::ReconfigureAgentCgroupsMounts,
+        StepKind::RebootAgents,
+        StepKind::UpgradeSchedulers,
+        StepKind::SetFrameworkCheckpoint,
+        StepKind::RestartSchedulers,
+        StepKind::UpgradeExecutors,
+    ];
+
+    /// The name written in scenario files (`upgrade_masters`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::RebuildModules => "rebuild_modules",
+            StepKind::UpgradeMasters => "upgrade_masters",
+            StepKind::InstallMasterBinaries => "install_master_binaries",
+            StepKind::RestartMasters => "restart_masters",
+            StepKind::RestartMastersWithFlag => "restart_masters_with_flag",
+            StepKind::UpgradeAgents => "upgrade_agents",
+            StepKind::InstallAgentBinaries => "install_agent_binaries",
+            StepKind::RestartAgents => "restart_agents",
+            StepKind::RestartAgentsWithFlag => "restart_agents_with_flag",
+            StepKind::ReconfigureAgentCgroupsMounts => "reconfigure_agent_cgroups_mounts",
+            StepKind::RebootAgents => "reboot_agents",
+            StepKind::UpgradeSchedulers => "upgrade_schedulers",
+            StepKind::SetFrameworkCheckpoint => "set_framework_checkpoint",
+            StepKind::RestartSchedulers => "restart_schedulers",
+            StepKind::UpgradeExecutors => "upgrade_executors",
+        }
+    }
+
+    /// The nodes this step (re)starts one at a time, if any. Such a step has a phase per
+    /// node (`<step phase>/<node>`) besides its own phase.
+    pub fn one_node_at_a_time(self) -> Option<Role> {
+        match self {
+            StepKind::UpgradeMasters | StepKind::RestartMasters | StepKind::RestartMastersWithFlag => {
+                Some(Role::Masters)
+            }
+            StepKind::UpgradeAgents
+            | StepKind::RestartAgents
+            | StepKind::RestartAgentsWithFlag
+            | StepKind::RebootAgents => Some(Role::Agents),
+            _ => None,
+        }
+    }
+
+    /// Whether the step restarts nodes with changed flags (needs `flags` or `unset_flags`).
+    pub fn takes_flags(self) -> bool {
+        matches!(self, StepKind::RestartMastersWithFlag | StepKind::RestartAgentsWithFlag)
+    }
+}
+
+impl std::fmt::Display for StepKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The Mesos roles a step can act on node by node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `master-1`..`master-N`.
+    Masters,
+    /// `agent-1`..`agent-N`.
+    Agents,
+}
+
+impl Topology {
+    /// Node names of a role, in order (`master-1`, `master-2`, ...).
+    pub fn nodes(&self, role: Role) -> Vec<String> {
+        match role {
+            Role::Masters => (1..=self.masters.value).map(|i| format!("master-{i}")).collect(),
+            Role::Agents => (1..=self.agents.value).map(|i| format!("agent-{i}")).collect(),
+        }
+    }
+
+    /// ZooKeeper servers (0 when not given).
+    pub fn zookeeper_count(&self) -> u32 {
+        self.zookeeper.as_ref().map_or(0, |z| z.value)
+    }
+
+    /// Every node name: `zk-*`, then `master-*`, then `agent-*`.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = (1..=self.zookeeper_count()).map(|i| format!("zk-{i}")).collect();
+        names.extend(self.nodes(Role::Masters));
+        names.extend(self.nodes(Role::Agents));
+        names
     }
 }
