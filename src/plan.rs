@@ -1,0 +1,1001 @@
+//! Plans: a scenario resolved into the ordered list of concrete actions, with the phases
+//! (checkpoints where the cluster is probed) between them.
+//!
+//! Pure: no I/O, no Docker. `upgrade-harness plan FILE` prints a [`Plan`] with its
+//! [`Display`](fmt::Display) implementation, and `tests/scenarios.rs` snapshot-tests that
+//! listing for every scenario file, so the listing must stay stable.
+//!
+//! # Phase names
+//! - `start`: after the cluster (and the workload, if any) has started.
+//! - `<step phase>/<node>`: after one node's action within a step that (re)starts processes
+//!   or hosts (`upgrade_*`, `restart_*`, `reboot_agents`), e.g. `upgrade_agents/agent-2`.
+//!   Steps that change no running process (`install_*_binaries`,
+//!   `reconfigure_agent_cgroups_mounts`) and single-action steps (scheduler, executor,
+//!   module steps) have no per-node phases.
+//! - `<step phase>`: after the whole step. The step phase is the step's `phase:` option, or
+//!   else the step kind's snake_case name, with `#2`, `#3`, ... for the second, third, ...
+//!   step of the same kind (`restart_masters_with_flag#2`).
+//!
+//! # Versions
+//! Every Mesos node has an installed version and a running version. `upgrade_*` steps change
+//! both; `install_*_binaries` changes only the installed one, which the node runs from its
+//! next restart (`restart_*`, `reboot_agents`). The same holds for the schedulers:
+//! `upgrade_schedulers` links the new library, `restart_schedulers` makes it run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::scenario::model::{Distribution, Order, Scenario, Step, StepKind};
+
+/// Image of the ZooKeeper node for the `local` distribution (built by the project).
+pub const LOCAL_ZOOKEEPER_IMAGE: &str = "upgrade-harness/zookeeper";
+/// Image of the ZooKeeper node for the `upstream` distribution.
+pub const UPSTREAM_ZOOKEEPER_IMAGE: &str = "zookeeper:3.4";
+
+/// A scenario resolved into concrete actions and phases, in execution order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The scenario's `name`.
+    pub scenario: String,
+    /// The version the cluster starts at.
+    pub from: String,
+    /// The version every component runs at the end.
+    pub to: String,
+    /// Where the binaries come from; decides how a node changes version (see [`NodeModel`]).
+    pub distribution: Distribution,
+    /// How a version change happens in a node.
+    pub node_model: NodeModel,
+    /// How the steps relate to the documented procedure.
+    pub order: Order,
+    /// The nodes of the cluster as they are started.
+    pub nodes: Vec<Node>,
+    /// Actions and phases, in execution order.
+    pub entries: Vec<Entry>,
+}
+
+/// How a node changes the Mesos version it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeModel {
+    /// `local`: a node is one long-lived host container holding the builds of every version
+    /// the scenario needs (`/opt/mesos/<version>`); an upgrade stops the Mesos process of one
+    /// version and starts the other's in the same node. Executors and tasks live on.
+    ProcessInHost,
+    /// `upstream`: one public image per version, Mesos is the container's main process; a
+    /// version change replaces the container (same name, address and volumes), and a restart
+    /// restarts it. Executors and tasks on an agent node do not survive either.
+    ContainerPerVersion,
+}
+
+/// The role of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeRole {
+    /// A ZooKeeper server.
+    Zookeeper,
+    /// A Mesos master.
+    Master,
+    /// A Mesos agent.
+    Agent,
+}
+
+impl NodeRole {
+    /// `zookeeper`, `master` or `agent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Zookeeper => "zookeeper",
+            NodeRole::Master => "master",
+            NodeRole::Agent => "agent",
+        }
+    }
+}
+
+/// A node of the cluster as it is started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// `zk-1`, `master-1`, `agent-1`, ...: also its hostname and network alias.
+    pub name: String,
+    /// What runs in it.
+    pub role: NodeRole,
+    /// The Mesos version it starts with (`None` for ZooKeeper).
+    pub version: Option<String>,
+    /// What the node is made of.
+    pub image: NodeImage,
+}
+
+/// What a node is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeImage {
+    /// A host container holding one build per version (local distribution), each the content
+    /// of the standalone image `upgrade-harness/mesos:<version>`, at `/opt/mesos/<version>`.
+    Host {
+        /// The versions whose builds the node holds, in the order the scenario uses them.
+        builds: Vec<String>,
+    },
+    /// One image (ZooKeeper, or an upstream Mesos image for the node's starting version).
+    Image(String),
+}
+
+/// One entry of a plan: an action, or a phase reached after it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// Something to do.
+    Action(Action),
+    /// A checkpoint: invariants, checks and probes are evaluated here.
+    Phase(Phase),
+}
+
+/// A checkpoint between actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phase {
+    /// The name checks use in `after:` (see the module documentation).
+    pub name: String,
+    /// After what this phase comes.
+    pub scope: PhaseScope,
+}
+
+/// After what a phase comes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhaseScope {
+    /// The cluster and workload have started.
+    Start,
+    /// One node's action within a step (index into the scenario's steps, node name).
+    Node {
+        /// Index of the step in the scenario's `steps` (0-based).
+        step: usize,
+        /// The node.
+        node: String,
+    },
+    /// A whole step (index into the scenario's `steps`, 0-based).
+    Step(usize),
+}
+
+/// The step an action belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRef {
+    /// Index in the scenario's `steps` (0-based).
+    pub index: usize,
+    /// The step's kind.
+    pub kind: StepKind,
+    /// Line of the step in the scenario file (1-based; 0 when unknown).
+    pub line: u64,
+    /// The step's phase name.
+    pub phase: String,
+}
+
+/// What an action does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionKind {
+    /// Start a node and its process (ZooKeeper, or Mesos at the node's version).
+    StartNode,
+    /// Start the test framework and its long-running tasks.
+    StartWorkload {
+        /// Number of tasks.
+        tasks: u32,
+        /// Whether the framework subscribes with `checkpoint: true`.
+        checkpoint: bool,
+    },
+    /// Install the new binaries and restart (`upgrade_masters`, `upgrade_agents`): the
+    /// process of the old version is replaced by the new version's.
+    ReplaceProcess,
+    /// Install the new binaries without restarting; they run from the node's next restart.
+    InstallBinaries,
+    /// Restart the process (at the installed version).
+    RestartProcess,
+    /// Restart the process (at the installed version) with changed flags.
+    RestartWithFlags,
+    /// Change the agent host's cgroups mounts to one mountpoint per controller; nothing
+    /// restarts (the reboot that the notes advise is its own step).
+    ReconfigureCgroupsMounts,
+    /// Reboot the host: everything on it dies, the disk is kept; Mesos comes back at the
+    /// installed version.
+    RebootNode,
+    /// Relink the schedulers against the new version (takes effect when they restart).
+    SchedulerUpgrade,
+    /// Set `FrameworkInfo.checkpoint` in the scheduler (takes effect when it restarts).
+    SetFrameworkCheckpoint,
+    /// Restart the schedulers: disconnect, re-subscribe with the same framework ID.
+    SchedulerFailover,
+    /// New executors use the new version's build; running ones are left alone.
+    ExecutorUpgrade,
+    /// Rebuild the named modules for the new version.
+    RebuildModules {
+        /// Module names.
+        modules: Vec<String>,
+    },
+    /// Nothing to do; the reason says why.
+    NoOp {
+        /// Why nothing happens.
+        reason: String,
+    },
+}
+
+/// A version before and after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionChange {
+    /// Before the action.
+    pub before: String,
+    /// After the action.
+    pub after: String,
+}
+
+impl VersionChange {
+    fn new(before: &str, after: &str) -> VersionChange {
+        VersionChange {
+            before: before.to_string(),
+            after: after.to_string(),
+        }
+    }
+
+    /// Whether the version actually changes.
+    pub fn changes(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// One concrete action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// Position in the plan's listing (1-based, counting actions only).
+    pub number: usize,
+    /// The step it belongs to (`None` while starting the cluster).
+    pub step: Option<StepRef>,
+    /// What it does.
+    pub kind: ActionKind,
+    /// The node it acts on, if any (scheduler, executor and module actions have none).
+    pub node: Option<String>,
+    /// That node's role.
+    pub role: Option<NodeRole>,
+    /// The running version before and after (node actions; the scheduler for failovers).
+    pub running: Option<VersionChange>,
+    /// The installed version before and after (node actions; the scheduler's linked library
+    /// for scheduler upgrades; the executors' build for executor upgrades).
+    pub installed: Option<VersionChange>,
+    /// Flags set by this action (without `--`).
+    pub flags_set: BTreeMap<String, String>,
+    /// Flags removed by this action.
+    pub flags_unset: Vec<String>,
+    /// The step's `note`, on the step's first action.
+    pub note: Option<String>,
+}
+
+/// The phase names of a scenario, in order (what checks may name in `after:`).
+pub fn phases(s: &Scenario) -> Vec<String> {
+    plan(s).phases()
+}
+
+/// The phase name of each step of a scenario, in step order (see the module documentation).
+pub fn step_phases(steps: &[Step]) -> Vec<String> {
+    let mut seen: BTreeMap<StepKind, usize> = BTreeMap::new();
+    steps
+        .iter()
+        .map(|step| {
+            let n = seen.entry(step.kind).or_insert(0);
+            *n += 1;
+            match &step.options.phase {
+                Some(phase) => phase.clone(),
+                None if *n == 1 => kind_name(step.kind).to_string(),
+                None => format!("{}#{}", kind_name(step.kind), n),
+            }
+        })
+        .collect()
+}
+
+/// The snake_case name of a step kind, as written in scenario files.
+pub fn kind_name(kind: StepKind) -> &'static str {
+    use StepKind::*;
+    match kind {
+        RebuildModules => "rebuild_modules",
+        UpgradeMasters => "upgrade_masters",
+        InstallMasterBinaries => "install_master_binaries",
+        RestartMasters => "restart_masters",
+        RestartMastersWithFlag => "restart_masters_with_flag",
+        UpgradeAgents => "upgrade_agents",
+        InstallAgentBinaries => "install_agent_binaries",
+        RestartAgents => "restart_agents",
+        RestartAgentsWithFlag => "restart_agents_with_flag",
+        ReconfigureAgentCgroupsMounts => "reconfigure_agent_cgroups_mounts",
+        RebootAgents => "reboot_agents",
+        UpgradeSchedulers => "upgrade_schedulers",
+        SetFrameworkCheckpoint => "set_framework_checkpoint",
+        RestartSchedulers => "restart_schedulers",
+        UpgradeExecutors => "upgrade_executors",
+    }
+}
+
+/// The Mesos process a role runs at a version: `mesos-master`, `mesos-slave` (<= 0.28)
+/// or `mesos-agent` (>= 1.0).
+pub fn process_name(role: NodeRole, version: &str) -> &'static str {
+    match role {
+        NodeRole::Zookeeper => "zookeeper",
+        NodeRole::Master => "mesos-master",
+        NodeRole::Agent if version.starts_with("0.") => "mesos-slave",
+        NodeRole::Agent => "mesos-agent",
+    }
+}
+
+/// The image a node of the `upstream` distribution runs at a version.
+pub fn upstream_image(role: NodeRole, version: &str) -> String {
+    match role {
+        NodeRole::Zookeeper => UPSTREAM_ZOOKEEPER_IMAGE.to_string(),
+        NodeRole::Master => format!("mesosphere/mesos-master:{version}"),
+        NodeRole::Agent => format!("mesosphere/mesos-slave:{version}"),
+    }
+}
+
+/// The standalone image of a version of the `local` distribution.
+pub fn local_image(version: &str) -> String {
+    format!("upgrade-harness/mesos:{version}")
+}
+
+/// What a step does to the nodes of its role.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NodeEffect {
+    Replace,
+    Install,
+    Restart,
+    RestartWithFlags,
+    Reconfigure,
+    Reboot,
+}
+
+fn node_step(kind: StepKind) -> Option<(NodeRole, NodeEffect)> {
+    use StepKind::*;
+    Some(match kind {
+        UpgradeMasters => (NodeRole::Master, NodeEffect::Replace),
+        InstallMasterBinaries => (NodeRole::Master, NodeEffect::Install),
+        RestartMasters => (NodeRole::Master, NodeEffect::Restart),
+        RestartMastersWithFlag => (NodeRole::Master, NodeEffect::RestartWithFlags),
+        UpgradeAgents => (NodeRole::Agent, NodeEffect::Replace),
+        InstallAgentBinaries => (NodeRole::Agent, NodeEffect::Install),
+        RestartAgents => (NodeRole::Agent, NodeEffect::Restart),
+        RestartAgentsWithFlag => (NodeRole::Agent, NodeEffect::RestartWithFlags),
+        ReconfigureAgentCgroupsMounts => (NodeRole::Agent, NodeEffect::Reconfigure),
+        RebootAgents => (NodeRole::Agent, NodeEffect::Reboot),
+        RebuildModules
+        | UpgradeSchedulers
+        | SetFrameworkCheckpoint
+        | RestartSchedulers
+        | UpgradeExecutors => return None,
+    })
+}
+
+/// Versions and flag overrides of one Mesos node (or of the schedulers) while planning.
+struct Tracked {
+    installed: String,
+    running: String,
+}
+
+struct Builder {
+    entries: Vec<Entry>,
+    actions: usize,
+}
+
+impl Builder {
+    fn action(&mut self, mut action: Action) {
+        self.actions += 1;
+        action.number = self.actions;
+        self.entries.push(Entry::Action(action));
+    }
+
+    fn phase(&mut self, name: String, scope: PhaseScope) {
+        self.entries.push(Entry::Phase(Phase { name, scope }));
+    }
+}
+
+fn blank(kind: ActionKind, step: Option<StepRef>) -> Action {
+    Action {
+        number: 0,
+        step,
+        kind,
+        node: None,
+        role: None,
+        running: None,
+        installed: None,
+        flags_set: BTreeMap::new(),
+        flags_unset: Vec::new(),
+        note: None,
+    }
+}
+
+/// Resolve a scenario into its plan. Pure; works on any scenario that deserialized, valid
+/// or not (validation reports what is wrong; the plan just follows the file).
+pub fn plan(s: &Scenario) -> Plan {
+    let from = s.from.value.clone();
+    let to = s.to.value.clone();
+    let distribution = s.distribution.value;
+    let node_model = match distribution {
+        Distribution::Local => NodeModel::ProcessInHost,
+        Distribution::Upstream => NodeModel::ContainerPerVersion,
+    };
+    let zookeepers = s.topology.zookeeper.as_ref().map_or(0, |z| z.value);
+    let masters = s.topology.masters.value;
+    let agents = s.topology.agents.value;
+
+    let builds = if from == to {
+        vec![from.clone()]
+    } else {
+        vec![from.clone(), to.clone()]
+    };
+    let mut nodes = Vec::new();
+    for i in 1..=zookeepers {
+        let image = match distribution {
+            Distribution::Local => LOCAL_ZOOKEEPER_IMAGE.to_string(),
+            Distribution::Upstream => UPSTREAM_ZOOKEEPER_IMAGE.to_string(),
+        };
+        nodes.push(Node {
+            name: format!("zk-{i}"),
+            role: NodeRole::Zookeeper,
+            version: None,
+            image: NodeImage::Image(image),
+        });
+    }
+    for (role, count) in [(NodeRole::Master, masters), (NodeRole::Agent, agents)] {
+        for i in 1..=count {
+            let image = match distribution {
+                Distribution::Local => NodeImage::Host {
+                    builds: builds.clone(),
+                },
+                Distribution::Upstream => NodeImage::Image(upstream_image(role, &from)),
+            };
+            nodes.push(Node {
+                name: format!("{}-{i}", role.as_str()),
+                role,
+                version: Some(from.clone()),
+                image,
+            });
+        }
+    }
+
+    let mut b = Builder {
+        entries: Vec::new(),
+        actions: 0,
+    };
+    let mut state: BTreeMap<String, Tracked> = BTreeMap::new();
+    for node in &nodes {
+        let mut a = blank(ActionKind::StartNode, None);
+        a.node = Some(node.name.clone());
+        a.role = Some(node.role);
+        if let Some(v) = &node.version {
+            a.running = Some(VersionChange::new(v, v));
+            state.insert(
+                node.name.clone(),
+                Tracked {
+                    installed: v.clone(),
+                    running: v.clone(),
+                },
+            );
+        }
+        b.action(a);
+    }
+    let workload = s.workload.tasks > 0;
+    let mut scheduler = Tracked {
+        installed: from.clone(),
+        running: from.clone(),
+    };
+    if workload {
+        let mut a = blank(
+            ActionKind::StartWorkload {
+                tasks: s.workload.tasks,
+                checkpoint: s.workload.checkpoint,
+            },
+            None,
+        );
+        a.running = Some(VersionChange::new(&from, &from));
+        b.action(a);
+    }
+    b.phase("start".to_string(), PhaseScope::Start);
+
+    let steps: Vec<Step> = s.steps.iter().map(|st| st.value.clone()).collect();
+    let step_phases = step_phases(&steps);
+    for (index, spanned) in s.steps.iter().enumerate() {
+        let step = &spanned.value;
+        let line = match spanned.referenced.line() {
+            0 => spanned.defined.line(),
+            l => l,
+        };
+        let sref = StepRef {
+            index,
+            kind: step.kind,
+            line,
+            phase: step_phases[index].clone(),
+        };
+        let note = step.options.note.clone();
+        let mut first = true;
+        let mut take_note = || {
+            if std::mem::take(&mut first) {
+                note.clone()
+            } else {
+                None
+            }
+        };
+
+        if let Some((role, effect)) = node_step(step.kind) {
+            let names: Vec<String> = nodes
+                .iter()
+                .filter(|n| n.role == role)
+                .map(|n| n.name.clone())
+                .collect();
+            for name in names {
+                let t = state.get_mut(&name).expect("every Mesos node is tracked");
+                let installed_before = t.installed.clone();
+                let running_before = t.running.clone();
+                let kind = match effect {
+                    NodeEffect::Replace => {
+                        t.installed = to.clone();
+                        t.running = to.clone();
+                        ActionKind::ReplaceProcess
+                    }
+                    NodeEffect::Install => {
+                        t.installed = to.clone();
+                        ActionKind::InstallBinaries
+                    }
+                    NodeEffect::Restart => {
+                        t.running = t.installed.clone();
+                        ActionKind::RestartProcess
+                    }
+                    NodeEffect::RestartWithFlags => {
+                        t.running = t.installed.clone();
+                        ActionKind::RestartWithFlags
+                    }
+                    NodeEffect::Reconfigure => ActionKind::ReconfigureCgroupsMounts,
+                    NodeEffect::Reboot => {
+                        t.running = t.installed.clone();
+                        ActionKind::RebootNode
+                    }
+                };
+                let mut a = blank(kind, Some(sref.clone()));
+                a.node = Some(name.clone());
+                a.role = Some(role);
+                a.running = Some(VersionChange::new(&running_before, &t.running));
+                a.installed = Some(VersionChange::new(&installed_before, &t.installed));
+                // Flags only matter to (re)starts; a step that starts nothing cannot apply them.
+                let starts = !matches!(effect, NodeEffect::Install | NodeEffect::Reconfigure);
+                if starts {
+                    a.flags_set = step.options.flags.clone();
+                    a.flags_unset = step.options.unset_flags.clone();
+                }
+                a.note = take_note();
+                b.action(a);
+                if starts {
+                    b.phase(
+                        format!("{}/{}", sref.phase, name),
+                        PhaseScope::Node {
+                            step: index,
+                            node: name.clone(),
+                        },
+                    );
+                }
+            }
+        } else {
+            let kind = match step.kind {
+                StepKind::RebuildModules if s.modules.is_empty() => ActionKind::NoOp {
+                    reason: "the scenario declares no modules: nothing to rebuild".to_string(),
+                },
+                StepKind::RebuildModules => ActionKind::RebuildModules {
+                    modules: s.modules.iter().map(|m| m.value.name.clone()).collect(),
+                },
+                _ if !workload => ActionKind::NoOp {
+                    reason: "the scenario has no workload: no test framework or executor runs"
+                        .to_string(),
+                },
+                StepKind::UpgradeSchedulers => ActionKind::SchedulerUpgrade,
+                StepKind::SetFrameworkCheckpoint => ActionKind::SetFrameworkCheckpoint,
+                StepKind::RestartSchedulers => ActionKind::SchedulerFailover,
+                StepKind::UpgradeExecutors => ActionKind::ExecutorUpgrade,
+                _ => unreachable!("node steps are handled above"),
+            };
+            let mut a = blank(kind, Some(sref.clone()));
+            match &a.kind {
+                ActionKind::SchedulerUpgrade => {
+                    a.installed = Some(VersionChange::new(&scheduler.installed, &to));
+                    scheduler.installed = to.clone();
+                }
+                ActionKind::SchedulerFailover => {
+                    a.running = Some(VersionChange::new(&scheduler.running, &scheduler.installed));
+                    scheduler.running = scheduler.installed.clone();
+                }
+                ActionKind::ExecutorUpgrade => {
+                    a.installed = Some(VersionChange::new(&from, &to));
+                }
+                _ => {}
+            }
+            a.note = take_note();
+            b.action(a);
+        }
+        b.phase(sref.phase.clone(), PhaseScope::Step(index));
+    }
+
+    Plan {
+        scenario: s.name.value.clone(),
+        from,
+        to,
+        distribution,
+        node_model,
+        order: s.order.value.clone(),
+        nodes,
+        entries: b.entries,
+    }
+}
+
+impl Plan {
+    /// The phase names, in order.
+    pub fn phases(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Phase(p) => Some(p.name.clone()),
+                Entry::Action(_) => None,
+            })
+            .collect()
+    }
+
+    /// The actions, in order.
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Action(a) => Some(a),
+            Entry::Phase(_) => None,
+        })
+    }
+
+    /// The version each Mesos node runs after the last action (what the plan ends at).
+    pub fn final_versions(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for a in self.actions() {
+            if let (Some(node), Some(running)) = (&a.node, &a.running) {
+                out.insert(node.clone(), running.after.clone());
+            }
+        }
+        out
+    }
+
+    fn masters(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.role == NodeRole::Master)
+            .count()
+    }
+}
+
+fn flag_list(set: &BTreeMap<String, String>, unset: &[String]) -> String {
+    let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("--{k}={v}")).collect();
+    parts.extend(unset.iter().map(|k| format!("without --{k}")));
+    parts.join(", ")
+}
+
+impl Action {
+    fn describe(&self, model: NodeModel) -> String {
+        let node = self.node.as_deref().unwrap_or("");
+        let role = self.role.unwrap_or(NodeRole::Agent);
+        let running = self.running.as_ref();
+        let installed = self.installed.as_ref();
+        let proc_at = |v: &str| format!("{} {}", process_name(role, v), v);
+        let restart_text = |what: &str| -> String {
+            let r = running.expect("restarts track the running version");
+            let mut text = match (model, r.changes()) {
+                (NodeModel::ProcessInHost, false) => {
+                    format!("{what} {} in node {node}", proc_at(&r.after))
+                }
+                (NodeModel::ProcessInHost, true) => format!(
+                    "{what} {node}: process {} replaced by {} in node {node} (installed binaries take effect)",
+                    proc_at(&r.before),
+                    r.after
+                ),
+                (NodeModel::ContainerPerVersion, false) => format!(
+                    "{what} container {node} ({} is its main process; executors in it die)",
+                    proc_at(&r.after)
+                ),
+                (NodeModel::ContainerPerVersion, true) => format!(
+                    "{what} {node}: container replaced, {} -> {} (image {}; installed binaries take effect; executors in it die)",
+                    proc_at(&r.before),
+                    r.after,
+                    upstream_image(role, &r.after)
+                ),
+            };
+            let flags = flag_list(&self.flags_set, &self.flags_unset);
+            if !flags.is_empty() {
+                text.push_str(&format!(" with {flags}"));
+            }
+            text
+        };
+        match &self.kind {
+            ActionKind::StartNode => match running {
+                None => format!("start node {node} (zookeeper)"),
+                Some(r) => format!("start node {node}: {}", proc_at(&r.after)),
+            },
+            ActionKind::StartWorkload { tasks, checkpoint } => format!(
+                "start the test framework (scheduler and executor builds {}) and {tasks} long-running task{} (framework checkpointing {})",
+                running.map_or("", |r| r.after.as_str()),
+                if *tasks == 1 { "" } else { "s" },
+                if *checkpoint { "on" } else { "off" }
+            ),
+            ActionKind::ReplaceProcess => {
+                let r = running.expect("replacements track the running version");
+                let mut text = match model {
+                    NodeModel::ProcessInHost => format!(
+                        "{node}: process {} replaced by {} in node {node}",
+                        proc_at(&r.before),
+                        r.after
+                    ),
+                    NodeModel::ContainerPerVersion => format!(
+                        "{node}: container replaced, {} -> {} (image {}; executors in it die)",
+                        proc_at(&r.before),
+                        r.after,
+                        upstream_image(role, &r.after)
+                    ),
+                };
+                if !r.changes() {
+                    text.push_str(" (already at that version: a restart)");
+                }
+                let flags = flag_list(&self.flags_set, &self.flags_unset);
+                if !flags.is_empty() {
+                    text.push_str(&format!(" with {flags}"));
+                }
+                text
+            }
+            ActionKind::InstallBinaries => {
+                let i = installed.expect("installs track the installed version");
+                let r = running.expect("installs track the running version");
+                let what = match model {
+                    NodeModel::ProcessInHost => format!("build {}", i.after),
+                    NodeModel::ContainerPerVersion => {
+                        format!("image {}", upstream_image(role, &i.after))
+                    }
+                };
+                format!(
+                    "{node}: install {} binaries ({what}); still runs {} until its next restart",
+                    i.after,
+                    proc_at(&r.after)
+                )
+            }
+            ActionKind::RestartProcess => restart_text("restart"),
+            ActionKind::RestartWithFlags => restart_text("restart"),
+            ActionKind::ReconfigureCgroupsMounts => format!(
+                "{node}: reconfigure cgroups to one mountpoint per controller (nothing restarts; takes effect at the reboot)"
+            ),
+            ActionKind::RebootNode => {
+                let r = running.expect("reboots track the running version");
+                let mut text = format!(
+                    "reboot host {node}: everything on it dies, the disk is kept; {} comes back",
+                    proc_at(&r.after)
+                );
+                if r.changes() {
+                    text.push_str(&format!(" (was {}: installed binaries take effect)", r.before));
+                }
+                text
+            }
+            ActionKind::SchedulerUpgrade => {
+                let i = installed.expect("scheduler upgrades track the linked version");
+                format!(
+                    "relink the test framework's scheduler: {} -> {} (runs from its next restart)",
+                    i.before, i.after
+                )
+            }
+            ActionKind::SetFrameworkCheckpoint => {
+                "set FrameworkInfo.checkpoint in the scheduler (takes effect when it restarts)"
+                    .to_string()
+            }
+            ActionKind::SchedulerFailover => {
+                let r = running.expect("failovers track the running version");
+                if r.changes() {
+                    format!(
+                        "restart the scheduler: re-subscribe with the same framework ID, now running {} (was {})",
+                        r.after, r.before
+                    )
+                } else {
+                    format!(
+                        "restart the scheduler: re-subscribe with the same framework ID, still running {}",
+                        r.after
+                    )
+                }
+            }
+            ActionKind::ExecutorUpgrade => {
+                let i = installed.expect("executor upgrades track the build");
+                format!(
+                    "upgrade the executors: new executors use the {} build (was {}); running ones are left alone",
+                    i.after, i.before
+                )
+            }
+            ActionKind::RebuildModules { modules } => {
+                format!("rebuild modules {} for the new version", modules.join(", "))
+            }
+            ActionKind::NoOp { reason } => format!("no-op: {reason}"),
+        }
+    }
+}
+
+fn step_header(kind: StepKind, masters: usize, model: NodeModel) -> Option<String> {
+    let masters_order = if masters > 1 {
+        "masters one at a time, non-leaders first, leader last: order decided at run time"
+    } else {
+        "one master"
+    };
+    Some(match node_step(kind)? {
+        (NodeRole::Master, NodeEffect::Install | NodeEffect::Reconfigure) => {
+            "on every master".to_string()
+        }
+        (NodeRole::Master, _) => masters_order.to_string(),
+        (_, NodeEffect::Install | NodeEffect::Reconfigure) => "on every agent".to_string(),
+        (_, NodeEffect::Reboot) => "agents one at a time".to_string(),
+        (_, _) => match model {
+            NodeModel::ProcessInHost => {
+                "agents one at a time; they recover from their work dir".to_string()
+            }
+            NodeModel::ContainerPerVersion => "agents one at a time".to_string(),
+        },
+    })
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "plan {}: Mesos {} -> {}",
+            self.scenario, self.from, self.to
+        )?;
+        match self.node_model {
+            NodeModel::ProcessInHost => writeln!(
+                f,
+                "distribution: local (each node is a long-lived host holding the builds it needs; an upgrade replaces the Mesos process inside it)"
+            )?,
+            NodeModel::ContainerPerVersion => writeln!(
+                f,
+                "distribution: upstream (public images; a node upgrade replaces its container, so executors on it cannot survive)"
+            )?,
+        }
+        match &self.order {
+            Order::Documented => writeln!(f, "order: documented (the numbered steps of the upgrade notes)")?,
+            Order::Inferred => writeln!(
+                f,
+                "order: inferred (the notes give no steps for this path; the six-step order of 0.22+)"
+            )?,
+            Order::Deviates { reason } => writeln!(f, "order: deviates from the notes: {reason}")?,
+        }
+        writeln!(f, "nodes:")?;
+        for n in &self.nodes {
+            let image = match &n.image {
+                NodeImage::Image(i) => format!("image {i}"),
+                NodeImage::Host { builds } => format!(
+                    "host with builds {} at /opt/mesos/<version>",
+                    builds
+                        .iter()
+                        .map(|v| local_image(v))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                ),
+            };
+            let version = n
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "  {:<9} {:<9}{:<8} {image}",
+                n.name,
+                n.role.as_str(),
+                version
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "start")?;
+        let mut current_step: Option<usize> = None;
+        for e in &self.entries {
+            match e {
+                Entry::Action(a) => {
+                    if let Some(st) = &a.step {
+                        if current_step != Some(st.index) {
+                            current_step = Some(st.index);
+                            writeln!(f)?;
+                            let line = if st.line > 0 {
+                                format!(", line {}", st.line)
+                            } else {
+                                String::new()
+                            };
+                            write!(f, "step {}{line}: {}", st.index + 1, kind_name(st.kind))?;
+                            if st.phase != kind_name(st.kind) {
+                                write!(f, " (phase `{}`)", st.phase)?;
+                            }
+                            if let Some(h) = step_header(st.kind, self.masters(), self.node_model) {
+                                write!(f, ": {h}")?;
+                            }
+                            writeln!(f)?;
+                        }
+                    }
+                    writeln!(f, "  {:>3}. {}", a.number, a.describe(self.node_model))?;
+                    if let Some(note) = &a.note {
+                        writeln!(f, "       note: {note}")?;
+                    }
+                }
+                Entry::Phase(p) => writeln!(f, "       -> phase `{}`", p.name)?,
+            }
+        }
+        writeln!(f)?;
+        let finals = self.final_versions();
+        let behind: Vec<String> = finals
+            .iter()
+            .filter(|(_, v)| **v != self.to)
+            .map(|(n, v)| format!("{n} runs {v}"))
+            .collect();
+        if behind.is_empty() {
+            write!(f, "end: every Mesos node runs {}", self.to)?;
+        } else {
+            write!(
+                f,
+                "end: not every node runs {}: {}",
+                self.to,
+                behind.join(", ")
+            )?;
+        }
+        writeln!(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> Scenario {
+        serde_saphyr::from_str::<Scenario>(yaml).expect("test scenario parses")
+    }
+
+    const BASE: &str = "format: 1\nname: t\nfrom: 0.14.0\nto: 0.15.0\ndistribution: local\n\
+        topology: { masters: 1, agents: 2 }\nworkload: { tasks: 1 }\norder: documented\n";
+
+    #[test]
+    fn phases_follow_the_naming_rule() {
+        let s = load(&format!(
+            "{BASE}steps:\n  - install_master_binaries\n  - restart_masters_with_flag: {{ flags: {{ credentials: /c }} }}\n  - upgrade_agents\n  - restart_masters_with_flag: {{ flags: {{ authenticate: \"true\" }} }}\n  - restart_schedulers: {{ phase: failover }}\n"
+        ));
+        assert_eq!(
+            phases(&s),
+            [
+                "start",
+                "install_master_binaries",
+                "restart_masters_with_flag/master-1",
+                "restart_masters_with_flag",
+                "upgrade_agents/agent-1",
+                "upgrade_agents/agent-2",
+                "upgrade_agents",
+                "restart_masters_with_flag#2/master-1",
+                "restart_masters_with_flag#2",
+                "failover",
+            ]
+        );
+    }
+
+    #[test]
+    fn installed_binaries_run_from_the_next_restart() {
+        let s = load(&format!(
+            "{BASE}steps:\n  - install_master_binaries\n  - restart_masters\n"
+        ));
+        let p = plan(&s);
+        let masters: Vec<&Action> = p
+            .actions()
+            .filter(|a| a.node.as_deref() == Some("master-1") && a.step.is_some())
+            .collect();
+        assert_eq!(masters[0].kind, ActionKind::InstallBinaries);
+        assert_eq!(
+            masters[0].running,
+            Some(VersionChange::new("0.14.0", "0.14.0"))
+        );
+        assert_eq!(
+            masters[0].installed,
+            Some(VersionChange::new("0.14.0", "0.15.0"))
+        );
+        assert_eq!(masters[1].kind, ActionKind::RestartProcess);
+        assert_eq!(
+            masters[1].running,
+            Some(VersionChange::new("0.14.0", "0.15.0"))
+        );
+        assert_eq!(p.final_versions()["master-1"], "0.15.0");
+        assert_eq!(p.final_versions()["agent-1"], "0.14.0");
+    }
+
+    #[test]
+    fn rebuild_modules_without_modules_is_a_no_op() {
+        let s = load(&format!("{BASE}steps:\n  - rebuild_modules\n"));
+        let p = plan(&s);
+        let a = p.actions().last().unwrap();
+        assert!(matches!(a.kind, ActionKind::NoOp { .. }), "{a:?}");
+        assert_eq!(a.step.as_ref().unwrap().line, 10);
+    }
+}
