@@ -1,0 +1,188 @@
+//! Removing what runs leave behind, and stopping cleanly on a signal.
+//!
+//! Rules (see `docs/runtime.md`): only objects carrying the
+//! `upgrade-harness.run` label are ever removed; a run's own objects go at
+//! its end; leftovers of other runs go only when their owner ran on this
+//! host and that process is gone.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::query_parameters::{
+    ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
+};
+
+use super::engine::Engine;
+use super::error::{api, Result};
+use super::labels::{liveness, Liveness, RUN_LABEL};
+
+/// What a removal removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+}
+
+/// What a sweep did, run by run.
+#[derive(Clone, Debug, Default)]
+pub struct SweepReport {
+    /// Dead runs whose objects were removed.
+    pub removed: BTreeMap<String, Removed>,
+    /// Runs left alone because their owner is alive.
+    pub alive: Vec<String>,
+    /// Runs left alone because their owner cannot be judged from here.
+    pub unknown: Vec<(String, String)>,
+}
+
+fn label_filter(value: String) -> Option<HashMap<String, Vec<String>>> {
+    Some(HashMap::from([("label".to_string(), vec![value])]))
+}
+
+/// Removes every container (forced, with anonymous volumes) and network
+/// labelled with `run_id`.
+pub async fn remove_run(engine: &Engine, run_id: &str) -> Result<Removed> {
+    let docker = engine.client();
+    let filter = format!("{RUN_LABEL}={run_id}");
+    let mut removed = Removed::default();
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: label_filter(filter.clone()),
+            ..Default::default()
+        }))
+        .await
+        .map_err(api(format!("list containers of run {run_id}")))?;
+    for c in containers {
+        let Some(id) = c.id else { continue };
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        match docker.remove_container(&id, Some(options)).await {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => return Err(api(format!("remove container {id} of run {run_id}"))(e)),
+        }
+        removed.containers.push(first_name(c.names).unwrap_or(id));
+    }
+    let networks = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: label_filter(filter),
+        }))
+        .await
+        .map_err(api(format!("list networks of run {run_id}")))?;
+    for n in networks {
+        let Some(id) = n.id else { continue };
+        match docker.remove_network(&id).await {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => return Err(api(format!("remove network {id} of run {run_id}"))(e)),
+        }
+        removed.networks.push(n.name.unwrap_or(id));
+    }
+    Ok(removed)
+}
+
+fn first_name(names: Option<Vec<String>>) -> Option<String> {
+    names?
+        .into_iter()
+        .next()
+        .map(|n| n.trim_start_matches('/').to_string())
+}
+
+/// Removes the leftovers of dead runs (see the module rules). Meant to be
+/// called once at start, before creating a run.
+pub async fn sweep(engine: &Engine) -> Result<SweepReport> {
+    let runs = labelled_runs(engine).await?;
+    let mut report = SweepReport::default();
+    for (run_id, labels) in runs {
+        match liveness(&labels) {
+            Liveness::Dead => {
+                let removed = remove_run(engine, &run_id).await?;
+                report.removed.insert(run_id, removed);
+            }
+            Liveness::Alive => report.alive.push(run_id),
+            Liveness::Unknown(why) => report.unknown.push((run_id, why)),
+        }
+    }
+    Ok(report)
+}
+
+/// Every run id found on a container or network, with that object's labels.
+async fn labelled_runs(engine: &Engine) -> Result<BTreeMap<String, HashMap<String, String>>> {
+    let docker = engine.client();
+    let mut runs = BTreeMap::new();
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: label_filter(RUN_LABEL.to_string()),
+            ..Default::default()
+        }))
+        .await
+        .map_err(api("list labelled containers"))?;
+    let networks = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: label_filter(RUN_LABEL.to_string()),
+        }))
+        .await
+        .map_err(api("list labelled networks"))?;
+    let label_sets = containers
+        .into_iter()
+        .filter_map(|c| c.labels)
+        .chain(networks.into_iter().filter_map(|n| n.labels));
+    for labels in label_sets {
+        if let Some(run) = labels.get(RUN_LABEL).filter(|r| !r.is_empty()) {
+            runs.entry(run.clone()).or_insert(labels);
+        }
+    }
+    Ok(runs)
+}
+
+/// The signal that asked the harness to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownSignal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+impl ShutdownSignal {
+    /// The conventional exit code: 128 + signal number.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ShutdownSignal::Interrupt => 130,
+            ShutdownSignal::Terminate => 143,
+        }
+    }
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() -> ShutdownSignal {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return ShutdownSignal::Interrupt;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => ShutdownSignal::Interrupt,
+        _ = term.recv() => ShutdownSignal::Terminate,
+    }
+}
+
+/// Runs `work` unless a shutdown signal comes first. On a signal `work` is
+/// dropped (which drops whatever `Run` it owns, removing it) and the signal
+/// is returned: clean up any run you hold, then exit with
+/// [`ShutdownSignal::exit_code`].
+pub async fn until_shutdown<F: std::future::Future>(work: F) -> Result<F::Output, ShutdownSignal> {
+    tokio::select! {
+        out = work => Ok(out),
+        sig = shutdown_signal() => Err(sig),
+    }
+}

@@ -1,0 +1,102 @@
+//! Connecting to the Docker engine.
+//!
+//! `DOCKER_HOST` decides where the engine is (`unix://` or `tcp://`; TLS is
+//! not compiled in). The API version is negotiated so that an older engine
+//! (20.10 speaks 1.41) is addressed in its own dialect.
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+use super::error::{Error, Result};
+
+/// Where the engine is when `DOCKER_HOST` is unset.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// How long connecting may take before the engine counts as unreachable:
+/// a dead tcp host would otherwise hang for bollard's two-minute timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connected, version-negotiated Docker engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    docker: Docker,
+    host: String,
+}
+
+impl Engine {
+    /// Connects to the engine named by `DOCKER_HOST` (or the default socket).
+    pub async fn connect() -> Result<Engine> {
+        Engine::connect_to(&host_from_env()).await
+    }
+
+    /// Connects to `host` (`unix:///path` or `tcp://host:port`), negotiates
+    /// the API version and pings; any failure is [`Error::Unreachable`].
+    pub async fn connect_to(host: &str) -> Result<Engine> {
+        let unreachable = |cause: String| Error::Unreachable {
+            host: host.to_string(),
+            cause,
+        };
+        let docker = Docker::connect_with_host(host).map_err(|e| unreachable(error_chain(&e)))?;
+        let docker = tokio::time::timeout(CONNECT_TIMEOUT, async {
+            let docker = docker.negotiate_version().await?;
+            docker.ping().await?;
+            Ok::<_, bollard::errors::Error>(docker)
+        })
+        .await
+        .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT:?}")))?
+        .map_err(|e| unreachable(error_chain(&e)))?;
+        Ok(Engine {
+            docker,
+            host: host.to_string(),
+        })
+    }
+
+    /// The address this engine was reached at.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The raw bollard client, for calls this layer does not wrap.
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Whether the engine runs on this machine, so container IPs on a bridge
+    /// network are routable from the harness (see `docs/runtime.md`).
+    pub fn is_local(&self) -> bool {
+        self.host.starts_with("unix://")
+            || [
+                "tcp://127.",
+                "tcp://localhost",
+                "http://127.",
+                "http://localhost",
+            ]
+            .iter()
+            .any(|p| self.host.starts_with(p))
+    }
+}
+
+/// `DOCKER_HOST`, or the default socket when it is unset or empty.
+pub fn host_from_env() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+}
+
+/// Renders an error with its causes: hyper's top-level message alone
+/// ("client error (Connect)") does not say "connection refused".
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,29 @@
+//! The Docker layer: engines, images, runs, nodes and processes in nodes.
+//!
+//! It knows nothing about Mesos. A node is a long-lived container playing a
+//! host, with node-init as PID 1; processes are started and stopped inside
+//! it. Design notes: `docs/runtime.md`.
+
+mod cleanup;
+mod engine;
+mod error;
+mod image;
+mod labels;
+mod network;
+pub mod node_init;
+mod process;
+mod run;
+
+pub use cleanup::{
+    remove_run, shutdown_signal, sweep, until_shutdown, Removed, ShutdownSignal, SweepReport,
+};
+pub use engine::{host_from_env, Engine, DEFAULT_HOST};
+pub use error::{Error, Result};
+pub use image::{build_image, BuiltImage, ImageFile, ImageSpec, IMAGE_HASH_LABEL};
+pub use labels::{
+    liveness, new_run_id, Liveness, Owner, NODE_LABEL, OWNER_BOOT_LABEL, OWNER_HOST_LABEL,
+    OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
+};
+pub use network::{RunNetwork, DEFAULT_RANGE};
+pub use process::{ProcessStatus, WaitStatus};
+pub use run::{ExecOutput, NodeInfo, NodeSpec, Run, RunOptions};

@@ -1,0 +1,669 @@
+//! A run: one private network and the nodes on it.
+//!
+//! A node is a long-lived container playing a host: fixed address, hostname
+//! and network alias equal to its name, node-init as PID 1, `/run` on a
+//! tmpfs (cleared at every boot, like a real host) and the rest of its
+//! filesystem kept across restarts. Processes are started, signalled and
+//! watched inside it through `docker exec` of node-init, because Docker can
+//! only signal a container's PID 1.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bollard::exec::StartExecResults;
+use bollard::models::{
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, ExecConfig, HostConfig,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
+    UploadToContainerOptions,
+};
+use futures_util::StreamExt;
+
+use super::engine::Engine;
+use super::error::{api, Error, Result};
+use super::labels::{self, Owner, NODE_LABEL, RUN_LABEL};
+use super::network::{self, RunNetwork};
+use super::node_init::PATH_IN_NODE;
+use super::process::{ProcessStatus, WaitStatus};
+
+/// How long PID 1 gets to stop a node before Docker kills it; node-init
+/// itself gives processes 3 s after SIGTERM, then SIGKILLs them.
+const STOP_TIMEOUT_SECS: i32 = 10;
+
+/// How often `wait_process_exit` polls.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How a run is set up.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The static node-init binary (see [`super::node_init::build`]).
+    pub node_init: PathBuf,
+    /// Leave containers and network behind when the run is dropped
+    /// (for debugging; `--keep`). Explicit [`Run::cleanup`] still removes.
+    pub keep: bool,
+    /// Where the run's /24 is chosen from.
+    pub subnet_range: (Ipv4Addr, u8),
+}
+
+impl RunOptions {
+    /// Defaults: cleanup on drop, subnets from 172.28.0.0/14.
+    pub fn new(node_init: impl Into<PathBuf>) -> RunOptions {
+        RunOptions {
+            node_init: node_init.into(),
+            keep: false,
+            subnet_range: network::DEFAULT_RANGE,
+        }
+    }
+}
+
+/// What a node is made of.
+#[derive(Clone, Debug, Default)]
+pub struct NodeSpec {
+    /// Node name: hostname, network alias, part of the container name.
+    /// Lowercase letters, digits and '-', at most 40 characters.
+    pub name: String,
+    /// Image reference (any image: node-init is uploaded into the container).
+    pub image: String,
+    /// Environment of the node, inherited by every process, `KEY=VALUE`.
+    pub env: Vec<String>,
+    /// TCP ports to publish on 127.0.0.1 ephemeral host ports, for engines
+    /// whose container addresses the harness cannot route to.
+    pub publish: Vec<u16>,
+    /// Extra labels (the run's labels are always added).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A created node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub container_name: String,
+    pub container_id: String,
+    /// Fixed address on the run network; stable across restarts.
+    pub ip: Ipv4Addr,
+}
+
+/// What a command printed and how it exited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub code: i64,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim().to_string()
+    }
+}
+
+/// A run: its id, its network and its nodes. Dropping it removes everything
+/// it created (unless `keep`), so a failing test or an early `?` cleans up.
+#[derive(Debug)]
+pub struct Run {
+    engine: Engine,
+    id: String,
+    owner: Owner,
+    network: RunNetwork,
+    node_init: Vec<u8>,
+    keep: bool,
+    nodes: Mutex<BTreeMap<String, NodeInfo>>,
+    cleaned: AtomicBool,
+}
+
+impl Run {
+    /// Creates a run: a fresh id and its private network.
+    pub async fn create(engine: &Engine, options: RunOptions) -> Result<Run> {
+        let node_init = std::fs::read(&options.node_init).map_err(|source| Error::Io {
+            path: options.node_init.clone(),
+            source,
+        })?;
+        let id = labels::new_run_id();
+        let owner = Owner::current();
+        let mut base = owner.labels();
+        base.insert(RUN_LABEL.into(), id.clone());
+        let seed = u64::from_str_radix(&id[id.len() - 4..], 16).unwrap_or(0) ^ owner.pid as u64;
+        let network = network::create_run_network(
+            engine,
+            &format!("uh-{id}"),
+            base,
+            options.subnet_range,
+            seed,
+        )
+        .await?;
+        Ok(Run {
+            engine: engine.clone(),
+            id,
+            owner,
+            network,
+            node_init,
+            keep: options.keep,
+            nodes: Mutex::new(BTreeMap::new()),
+            cleaned: AtomicBool::new(false),
+        })
+    }
+
+    /// The run id, as in the `upgrade-harness.run` label.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The engine this run lives on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Name of the run's network (`uh-<run id>`).
+    pub fn network_name(&self) -> &str {
+        &self.network.name
+    }
+
+    /// The run's subnet, `x.y.z.0/24`.
+    pub fn subnet(&self) -> String {
+        self.network.cidr()
+    }
+
+    /// Labels every object of this run carries.
+    pub fn labels(&self) -> HashMap<String, String> {
+        let mut l = self.owner.labels();
+        l.insert(RUN_LABEL.into(), self.id.clone());
+        l
+    }
+
+    /// Creates and starts a node; returns once node-init runs as PID 1.
+    pub async fn create_node(&self, spec: NodeSpec) -> Result<NodeInfo> {
+        validate_node_name(&spec.name)?;
+        let ip = self.reserve_ip(&spec.name)?;
+        let container_name = format!("uh-{}-{}", self.id, spec.name);
+        let created = self
+            .engine
+            .client()
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(container_name.clone()),
+                    ..Default::default()
+                }),
+                self.container_body(&spec, ip),
+            )
+            .await
+            .map_err(api(format!(
+                "create container {container_name} from {}",
+                spec.image
+            )));
+        let created = match created {
+            Ok(c) => c,
+            Err(e) => {
+                self.nodes.lock().unwrap().remove(&spec.name);
+                return Err(e);
+            }
+        };
+        let info = NodeInfo {
+            name: spec.name.clone(),
+            container_name: container_name.clone(),
+            container_id: created.id,
+            ip,
+        };
+        self.nodes
+            .lock()
+            .unwrap()
+            .insert(spec.name.clone(), info.clone());
+        self.upload_node_init(&container_name).await?;
+        self.engine
+            .client()
+            .start_container(&container_name, None::<StartContainerOptions>)
+            .await
+            .map_err(api(format!("start container {container_name}")))?;
+        Ok(info)
+    }
+
+    /// Claims the next free host address (.2, .3, ...) for `name`.
+    fn reserve_ip(&self, name: &str) -> Result<Ipv4Addr> {
+        let mut nodes = self.nodes.lock().unwrap();
+        if nodes.contains_key(name) {
+            return Err(Error::Invalid(format!(
+                "create node {name}: run {} already has a node of that name",
+                self.id
+            )));
+        }
+        let used: Vec<Ipv4Addr> = nodes.values().map(|n| n.ip).collect();
+        let ip = (2..=254u8)
+            .map(|n| self.network.host(n))
+            .find(|ip| !used.contains(ip))
+            .ok_or_else(|| Error::Invalid(format!("create node {name}: subnet full")))?;
+        // Placeholder until the container exists, so concurrent creations
+        // do not pick the same address.
+        nodes.insert(
+            name.to_string(),
+            NodeInfo {
+                name: name.to_string(),
+                container_name: String::new(),
+                container_id: String::new(),
+                ip,
+            },
+        );
+        Ok(ip)
+    }
+
+    fn container_body(&self, spec: &NodeSpec, ip: Ipv4Addr) -> ContainerCreateBody {
+        let mut labels = self.labels();
+        labels.extend(spec.labels.clone());
+        labels.insert(NODE_LABEL.into(), spec.name.clone());
+        let ports: Vec<String> = spec.publish.iter().map(|p| format!("{p}/tcp")).collect();
+        let bindings = ports
+            .iter()
+            .map(|p| {
+                let binding = PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                };
+                (p.clone(), Some(vec![binding]))
+            })
+            .collect();
+        let endpoint = EndpointSettings {
+            ipam_config: Some(EndpointIpamConfig {
+                ipv4_address: Some(ip.to_string()),
+                ..Default::default()
+            }),
+            aliases: Some(vec![spec.name.clone()]),
+            ..Default::default()
+        };
+        ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            hostname: Some(spec.name.clone()),
+            env: Some(spec.env.clone()),
+            entrypoint: Some(vec![PATH_IN_NODE.into(), "init".into()]),
+            cmd: Some(vec![]),
+            labels: Some(labels),
+            exposed_ports: (!ports.is_empty()).then_some(ports),
+            stop_timeout: Some(STOP_TIMEOUT_SECS as i64),
+            host_config: Some(HostConfig {
+                network_mode: Some(self.network.name.clone()),
+                port_bindings: Some(bindings),
+                tmpfs: Some(HashMap::from([("/run".into(), "rw,exec,mode=755".into())])),
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::NO),
+                    ..Default::default()
+                }),
+                init: Some(false),
+                ..Default::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(self.network.name.clone(), endpoint)])),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Puts node-init into the (created, not started) container through the
+    /// archive API: works on remote engines and with any image.
+    async fn upload_node_init(&self, container: &str) -> Result<()> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(self.node_init.len() as u64);
+        header.set_mode(0o755);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        let name = PATH_IN_NODE.trim_start_matches('/');
+        let archive = tar
+            .append_data(&mut header, name, self.node_init.as_slice())
+            .and_then(|_| tar.into_inner())
+            .map_err(|source| Error::Io {
+                path: PathBuf::from(PATH_IN_NODE),
+                source,
+            })?;
+        self.engine
+            .client()
+            .upload_to_container(
+                container,
+                Some(UploadToContainerOptions {
+                    path: "/".into(),
+                    ..Default::default()
+                }),
+                bollard::body_full(archive.into()),
+            )
+            .await
+            .map_err(api(format!("upload node-init into {container}")))
+    }
+
+    /// The node called `name`.
+    pub fn node(&self, name: &str) -> Result<NodeInfo> {
+        self.nodes
+            .lock()
+            .unwrap()
+            .get(name)
+            .filter(|n| !n.container_id.is_empty())
+            .cloned()
+            .ok_or_else(|| Error::UnknownNode {
+                run: self.id.clone(),
+                node: name.to_string(),
+            })
+    }
+
+    /// All nodes, by name.
+    pub fn nodes(&self) -> Vec<NodeInfo> {
+        let nodes = self.nodes.lock().unwrap();
+        nodes
+            .values()
+            .filter(|n| !n.container_id.is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// The node's fixed address on the run network. Other nodes reach it
+    /// there (or by name); the harness reaches it directly only when the
+    /// engine runs on this machine (Linux bridge routing).
+    pub fn node_ip(&self, name: &str) -> Result<Ipv4Addr> {
+        Ok(self.node(name)?.ip)
+    }
+
+    /// Where the harness should connect to `port` of a node: the published
+    /// 127.0.0.1 port when the port was published, else `ip:port`.
+    /// Published ports change when the node restarts: ask again afterwards.
+    pub async fn node_address(&self, name: &str, port: u16) -> Result<SocketAddr> {
+        match self.published_port(name, port).await? {
+            Some(addr) => Ok(addr),
+            None => Ok(SocketAddr::from((self.node_ip(name)?, port))),
+        }
+    }
+
+    /// The host address a published port is mapped to, if it is published.
+    pub async fn published_port(&self, name: &str, port: u16) -> Result<Option<SocketAddr>> {
+        let node = self.node(name)?;
+        let inspect = self
+            .engine
+            .client()
+            .inspect_container(&node.container_id, None)
+            .await
+            .map_err(api(format!("inspect container {}", node.container_name)))?;
+        let binding = inspect
+            .network_settings
+            .and_then(|s| s.ports)
+            .and_then(|mut p| p.remove(&format!("{port}/tcp")))
+            .flatten()
+            .and_then(|b| b.into_iter().next());
+        Ok(binding.and_then(|b| {
+            let ip: Ipv4Addr = b.host_ip.as_deref().unwrap_or("127.0.0.1").parse().ok()?;
+            let port: u16 = b.host_port.as_deref()?.parse().ok()?;
+            Some(SocketAddr::from((ip, port)))
+        }))
+    }
+
+    /// Runs `argv` in the node and collects its output (never fails on a
+    /// non-zero exit: look at `code`).
+    pub async fn exec(&self, node: &str, argv: &[&str]) -> Result<ExecOutput> {
+        self.exec_env(node, argv, &[]).await
+    }
+
+    /// [`Run::exec`] with extra environment variables (`KEY=VALUE`).
+    pub async fn exec_env(&self, node: &str, argv: &[&str], env: &[String]) -> Result<ExecOutput> {
+        let info = self.node(node)?;
+        let what = format!("exec {argv:?} in node {node}");
+        let docker = self.engine.client();
+        let config = ExecConfig {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
+            env: Some(env.to_vec()),
+            ..Default::default()
+        };
+        let created = docker
+            .create_exec(&info.container_id, config)
+            .await
+            .map_err(api(&what))?;
+        let mut out = ExecOutput::default();
+        if let StartExecResults::Attached { mut output, .. } = docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(api(&what))?
+        {
+            while let Some(chunk) = output.next().await {
+                match chunk.map_err(api(&what))? {
+                    bollard::container::LogOutput::StdErr { message } => {
+                        out.stderr.extend_from_slice(&message)
+                    }
+                    other => out.stdout.extend_from_slice(&other.into_bytes()),
+                }
+            }
+        }
+        out.code = self.exec_exit_code(&created.id, &what).await?;
+        Ok(out)
+    }
+
+    /// The exit code, once the engine has noticed the exec ended.
+    async fn exec_exit_code(&self, exec_id: &str, what: &str) -> Result<i64> {
+        for _ in 0..100 {
+            let inspect = self
+                .engine
+                .client()
+                .inspect_exec(exec_id)
+                .await
+                .map_err(api(what))?;
+            if inspect.running != Some(true) {
+                return Ok(inspect.exit_code.unwrap_or(-1));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(-1)
+    }
+
+    /// Runs a node-init mode; a non-zero exit becomes [`Error::Command`].
+    async fn node_init(&self, node: &str, args: &[&str], env: &[String]) -> Result<ExecOutput> {
+        let mut argv = vec![PATH_IN_NODE];
+        argv.extend_from_slice(args);
+        let out = self.exec_env(node, &argv, env).await?;
+        if out.code != 0 {
+            return Err(Error::Command {
+                node: node.to_string(),
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                code: out.code,
+                stderr: out.stderr_text(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Starts `argv` as the process `name` in the node, detached: it is a
+    /// child of PID 1, outlives whoever stops it, and logs stdout and stderr
+    /// to `/var/log/node/<name>.log`. `env` comes on top of the node's.
+    /// Fails if a process of that name is running. Returns its pid.
+    pub async fn start_process(
+        &self,
+        node: &str,
+        name: &str,
+        argv: &[&str],
+        env: &[String],
+    ) -> Result<u32> {
+        let mut args = vec!["start", name, "--"];
+        args.extend_from_slice(argv);
+        let out = self.node_init(node, &args, env).await?;
+        let text = out.stdout_text();
+        text.trim().parse().map_err(|_| Error::Protocol {
+            node: node.to_string(),
+            command: format!("start {name}"),
+            answer: text,
+        })
+    }
+
+    /// Sends `signal` (`TERM`, `SIGKILL`, `9`, ...) to the process `name`.
+    pub async fn signal_process(&self, node: &str, name: &str, signal: &str) -> Result<()> {
+        self.node_init(node, &["signal", name, signal], &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// The current state of the process `name`.
+    pub async fn process_status(&self, node: &str, name: &str) -> Result<ProcessStatus> {
+        let out = self.node_init(node, &["status", name], &[]).await?;
+        let text = out.stdout_text();
+        ProcessStatus::parse(&text).ok_or_else(|| Error::Protocol {
+            node: node.to_string(),
+            command: format!("status {name}"),
+            answer: text,
+        })
+    }
+
+    /// Waits until the process `name` has exited and returns its raw wait
+    /// status. The error says what was seen last.
+    pub async fn wait_process_exit(
+        &self,
+        node: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<WaitStatus> {
+        let started = Instant::now();
+        loop {
+            let status = self.process_status(node, name).await?;
+            match status {
+                ProcessStatus::Exited(st) => return Ok(st),
+                ProcessStatus::Running { .. } if started.elapsed() < timeout => {
+                    tokio::time::sleep(POLL_INTERVAL).await
+                }
+                _ => {
+                    return Err(Error::Timeout {
+                        node: node.to_string(),
+                        what: format!("process {name} to exit"),
+                        waited: started.elapsed(),
+                        last_seen: status.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// The process's log (stdout and stderr) from byte `from_offset` on.
+    pub async fn process_log(&self, node: &str, name: &str, from_offset: u64) -> Result<Vec<u8>> {
+        let offset = from_offset.to_string();
+        let out = self.node_init(node, &["log", name, &offset], &[]).await?;
+        Ok(out.stdout)
+    }
+
+    /// Reboots the node: every process in it dies, `/run` is emptied, the
+    /// rest of the filesystem and the address stay.
+    pub async fn restart_node(&self, node: &str) -> Result<()> {
+        let info = self.node(node)?;
+        self.engine
+            .client()
+            .restart_container(
+                &info.container_id,
+                Some(RestartContainerOptions {
+                    t: Some(STOP_TIMEOUT_SECS),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(api(format!("restart container {}", info.container_name)))
+    }
+
+    /// Shuts the node down (SIGTERM to everything, then SIGKILL); it keeps
+    /// its filesystem and address until [`Run::start_node`].
+    pub async fn stop_node(&self, node: &str) -> Result<()> {
+        let info = self.node(node)?;
+        self.engine
+            .client()
+            .stop_container(
+                &info.container_id,
+                Some(StopContainerOptions {
+                    t: Some(STOP_TIMEOUT_SECS),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(api(format!("stop container {}", info.container_name)))
+    }
+
+    /// Boots a stopped node again.
+    pub async fn start_node(&self, node: &str) -> Result<()> {
+        let info = self.node(node)?;
+        self.engine
+            .client()
+            .start_container(&info.container_id, None::<StartContainerOptions>)
+            .await
+            .map_err(api(format!("start container {}", info.container_name)))
+    }
+
+    /// Removes every container and the network of this run (by label, so
+    /// nodes whose creation failed halfway go too).
+    pub async fn cleanup(&self) -> Result<super::cleanup::Removed> {
+        let removed = super::cleanup::remove_run(&self.engine, &self.id).await?;
+        self.cleaned.store(true, Ordering::SeqCst);
+        Ok(removed)
+    }
+
+    /// Whether dropping this run leaves its objects behind.
+    pub fn keeps(&self) -> bool {
+        self.keep
+    }
+}
+
+impl Drop for Run {
+    /// The safety net for early returns and panics: removes the run's
+    /// objects unless it was cleaned up already or `keep` is set. Async work
+    /// cannot run in `drop`, so a helper thread with its own runtime and its
+    /// own connection does it and is waited for.
+    fn drop(&mut self) {
+        if self.keep || self.cleaned.load(Ordering::SeqCst) {
+            return;
+        }
+        let host = self.engine.host().to_string();
+        let id = self.id.clone();
+        let joined = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let engine = Engine::connect_to(&host).await.ok()?;
+                super::cleanup::remove_run(&engine, &id).await.ok()
+            })
+        })
+        .join();
+        if !matches!(joined, Ok(Some(_))) {
+            eprintln!(
+                "upgrade-harness: could not remove run {}; `upgrade-harness` removes it at its next start",
+                self.id
+            );
+        }
+    }
+}
+
+/// Node names become hostnames, DNS aliases and container name parts.
+fn validate_node_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "create node {name:?}: a node name is 1-40 of [a-z0-9-], not starting or ending with '-'"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_are_dns_labels() {
+        assert!(validate_node_name("master-1").is_ok());
+        assert!(validate_node_name("Agent").is_err());
+        assert!(validate_node_name("-a").is_err());
+        assert!(validate_node_name("a_b").is_err());
+        assert!(validate_node_name("").is_err());
+    }
+}
