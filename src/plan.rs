@@ -14,7 +14,8 @@
 //!   module steps) have no per-node phases.
 //! - `<step phase>`: after the whole step. The step phase is the step's `phase:` option, or
 //!   else the step kind's snake_case name, with `#2`, `#3`, ... for the second, third, ...
-//!   step of the same kind (`restart_masters_with_flag#2`).
+//!   step of the same kind without a `phase:` option (`restart_masters_with_flag#2`).
+//!   The rule is implemented once, in [`crate::scenario::phases`]; the plan uses it.
 //!
 //! # Versions
 //! Every Mesos node has an installed version and a running version. `upgrade_*` steps change
@@ -26,6 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::scenario::model::{Distribution, Order, Scenario, Step, StepKind};
+use crate::scenario::phases::{step_phases, START};
 
 /// Image of the ZooKeeper node for the `local` distribution (built by the project).
 pub const LOCAL_ZOOKEEPER_IMAGE: &str = "upgrade-harness/zookeeper";
@@ -257,48 +259,10 @@ pub struct Action {
     pub note: Option<String>,
 }
 
-/// The phase names of a scenario, in order (what checks may name in `after:`).
+/// The phase names of a scenario, in order (what checks may name in `after:`): the same
+/// list as [`crate::scenario::phases::phases`], which validation uses (a test keeps them equal).
 pub fn phases(s: &Scenario) -> Vec<String> {
     plan(s).phases()
-}
-
-/// The phase name of each step of a scenario, in step order (see the module documentation).
-pub fn step_phases(steps: &[Step]) -> Vec<String> {
-    let mut seen: BTreeMap<StepKind, usize> = BTreeMap::new();
-    steps
-        .iter()
-        .map(|step| {
-            let n = seen.entry(step.kind).or_insert(0);
-            *n += 1;
-            match &step.options.phase {
-                Some(phase) => phase.clone(),
-                None if *n == 1 => kind_name(step.kind).to_string(),
-                None => format!("{}#{}", kind_name(step.kind), n),
-            }
-        })
-        .collect()
-}
-
-/// The snake_case name of a step kind, as written in scenario files.
-pub fn kind_name(kind: StepKind) -> &'static str {
-    use StepKind::*;
-    match kind {
-        RebuildModules => "rebuild_modules",
-        UpgradeMasters => "upgrade_masters",
-        InstallMasterBinaries => "install_master_binaries",
-        RestartMasters => "restart_masters",
-        RestartMastersWithFlag => "restart_masters_with_flag",
-        UpgradeAgents => "upgrade_agents",
-        InstallAgentBinaries => "install_agent_binaries",
-        RestartAgents => "restart_agents",
-        RestartAgentsWithFlag => "restart_agents_with_flag",
-        ReconfigureAgentCgroupsMounts => "reconfigure_agent_cgroups_mounts",
-        RebootAgents => "reboot_agents",
-        UpgradeSchedulers => "upgrade_schedulers",
-        SetFrameworkCheckpoint => "set_framework_checkpoint",
-        RestartSchedulers => "restart_schedulers",
-        UpgradeExecutors => "upgrade_executors",
-    }
 }
 
 /// The Mesos process a role runs at a version: `mesos-master`, `mesos-slave` (<= 0.28)
@@ -482,7 +446,7 @@ pub fn plan(s: &Scenario) -> Plan {
         a.running = Some(VersionChange::new(&from, &from));
         b.action(a);
     }
-    b.phase("start".to_string(), PhaseScope::Start);
+    b.phase(START.to_string(), PhaseScope::Start);
 
     let steps: Vec<Step> = s.steps.iter().map(|st| st.value.clone()).collect();
     let step_phases = step_phases(&steps);
@@ -890,8 +854,8 @@ impl fmt::Display for Plan {
                             } else {
                                 String::new()
                             };
-                            write!(f, "step {}{line}: {}", st.index + 1, kind_name(st.kind))?;
-                            if st.phase != kind_name(st.kind) {
+                            write!(f, "step {}{line}: {}", st.index + 1, st.kind.name())?;
+                            if st.phase != st.kind.name() {
                                 write!(f, " (phase `{}`)", st.phase)?;
                             }
                             if let Some(h) = step_header(st.kind, self.masters(), self.node_model) {
@@ -960,6 +924,14 @@ mod tests {
                 "failover",
             ]
         );
+    }
+
+    #[test]
+    fn plan_phases_equal_the_validation_phases() {
+        let s = load(&format!(
+            "{BASE}steps:\n  - rebuild_modules\n  - upgrade_masters: {{ phase: masters }}\n  - install_agent_binaries\n  - reconfigure_agent_cgroups_mounts\n  - reboot_agents\n  - restart_agents_with_flag: {{ flags: {{ isolation: cgroups/cpu }} }}\n  - upgrade_masters\n  - upgrade_schedulers\n  - set_framework_checkpoint\n  - restart_schedulers\n  - upgrade_executors\n"
+        ));
+        assert_eq!(phases(&s), crate::scenario::phases::phases(&s));
     }
 
     #[test]
