@@ -3,7 +3,6 @@
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
 pub mod docker;
-pub mod docker;
 pub mod mesos;
 pub mod plan;
 pub mod scenario;
