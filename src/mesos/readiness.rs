@@ -1,0 +1,482 @@
+//! Readiness: every wait is a loop on a condition with a deadline, polling at a short interval
+//! (no fixed sleeps), and its error names what was expected and what was last seen, e.g.
+//! `master-1 (1.11.0) not leading after 30s; last /metrics/snapshot: master/elected=0`.
+//!
+//! Conditions, and why they are the right ones:
+//! - master leading: `master/elected == 1` in `/metrics/snapshot`. Every master serves it,
+//!   leader or not (a non-leader answers `/master/state` with 307), standalone or HA.
+//! - agents active with given IDs: `/master/state` of the leader lists each expected
+//!   hostname with `active: true` and, when known, the same agent ID as before.
+//! - agent re-registered after it was replaced: same ID active in `/master/state`, the
+//!   master's `master/slave_reregistrations` counter went up since a baseline, and the agent's
+//!   own `/slave(1)/state` has that ID and follows a master (`master_hostname`). A different
+//!   ID means the agent registered as a new agent: its tasks are gone; that is a failure.
+//! - agents re-registered after a master was replaced: the new master process counts
+//!   `master/slave_reregistrations` from 0; it must reach the number of agents with every ID
+//!   unchanged.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::client::{ClientError, MasterState, MesosClient, Metrics};
+
+/// How often conditions are polled.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// A Mesos process to wait on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Node name (`master-1`, `agent-2`); also the Mesos hostname.
+    pub name: String,
+    /// Mesos version running there.
+    pub version: String,
+    /// `http://ip:port` as reachable from the harness.
+    pub base_url: String,
+}
+
+impl Target {
+    fn label(&self) -> String {
+        format!("{} ({})", self.name, self.version)
+    }
+}
+
+/// A wait that ran out of time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} after {}; last {seen}", human(*after))]
+pub struct WaitError {
+    /// What did not happen, e.g. `master-1 (1.11.0) not leading`.
+    pub what: String,
+    pub after: Duration,
+    /// What was last seen, prefixed by where: `/metrics/snapshot: master/elected=0`.
+    pub seen: String,
+}
+
+fn human(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Polls `probe` until it returns `Ok`, or the deadline passes; then returns the last `Err`
+/// (what was seen). A probe that hangs is cut at the deadline.
+pub async fn poll_until<T, F, Fut>(within: Duration, mut probe: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + within;
+    let mut last = "nothing (no probe completed)".to_string();
+    loop {
+        match tokio::time::timeout_at(deadline, probe()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(seen)) => last = seen,
+            Err(_) => return Err(last),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(last);
+        }
+        tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
+    }
+}
+
+fn from_client(endpoint: &str, e: &ClientError) -> String {
+    format!("{endpoint}: {}", e.brief())
+}
+
+/// Waits until `master` serves `/metrics/snapshot` with `master/elected = 1`.
+pub async fn wait_master_elected(
+    client: &MesosClient,
+    master: &Target,
+    within: Duration,
+) -> Result<(), WaitError> {
+    poll_until(within, || async {
+        let m = client
+            .metrics_snapshot(&master.base_url)
+            .await
+            .map_err(|e| from_client("/metrics/snapshot", &e))?;
+        elected(&m)
+            .then_some(())
+            .ok_or_else(|| format!("/metrics/snapshot: {}", m.describe(ELECTED)))
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!("{} not leading", master.label()),
+        after: within,
+        seen,
+    })
+}
+
+const ELECTED: &str = "master/elected";
+
+fn elected(m: &Metrics) -> bool {
+    m.get(ELECTED) == Some(1.0)
+}
+
+/// Waits until exactly one of `masters` is leading and returns its index. With HA, the others
+/// must be serving too (`master/elected = 0`): a master that does not answer is not ready.
+pub async fn wait_leader(
+    client: &MesosClient,
+    masters: &[Target],
+    within: Duration,
+) -> Result<usize, WaitError> {
+    poll_until(within, || async {
+        let mut leaders = Vec::new();
+        let mut seen = Vec::new();
+        for (i, m) in masters.iter().enumerate() {
+            match client.metrics_snapshot(&m.base_url).await {
+                Ok(metrics) => {
+                    if elected(&metrics) {
+                        leaders.push(i);
+                    }
+                    seen.push(format!("{}: {}", m.name, metrics.describe(ELECTED)));
+                }
+                Err(e) => seen.push(format!("{}: {}", m.name, e.brief())),
+            }
+        }
+        let all_answer = seen.len() == masters.len() && !seen.iter().any(|s| !s.contains(ELECTED));
+        match leaders.as_slice() {
+            [one] if all_answer => Ok(*one),
+            _ => Err(format!("/metrics/snapshot: {}", seen.join(", "))),
+        }
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!(
+            "no single leader among {}",
+            masters
+                .iter()
+                .map(Target::label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        after: within,
+        seen,
+    })
+}
+
+/// An agent the cluster must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedAgent {
+    /// The agent's hostname (its node name).
+    pub hostname: String,
+    /// Its agent ID, if known (after the first registration it must never change).
+    pub id: Option<String>,
+}
+
+/// Waits until every expected agent is active on `master` (with its known ID) and returns
+/// hostname -> agent ID.
+pub async fn wait_agents_active(
+    client: &MesosClient,
+    master: &Target,
+    expected: &[ExpectedAgent],
+    within: Duration,
+) -> Result<BTreeMap<String, String>, WaitError> {
+    poll_until(within, || async {
+        let state = client
+            .master_state(&master.base_url)
+            .await
+            .map_err(|e| from_client("/master/state", &e))?;
+        agents_match(&state, expected)
+            .ok_or_else(|| format!("/master/state: {}", state.describe_agents()))
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!("{} on {}", describe_expected(expected), master.label()),
+        after: within,
+        seen,
+    })
+}
+
+/// hostname -> ID when every expected agent is active with the expected ID.
+fn agents_match(
+    state: &MasterState,
+    expected: &[ExpectedAgent],
+) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for want in expected {
+        let found = state.active_agents().find(|a| {
+            a.hostname == want.hostname && want.id.as_ref().is_none_or(|id| *id == a.id)
+        })?;
+        out.insert(found.hostname.clone(), found.id.clone());
+    }
+    Some(out)
+}
+
+fn describe_expected(expected: &[ExpectedAgent]) -> String {
+    let parts: Vec<String> = expected
+        .iter()
+        .map(|a| match &a.id {
+            Some(id) => format!("{}={id}", a.hostname),
+            None => a.hostname.clone(),
+        })
+        .collect();
+    format!("agents [{}] not all active", parts.join(", "))
+}
+
+/// Registration counters of a master, taken before a step, to tell re-registrations apart.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RegistrationBaseline {
+    pub registrations: f64,
+    pub reregistrations: f64,
+}
+
+const REGISTRATIONS: &str = "master/slave_registrations";
+const REREGISTRATIONS: &str = "master/slave_reregistrations";
+
+/// Reads the master's registration counters now.
+pub async fn registration_baseline(
+    client: &MesosClient,
+    master: &Target,
+) -> Result<RegistrationBaseline, ClientError> {
+    let m = client.metrics_snapshot(&master.base_url).await?;
+    Ok(RegistrationBaseline {
+        registrations: m.get(REGISTRATIONS).unwrap_or(0.0),
+        reregistrations: m.get(REREGISTRATIONS).unwrap_or(0.0),
+    })
+}
+
+/// After `agent` was replaced (stopped, then started again, possibly another version): waits
+/// until it re-registered with the SAME agent ID `id`: the master counted a re-registration
+/// since `baseline`, lists the ID active for that hostname, and the agent itself reports the
+/// ID and a master.
+pub async fn wait_agent_reregistered(
+    client: &MesosClient,
+    master: &Target,
+    agent: &Target,
+    id: &str,
+    baseline: RegistrationBaseline,
+    within: Duration,
+) -> Result<(), WaitError> {
+    poll_until(within, || async {
+        let own = client
+            .agent_state(&agent.base_url)
+            .await
+            .map_err(|e| from_client("/slave(1)/state", &e))?;
+        if own.agent_id() != Some(id) || own.master_hostname.is_none() {
+            return Err(format!(
+                "/slave(1)/state: id {:?}, master_hostname {:?}",
+                own.id, own.master_hostname
+            ));
+        }
+        let metrics = client
+            .metrics_snapshot(&master.base_url)
+            .await
+            .map_err(|e| from_client("/metrics/snapshot", &e))?;
+        let rereg = metrics.get(REREGISTRATIONS).unwrap_or(0.0);
+        if rereg <= baseline.reregistrations {
+            return Err(format!(
+                "/metrics/snapshot: {REREGISTRATIONS}={rereg} (before: {})",
+                baseline.reregistrations
+            ));
+        }
+        let state = client
+            .master_state(&master.base_url)
+            .await
+            .map_err(|e| from_client("/master/state", &e))?;
+        let want = [ExpectedAgent {
+            hostname: agent.name.clone(),
+            id: Some(id.to_string()),
+        }];
+        agents_match(&state, &want)
+            .map(|_| ())
+            .ok_or_else(|| format!("/master/state: {}", state.describe_agents()))
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!("{} did not re-register with ID {id}", agent.label()),
+        after: within,
+        seen,
+    })
+}
+
+/// After the master was replaced (a new master process, counters from zero): waits until it
+/// leads and every agent re-registered with its previous ID (no new registrations).
+pub async fn wait_agents_reregistered_after_master(
+    client: &MesosClient,
+    master: &Target,
+    agents: &BTreeMap<String, String>,
+    within: Duration,
+) -> Result<(), WaitError> {
+    let expected: Vec<ExpectedAgent> = agents
+        .iter()
+        .map(|(h, id)| ExpectedAgent {
+            hostname: h.clone(),
+            id: Some(id.clone()),
+        })
+        .collect();
+    poll_until(within, || async {
+        let metrics = client
+            .metrics_snapshot(&master.base_url)
+            .await
+            .map_err(|e| from_client("/metrics/snapshot", &e))?;
+        if !elected(&metrics) {
+            return Err(format!("/metrics/snapshot: {}", metrics.describe(ELECTED)));
+        }
+        let rereg = metrics.get(REREGISTRATIONS).unwrap_or(0.0);
+        if rereg < agents.len() as f64 {
+            return Err(format!(
+                "/metrics/snapshot: {REREGISTRATIONS}={rereg}, {}",
+                metrics.describe(REGISTRATIONS)
+            ));
+        }
+        let state = client
+            .master_state(&master.base_url)
+            .await
+            .map_err(|e| from_client("/master/state", &e))?;
+        agents_match(&state, &expected)
+            .map(|_| ())
+            .ok_or_else(|| format!("/master/state: {}", state.describe_agents()))
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!(
+            "agents did not all re-register with {} with their IDs",
+            master.label()
+        ),
+        after: within,
+        seen,
+    })
+}
+
+/// Waits until the agent's own `/slave(1)/state` shows it registered: an ID (the expected
+/// one, if given) and a master it follows.
+pub async fn wait_agent_registered(
+    client: &MesosClient,
+    agent: &Target,
+    id: Option<&str>,
+    within: Duration,
+) -> Result<String, WaitError> {
+    poll_until(within, || async {
+        let own = client
+            .agent_state(&agent.base_url)
+            .await
+            .map_err(|e| from_client("/slave(1)/state", &e))?;
+        match (own.agent_id(), &own.master_hostname) {
+            (Some(got), Some(_)) if id.is_none_or(|want| want == got) => Ok(got.to_string()),
+            _ => Err(format!(
+                "/slave(1)/state: id {:?}, master_hostname {:?}",
+                own.id, own.master_hostname
+            )),
+        }
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: match id {
+            Some(id) => format!("{} not registered with ID {id}", agent.label()),
+            None => format!("{} not registered", agent.label()),
+        },
+        after: within,
+        seen,
+    })
+}
+
+/// Waits until `framework_id` is listed as active (and, where reported, connected) by the
+/// master.
+pub async fn wait_framework_active(
+    client: &MesosClient,
+    master: &Target,
+    framework_id: &str,
+    within: Duration,
+) -> Result<(), WaitError> {
+    poll_until(within, || async {
+        let state = client
+            .master_state(&master.base_url)
+            .await
+            .map_err(|e| from_client("/master/state", &e))?;
+        match state.framework(framework_id) {
+            Some(f) if f.active && f.connected != Some(false) => Ok(()),
+            _ => Err(format!("/master/state: {}", state.describe_frameworks())),
+        }
+    })
+    .await
+    .map_err(|seen| WaitError {
+        what: format!("framework {framework_id} not active on {}", master.label()),
+        after: within,
+        seen,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(json: &str) -> MasterState {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn agents_match_requires_active_and_same_id() {
+        let s = state(
+            r#"{"slaves":[{"id":"S0","hostname":"agent-1","active":true},{"id":"S9","hostname":"agent-2","active":true}]}"#,
+        );
+        let by_name = [
+            ExpectedAgent {
+                hostname: "agent-1".into(),
+                id: None,
+            },
+            ExpectedAgent {
+                hostname: "agent-2".into(),
+                id: None,
+            },
+        ];
+        let got = agents_match(&s, &by_name).unwrap();
+        assert_eq!(got["agent-2"], "S9");
+        let same_id = [ExpectedAgent {
+            hostname: "agent-2".into(),
+            id: Some("S1".into()),
+        }];
+        assert_eq!(agents_match(&s, &same_id), None);
+        let s = state(r#"{"slaves":[{"id":"S0","hostname":"agent-1","active":false}]}"#);
+        assert_eq!(agents_match(&s, &by_name[..1]), None);
+    }
+
+    #[test]
+    fn wait_error_reads_like_the_style_guide() {
+        let e = WaitError {
+            what: "master-1 (1.11.0) not leading".into(),
+            after: Duration::from_secs(30),
+            seen: "/metrics/snapshot: master/elected=0".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "master-1 (1.11.0) not leading after 30s; last /metrics/snapshot: master/elected=0"
+        );
+        assert_eq!(
+            describe_expected(&[ExpectedAgent {
+                hostname: "agent-2".into(),
+                id: Some("S1".into())
+            }]),
+            "agents [agent-2=S1] not all active"
+        );
+    }
+
+    #[tokio::test]
+    async fn poll_until_returns_last_seen_at_the_deadline() {
+        let mut n = 0;
+        let r: Result<(), String> = poll_until(Duration::from_millis(700), || {
+            n += 1;
+            let k = n;
+            async move { Err(format!("attempt {k}")) }
+        })
+        .await;
+        let last = r.unwrap_err();
+        assert!(last.starts_with("attempt "), "{last}");
+        assert!((3..=5).contains(&n), "polled {n} times");
+    }
+
+    #[tokio::test]
+    async fn poll_until_cuts_a_hanging_probe() {
+        let r: Result<(), String> = poll_until(Duration::from_millis(300), || async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(())
+        })
+        .await;
+        assert_eq!(r.unwrap_err(), "nothing (no probe completed)");
+    }
+}

@@ -1,0 +1,478 @@
+//! Roles and flags: what process to start in a node, and with which environment, so that it
+//! becomes a Mesos master or agent of a given version.
+//!
+//! Pure data in, plain data out: the Docker layer receives a [`ProcessSpec`] (argv + env) and
+//! knows nothing about Mesos. Every flag is passed as a `MESOS_<FLAG>` variable, which is how
+//! the project's launchers (`/opt/mesos/<version>/mesos-launcher master|agent`) load them.
+//!
+//! Why each flag is set is written in `docs/mesos.md`; the short version is in the comments of
+//! [`master_process`] and [`agent_process`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Port of every master (all versions).
+pub const MASTER_PORT: u16 = 5050;
+/// Port of every agent (all versions since 0.13).
+pub const AGENT_PORT: u16 = 5051;
+/// Master work dir inside a node (holds the replicated log: the registry).
+pub const MASTER_WORK_DIR: &str = "/var/lib/mesos/master";
+/// Agent work dir inside a node (checkpointed agent ID, frameworks, executors).
+pub const AGENT_WORK_DIR: &str = "/var/lib/mesos/agent";
+/// Agent runtime dir inside a node (container pids and status files; must survive restarts).
+pub const AGENT_RUNTIME_DIR: &str = "/var/run/mesos";
+/// Where a version's build lives inside a node.
+pub const INSTALL_ROOT: &str = "/opt/mesos";
+
+/// The role of a Mesos process in a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Master,
+    Agent,
+}
+
+impl Role {
+    /// The argument the launcher takes (`master` or `agent`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Master => "master",
+            Role::Agent => "agent",
+        }
+    }
+
+    /// The port the process listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            Role::Master => MASTER_PORT,
+            Role::Agent => AGENT_PORT,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A node as Mesos must see it: a stable hostname and address across restarts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAddress {
+    /// Node name, also its hostname and network alias (`master-1`, `agent-2`).
+    pub hostname: String,
+    /// The node's address on the run's network (what libprocess binds and advertises).
+    pub ip: String,
+}
+
+/// How agents (and, with ZooKeeper, masters) find the leading master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterLocation {
+    /// A single master at `host:port`.
+    Standalone { host: String, port: u16 },
+    /// Leader election through ZooKeeper: `zk://host1:2181,host2:2181/mesos`.
+    ZooKeeper { url: String },
+}
+
+impl MasterLocation {
+    /// The value of `--master` for agents.
+    pub fn flag_value(&self) -> String {
+        match self {
+            MasterLocation::Standalone { host, port } => format!("{host}:{port}"),
+            MasterLocation::ZooKeeper { url } => url.clone(),
+        }
+    }
+}
+
+/// Timing flags, chosen so that waits are short but an agent restart (install new binaries and
+/// restart) stays well inside the time after which the master gives the agent up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tuning {
+    /// Master `--agent_ping_timeout`.
+    pub agent_ping_timeout: Duration,
+    /// Master `--max_agent_ping_timeouts`.
+    pub max_agent_ping_timeouts: u32,
+    /// Agent `--registration_backoff_factor`: first (re-)registration after a random delay in
+    /// `[0, factor]`, doubling on each retry.
+    pub registration_backoff_factor: Duration,
+    /// Master and agent `--zk_session_timeout` (HA only).
+    pub zk_session_timeout: Duration,
+}
+
+impl Default for Tuning {
+    /// 2 s x 5 pings: an agent may be down for up to 10 s (an agent restart takes about
+    /// 0.2-1 s to be active again) before the master marks it unreachable; an agent notices a
+    /// restarted standalone master within the same 10 s.
+    fn default() -> Self {
+        Tuning {
+            agent_ping_timeout: Duration::from_secs(2),
+            max_agent_ping_timeouts: 5,
+            registration_backoff_factor: Duration::from_millis(100),
+            zk_session_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Tuning {
+    /// How long an agent may be unreachable before the master removes it
+    /// (`agent_ping_timeout x max_agent_ping_timeouts`). An agent upgrade must stay below it.
+    pub fn agent_downtime_budget(&self) -> Duration {
+        self.agent_ping_timeout * self.max_agent_ping_timeouts
+    }
+
+    /// Upper bound for an agent to re-register after its master was replaced: it first has to
+    /// notice (ping timeouts, standalone) and then backs off before re-registering.
+    pub fn agent_reregistration_bound(&self) -> Duration {
+        self.agent_downtime_budget() + self.registration_backoff_factor * 4 + Duration::from_secs(5)
+    }
+}
+
+/// ZooKeeper settings of an HA master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HaSettings {
+    /// `zk://.../mesos`
+    pub zk_url: String,
+    /// Replicated-log quorum (majority of the masters).
+    pub quorum: u32,
+}
+
+/// Everything needed to start a master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterConfig {
+    /// Mesos version, e.g. `1.11.0`.
+    pub version: String,
+    pub node: NodeAddress,
+    /// `None`: standalone master (local replicated log, no election).
+    pub ha: Option<HaSettings>,
+    pub tuning: Tuning,
+}
+
+/// Everything needed to start an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// Mesos version, e.g. `1.11.0`.
+    pub version: String,
+    pub node: NodeAddress,
+    pub master: MasterLocation,
+    /// `--resources`; fixed so that offers and `/master/state` do not depend on the host.
+    pub resources: String,
+    pub tuning: Tuning,
+}
+
+/// Default agent resources: small, fixed, identical on every host.
+pub const DEFAULT_AGENT_RESOURCES: &str = "cpus:2;mem:1024;disk:2048;ports:[31000-32000]";
+
+/// A process to start in a node: plain argv and environment (sorted by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl ProcessSpec {
+    /// The value of an environment variable, if set.
+    pub fn env_var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of a Mesos flag (`MESOS_<FLAG>`), if set.
+    pub fn flag(&self, name: &str) -> Option<&str> {
+        self.env_var(&flag_env_name(name))
+    }
+
+    /// Applies a scenario step's `flags` and `unset_flags` (flag names without `--`).
+    /// Unsetting a flag the role sets itself is allowed: that is how a scenario shows that a
+    /// required flag is required (`fails_to_start`).
+    pub fn apply_flags(
+        &mut self,
+        set: &BTreeMap<String, String>,
+        unset: &[String],
+    ) -> Result<(), RoleError> {
+        let mut env: BTreeMap<String, String> = self.env.drain(..).collect();
+        for name in unset {
+            check_flag_name(name)?;
+            env.remove(&flag_env_name(name));
+        }
+        for (name, value) in set {
+            check_flag_name(name)?;
+            env.insert(flag_env_name(name), value.clone());
+        }
+        self.env = env.into_iter().collect();
+        Ok(())
+    }
+}
+
+/// Errors building a process spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("unsupported Mesos version `{version}`: roles are defined for 1.0.0 and later")]
+    UnsupportedVersion { version: String },
+    #[error(
+        "invalid flag name `{name}`: use the name without `--`, lowercase letters, digits and `_`"
+    )]
+    InvalidFlagName { name: String },
+}
+
+/// `MESOS_<FLAG>` for a flag name.
+pub fn flag_env_name(flag: &str) -> String {
+    format!("MESOS_{}", flag.to_ascii_uppercase())
+}
+
+/// The launcher program of a version inside a node.
+pub fn launcher_path(version: &str) -> String {
+    format!("{INSTALL_ROOT}/{version}/mesos-launcher")
+}
+
+/// Formats a duration the way Mesos parses it (`100ms`, `2secs`).
+pub fn mesos_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}secs", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// The process that runs a master.
+///
+/// Flags (all exist in 1.0-1.11; an unknown one would stop the process):
+/// - `work_dir` + `registry=replicated_log`: the registry survives restarts and upgrades, so
+///   agents keep their IDs.
+/// - `hostname`, `LIBPROCESS_IP`, `LIBPROCESS_PORT`, `port`: a stable identity across restarts;
+///   the hostname is what a non-leading master puts in its 307 `Location`.
+/// - `agent_ping_timeout`, `max_agent_ping_timeouts`: see [`Tuning`].
+/// - HA: `zk`, `quorum`, `zk_session_timeout` (fast re-election after the leader stops).
+pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
+    check_version(&cfg.version)?;
+    let t = &cfg.tuning;
+    let mut env = base_env(&cfg.node, Role::Master);
+    flag(&mut env, "work_dir", MASTER_WORK_DIR);
+    flag(&mut env, "registry", "replicated_log");
+    flag(
+        &mut env,
+        "agent_ping_timeout",
+        &mesos_duration(t.agent_ping_timeout),
+    );
+    flag(
+        &mut env,
+        "max_agent_ping_timeouts",
+        &t.max_agent_ping_timeouts.to_string(),
+    );
+    if let Some(ha) = &cfg.ha {
+        flag(&mut env, "zk", &ha.zk_url);
+        flag(&mut env, "quorum", &ha.quorum.to_string());
+        flag(
+            &mut env,
+            "zk_session_timeout",
+            &mesos_duration(t.zk_session_timeout),
+        );
+    }
+    Ok(spec(&cfg.version, Role::Master, env))
+}
+
+/// The process that runs an agent.
+///
+/// Flags (all exist in 1.0-1.11):
+/// - `master`: `host:5050`, or the `zk://` URL with HA.
+/// - `work_dir`, `runtime_dir`: persistent per node; recovery after a restart reads both.
+/// - `launcher=posix`, `isolation=posix/cpu,posix/mem`, `systemd_enable_support=false`: no
+///   cgroups or systemd inside a container.
+/// - `launcher_dir`: where the agent finds helper programs (`mesos-containerizer`, and the
+///   `mesos-executor` that 1.4.x requires to exist).
+/// - `registration_backoff_factor`: re-register within ~0.1 s instead of ~1 s.
+/// - `resources`: fixed, so observations do not depend on the host.
+pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
+    check_version(&cfg.version)?;
+    let t = &cfg.tuning;
+    let mut env = base_env(&cfg.node, Role::Agent);
+    flag(&mut env, "master", &cfg.master.flag_value());
+    flag(&mut env, "work_dir", AGENT_WORK_DIR);
+    flag(&mut env, "runtime_dir", AGENT_RUNTIME_DIR);
+    flag(&mut env, "launcher", "posix");
+    flag(&mut env, "isolation", "posix/cpu,posix/mem");
+    flag(&mut env, "systemd_enable_support", "false");
+    flag(
+        &mut env,
+        "launcher_dir",
+        &format!("{INSTALL_ROOT}/{}", cfg.version),
+    );
+    flag(
+        &mut env,
+        "registration_backoff_factor",
+        &mesos_duration(t.registration_backoff_factor),
+    );
+    flag(&mut env, "resources", &cfg.resources);
+    if matches!(cfg.master, MasterLocation::ZooKeeper { .. }) {
+        flag(
+            &mut env,
+            "zk_session_timeout",
+            &mesos_duration(t.zk_session_timeout),
+        );
+    }
+    Ok(spec(&cfg.version, Role::Agent, env))
+}
+
+fn base_env(node: &NodeAddress, role: Role) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("LIBPROCESS_IP".to_string(), node.ip.clone());
+    env.insert("LIBPROCESS_PORT".to_string(), role.port().to_string());
+    flag(&mut env, "hostname", &node.hostname);
+    flag(&mut env, "port", &role.port().to_string());
+    env
+}
+
+fn flag(env: &mut BTreeMap<String, String>, name: &str, value: &str) {
+    env.insert(flag_env_name(name), value.to_string());
+}
+
+fn spec(version: &str, role: Role, env: BTreeMap<String, String>) -> ProcessSpec {
+    ProcessSpec {
+        argv: vec![launcher_path(version), role.as_str().to_string()],
+        env: env.into_iter().collect(),
+    }
+}
+
+fn check_version(version: &str) -> Result<(), RoleError> {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .filter(|_| version.split('.').count() == 3)
+        .filter(|_| version.split('.').all(|p| p.parse::<u32>().is_ok()));
+    match major {
+        Some(m) if m >= 1 => Ok(()),
+        _ => Err(RoleError::UnsupportedVersion {
+            version: version.to_string(),
+        }),
+    }
+}
+
+fn check_flag_name(name: &str) -> Result<(), RoleError> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RoleError::InvalidFlagName {
+            name: name.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, ip: &str) -> NodeAddress {
+        NodeAddress {
+            hostname: name.into(),
+            ip: ip.into(),
+        }
+    }
+
+    fn master() -> MasterConfig {
+        MasterConfig {
+            version: "1.11.0".into(),
+            node: node("master-1", "10.0.0.2"),
+            ha: None,
+            tuning: Tuning::default(),
+        }
+    }
+
+    fn agent() -> AgentConfig {
+        AgentConfig {
+            version: "1.4.3".into(),
+            node: node("agent-1", "10.0.0.3"),
+            master: MasterLocation::Standalone {
+                host: "master-1".into(),
+                port: MASTER_PORT,
+            },
+            resources: DEFAULT_AGENT_RESOURCES.into(),
+            tuning: Tuning::default(),
+        }
+    }
+
+    #[test]
+    fn master_env_is_complete_and_sorted() {
+        let p = master_process(&master()).unwrap();
+        assert_eq!(p.argv, ["/opt/mesos/1.11.0/mesos-launcher", "master"]);
+        let got: Vec<String> = p.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            got,
+            [
+                "LIBPROCESS_IP=10.0.0.2",
+                "LIBPROCESS_PORT=5050",
+                "MESOS_AGENT_PING_TIMEOUT=2secs",
+                "MESOS_HOSTNAME=master-1",
+                "MESOS_MAX_AGENT_PING_TIMEOUTS=5",
+                "MESOS_PORT=5050",
+                "MESOS_REGISTRY=replicated_log",
+                "MESOS_WORK_DIR=/var/lib/mesos/master",
+            ]
+        );
+    }
+
+    #[test]
+    fn ha_master_gets_zookeeper_flags() {
+        let mut cfg = master();
+        cfg.ha = Some(HaSettings {
+            zk_url: "zk://zk-1:2181/mesos".into(),
+            quorum: 2,
+        });
+        let p = master_process(&cfg).unwrap();
+        assert_eq!(p.flag("zk"), Some("zk://zk-1:2181/mesos"));
+        assert_eq!(p.flag("quorum"), Some("2"));
+        assert_eq!(p.flag("zk_session_timeout"), Some("2secs"));
+    }
+
+    #[test]
+    fn agent_env_points_at_master_and_its_own_build() {
+        let p = agent_process(&agent()).unwrap();
+        assert_eq!(p.argv, ["/opt/mesos/1.4.3/mesos-launcher", "agent"]);
+        assert_eq!(p.flag("master"), Some("master-1:5050"));
+        assert_eq!(p.flag("launcher_dir"), Some("/opt/mesos/1.4.3"));
+        assert_eq!(p.flag("registration_backoff_factor"), Some("100ms"));
+        assert_eq!(p.flag("port"), Some("5051"));
+        assert_eq!(p.env_var("LIBPROCESS_PORT"), Some("5051"));
+        assert_eq!(p.flag("zk_session_timeout"), None);
+    }
+
+    #[test]
+    fn step_flags_set_and_unset() {
+        let mut p = agent_process(&agent()).unwrap();
+        let set = BTreeMap::from([("checkpoint".to_string(), "true".to_string())]);
+        p.apply_flags(&set, &["work_dir".to_string()]).unwrap();
+        assert_eq!(p.flag("checkpoint"), Some("true"));
+        assert_eq!(p.flag("work_dir"), None);
+        let sorted = p.env.windows(2).all(|w| w[0].0 < w[1].0);
+        assert!(sorted);
+    }
+
+    #[test]
+    fn bad_flag_names_and_versions_are_rejected() {
+        let mut p = agent_process(&agent()).unwrap();
+        let set = BTreeMap::from([("--checkpoint".to_string(), "true".to_string())]);
+        let err = p.apply_flags(&set, &[]).unwrap_err();
+        assert_eq!(err.to_string(), "invalid flag name `--checkpoint`: use the name without `--`, lowercase letters, digits and `_`");
+        let mut cfg = master();
+        cfg.version = "0.28.2".into();
+        assert!(master_process(&cfg).is_err());
+        cfg.version = "1.11".into();
+        assert!(master_process(&cfg).is_err());
+    }
+
+    #[test]
+    fn durations_in_mesos_syntax() {
+        assert_eq!(mesos_duration(Duration::from_millis(100)), "100ms");
+        assert_eq!(mesos_duration(Duration::from_secs(2)), "2secs");
+        assert_eq!(
+            Tuning::default().agent_downtime_budget(),
+            Duration::from_secs(10)
+        );
+    }
+}
