@@ -76,12 +76,20 @@ pub enum Error {
     },
 
     /// A wait ran out of time; `last_seen` is the last observed state.
-    #[error("wait for {what} on node {node}: not done after {waited:?}; last seen: {last_seen}")]
+    #[error("wait for {what} on node {node}: not done after {:.1}s; last seen: {last_seen}", waited.as_secs_f64())]
     Timeout {
         node: String,
         what: String,
         waited: Duration,
         last_seen: String,
+    },
+
+    /// A process that will never report an exit status (absent, lost).
+    #[error("wait for process {process} on node {node} to exit: no exit status will come; it is {state}")]
+    NoExitStatus {
+        node: String,
+        process: String,
+        state: String,
     },
 
     /// Invalid input to the API (names, addresses).

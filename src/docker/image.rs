@@ -21,6 +21,10 @@ use super::error::{api, Error, Result};
 /// Label carrying the full input hash on every image built here.
 pub const IMAGE_HASH_LABEL: &str = "upgrade-harness.image-hash";
 
+/// Serializes builds within this process (builds are rare and the engine
+/// builds one at a time well enough on small machines anyway).
+static BUILD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// What an image is made of.
 #[derive(Clone, Debug, Default)]
 pub struct ImageSpec {
@@ -82,6 +86,9 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
     .await
     .expect("hashing image inputs panicked")?;
     let reference = format!("{}:{}", spec.repository, &hash[..16]);
+    // Concurrent builds of one image in this process would leave a dangling
+    // duplicate: the second caller waits and then finds the first's result.
+    let _guard = BUILD_LOCK.lock().await;
     if image_has_hash(engine, &reference, &hash).await? {
         return Ok(BuiltImage {
             reference,

@@ -528,7 +528,14 @@ impl Run {
                 ProcessStatus::Running { .. } if started.elapsed() < timeout => {
                     tokio::time::sleep(POLL_INTERVAL).await
                 }
-                _ => {
+                ProcessStatus::Absent | ProcessStatus::Lost { .. } => {
+                    return Err(Error::NoExitStatus {
+                        node: node.to_string(),
+                        process: name.to_string(),
+                        state: status.to_string(),
+                    })
+                }
+                ProcessStatus::Running { .. } => {
                     return Err(Error::Timeout {
                         node: node.to_string(),
                         what: format!("process {name} to exit"),

@@ -1,0 +1,406 @@
+//! The Docker layer against a real engine.
+//!
+//! Without a reachable engine (or without gcc) each test prints
+//! `skipped: ...` and returns; with `CI=true` it fails instead, so CI can
+//! never go green without having run them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, ListNetworksOptions,
+    RemoveContainerOptions,
+};
+use upgrade_harness::docker::{
+    self, build_image, node_init, Engine, Error, ImageFile, ImageSpec, NodeSpec, ProcessStatus,
+    Run, RunOptions, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Skips (or, in CI, fails) with the reason.
+fn skip(reason: String) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true and the Docker runtime tests cannot run: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+/// The engine, node-init and the test image, or None after reporting a skip.
+async fn setup() -> Option<(Engine, PathBuf, String)> {
+    let engine = match Engine::connect().await {
+        Ok(e) => e,
+        Err(e) => {
+            skip(format!("Docker unreachable: {e}"));
+            return None;
+        }
+    };
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("node-init");
+    let binary = match node_init::build(&out) {
+        Ok(b) => b,
+        Err(e) => {
+            skip(format!("cannot build node-init: {e}"));
+            return None;
+        }
+    };
+    let spec = ImageSpec {
+        repository: "upgrade-harness/runtime-test".into(),
+        files: vec![ImageFile {
+            source: binary.clone(),
+            dest: "/node-init".into(),
+            mode: 0o755,
+        }],
+        labels: BTreeMap::from([("upgrade-harness.purpose".into(), "tests".into())]),
+        entrypoint: vec!["/node-init".into()],
+        cmd: vec!["init".into()],
+        ..Default::default()
+    };
+    let image = build_image(&engine, &spec)
+        .await
+        .expect("build the test image");
+    let again = build_image(&engine, &spec)
+        .await
+        .expect("find the test image");
+    assert_eq!(again.reference, image.reference);
+    assert!(!again.built, "an unchanged input must not rebuild");
+    Some((engine, binary, image.reference))
+}
+
+fn node(name: &str, image: &str) -> NodeSpec {
+    NodeSpec {
+        name: name.into(),
+        image: image.into(),
+        env: vec!["NODE_ROLE=test".into()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn unreachable_engine_is_one_clear_sentence() {
+    for host in ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:1"] {
+        let err = Engine::connect_to(host).await.unwrap_err();
+        assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("cannot reach the Docker engine at {host}: ")),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("; start Docker or set DOCKER_HOST"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nodes_processes_restart_and_cleanup() {
+    let Some((engine, binary, image)) = setup().await else {
+        return;
+    };
+    let t0 = Instant::now();
+    let run = Run::create(&engine, RunOptions::new(&binary))
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        run.create_node(node("node-a", &image)),
+        run.create_node(node("node-b", &image))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.ip, b.ip);
+    assert!(run.subnet().starts_with("172."), "{}", run.subnet());
+
+    // Identity: hostname and alias are the node name, the address is fixed.
+    let docker = engine.client();
+    let inspect = docker
+        .inspect_container(&a.container_id, None::<InspectContainerOptions>)
+        .await
+        .unwrap();
+    assert_eq!(
+        inspect.config.as_ref().unwrap().hostname.as_deref(),
+        Some("node-a")
+    );
+    let endpoint = &inspect.network_settings.unwrap().networks.unwrap()[run.network_name()];
+    assert_eq!(
+        endpoint.ip_address.as_deref(),
+        Some(a.ip.to_string().as_str())
+    );
+    assert!(endpoint
+        .aliases
+        .as_ref()
+        .unwrap()
+        .contains(&"node-a".to_string()));
+
+    // The harness can route to node addresses on a local engine: a closed
+    // port answers "refused" at once instead of timing out.
+    if engine.is_local() {
+        let addr = run.node_address("node-a", 1).await.unwrap();
+        let err =
+            tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))
+                .await
+                .expect("node address routable")
+                .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+
+    // exec: output and exit codes, including a missing binary.
+    let out = run
+        .exec("node-b", &["/node-init", "status", "nothing"])
+        .await
+        .unwrap();
+    assert_eq!((out.code, out.stdout_text().as_str()), (0, "absent\n"));
+    let missing = run.exec("node-b", &["/no/such/binary"]).await.unwrap();
+    assert_ne!(missing.code, 0);
+
+    // A supervised process: start, refuse a second start, signal, exit status, log.
+    let pid = run
+        .start_process(
+            "node-a",
+            "sleeper",
+            &["/node-init", "sleep"],
+            &["EXTRA=1".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        run.process_status("node-a", "sleeper").await.unwrap(),
+        ProcessStatus::Running { pid }
+    );
+    let again = run
+        .start_process("node-a", "sleeper", &["/node-init", "sleep"], &[])
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already running"), "{again}");
+    let err = run
+        .wait_process_exit("node-a", "sleeper", Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("last seen: running as pid {pid}")),
+        "{err}"
+    );
+    run.signal_process("node-a", "sleeper", "TERM")
+        .await
+        .unwrap();
+    let status = run
+        .wait_process_exit("node-a", "sleeper", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(status.signal(), Some(15), "{status}");
+    let log = run.process_log("node-a", "sleeper", 0).await.unwrap();
+    let expected = format!("node-init sleep: pid {pid}\n");
+    assert_eq!(String::from_utf8_lossy(&log), expected);
+    let tail = run.process_log("node-a", "sleeper", 10).await.unwrap();
+    assert_eq!(tail, expected.as_bytes()[10..]);
+
+    // Exit codes come back raw (768 = exit code 3); a restart under the same name works.
+    run.start_process("node-a", "sleeper", &["/node-init", "sleep", "0", "3"], &[])
+        .await
+        .unwrap();
+    let status = run
+        .wait_process_exit("node-a", "sleeper", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!((status.0, status.exit_code()), (768, Some(3)));
+
+    // A host reboot: processes die, /run is fresh, the filesystem (logs) stays.
+    run.start_process("node-a", "survivor", &["/node-init", "sleep"], &[])
+        .await
+        .unwrap();
+    run.restart_node("node-a").await.unwrap();
+    assert_eq!(
+        run.process_status("node-a", "survivor").await.unwrap(),
+        ProcessStatus::Absent
+    );
+    let log = run.process_log("node-a", "sleeper", 0).await.unwrap();
+    assert!(String::from_utf8_lossy(&log).starts_with(&expected));
+    assert_eq!(run.node_ip("node-a").unwrap(), a.ip);
+    let never = run
+        .wait_process_exit("node-a", "survivor", TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(matches!(never, Error::NoExitStatus { .. }), "{never}");
+    let signal_gone = run
+        .signal_process("node-a", "survivor", "KILL")
+        .await
+        .unwrap_err();
+    assert!(
+        signal_gone.to_string().contains("not running"),
+        "{signal_gone}"
+    );
+
+    // Labels on everything, then cleanup leaves nothing of this run.
+    let filter = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{RUN_LABEL}={}", run.id())],
+    )]);
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filter.clone()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(containers.len(), 2);
+    let networks = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(filter.clone()),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(networks.len(), 1);
+    let pid_text = std::process::id().to_string();
+    for labels in containers
+        .iter()
+        .filter_map(|c| c.labels.as_ref())
+        .chain(networks.iter().filter_map(|n| n.labels.as_ref()))
+    {
+        assert_eq!(labels.get(OWNER_PID_LABEL), Some(&pid_text));
+        assert!(labels.contains_key(OWNER_HOST_LABEL));
+    }
+    let removed = run.cleanup().await.unwrap();
+    assert_eq!((removed.containers.len(), removed.networks.len()), (2, 1));
+    let left = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filter.clone()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let left_nets = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(filter),
+        }))
+        .await
+        .unwrap();
+    assert!(left.is_empty() && left_nets.is_empty());
+    eprintln!("nodes_processes_restart_and_cleanup: {:?}", t0.elapsed());
+}
+
+/// Creates a stopped container with the given labels.
+async fn bare_container(
+    engine: &Engine,
+    image: &str,
+    name: &str,
+    labels: HashMap<String, String>,
+) -> String {
+    engine
+        .client()
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(name.into()),
+                ..Default::default()
+            }),
+            ContainerCreateBody {
+                image: Some(image.into()),
+                labels: Some(labels),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn sweep_removes_dead_runs_only() {
+    let Some((engine, _binary, image)) = setup().await else {
+        return;
+    };
+    let t0 = Instant::now();
+    let me = docker::Owner::current();
+    let tag = docker::new_run_id();
+    let owned = |run: &str, pid: &str, host: &str| {
+        let mut l = me.labels();
+        l.insert(RUN_LABEL.into(), run.into());
+        l.insert(OWNER_PID_LABEL.into(), pid.into());
+        l.insert(OWNER_HOST_LABEL.into(), host.into());
+        l
+    };
+    let dead_run = format!("dead{tag}");
+    let live_run = format!("live{tag}");
+    let foreign_run = format!("foreign{tag}");
+    // pid 4194304 is above the kernel's pid_max: certainly not running.
+    let dead = bare_container(
+        &engine,
+        &image,
+        &format!("uh-test-dead-{tag}"),
+        owned(&dead_run, "4194304", &me.host),
+    )
+    .await;
+    let live = bare_container(
+        &engine,
+        &image,
+        &format!("uh-test-live-{tag}"),
+        owned(&live_run, &me.pid.to_string(), &me.host),
+    )
+    .await;
+    let foreign = bare_container(
+        &engine,
+        &image,
+        &format!("uh-test-foreign-{tag}"),
+        owned(&foreign_run, "4194304", "some-other-host"),
+    )
+    .await;
+    let plain = bare_container(
+        &engine,
+        &image,
+        &format!("uh-test-unlabelled-{tag}"),
+        HashMap::new(),
+    )
+    .await;
+
+    let report = docker::sweep(&engine).await.unwrap();
+    assert!(report.removed.contains_key(&dead_run), "{report:?}");
+    assert!(report.alive.contains(&live_run), "{report:?}");
+    assert!(
+        report.unknown.iter().any(|(r, _)| r == &foreign_run),
+        "{report:?}"
+    );
+
+    let docker = engine.client();
+    let exists = |id: String| async move {
+        docker
+            .inspect_container(&id, None::<InspectContainerOptions>)
+            .await
+            .is_ok()
+    };
+    assert!(!exists(dead).await, "the dead run's container must be gone");
+    for id in [live, foreign, plain] {
+        assert!(exists(id.clone()).await, "sweep removed {id}");
+        let force = RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        docker.remove_container(&id, Some(force)).await.unwrap();
+    }
+    eprintln!("sweep_removes_dead_runs_only: {:?}", t0.elapsed());
+}
+
+#[tokio::test]
+async fn dropping_a_run_removes_it() {
+    let Some((engine, binary, image)) = setup().await else {
+        return;
+    };
+    let run = Run::create(&engine, RunOptions::new(&binary))
+        .await
+        .unwrap();
+    run.create_node(node("dropped", &image)).await.unwrap();
+    let id = run.id().to_string();
+    drop(run);
+    let filter = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={id}")])]);
+    let left = engine
+        .client()
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filter),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
