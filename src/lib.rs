@@ -3,6 +3,7 @@
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
 pub mod docker;
+pub mod images;
 pub mod mesos;
 pub mod plan;
 pub mod scenario;

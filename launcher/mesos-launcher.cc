@@ -1,0 +1,593 @@
+// mesos-launcher: starts a real Mesos master, agent, or local cluster from
+// the libmesos.so extracted from the PyPI `mesos.scheduler` builds.
+//
+// No Mesos headers are used. Every Mesos function is declared by its mangled
+// name (an asm label on an extern declaration), with `void*` for `this` and for
+// hidden return pointers, and Mesos objects live in generously sized zeroed
+// buffers. The per-version differences are selected at build time with:
+//
+//   MESOS_VERSION_STRING         "1.11.0"
+//   MESOS_AGENT_ABI              104, 105, 107, 108, 109, 110 or 111 (see below)
+//   MESOS_SLAVE_FLAGSBASE_OFFSET offset of the virtual FlagsBase base inside
+//                                slave::Flags, derived from the disassembly of
+//                                slave::Flags::Flags() by the Rust build code
+//
+// The build checks every mangled name this file references against the
+// version's exported symbols before linking (src/images/build.rs).
+//
+// Modes (flags come from MESOS_* environment variables, as for the real
+// binaries):
+//   mesos-launcher master          local::launch with no agents
+//   mesos-launcher agent           one agent, in this process only
+//   mesos-launcher local [N]       master + N agents (N also from
+//                                  MESOS_NUM_AGENTS / MESOS_NUM_SLAVES)
+//   mesos-launcher version         print the Mesos version of this build
+//   mesos-launcher selfcheck       verify the layout facts this build relies on
+//                                  (run by the build; starts nothing)
+//
+// SIGTERM/SIGINT: a master (or local cluster) calls local::shutdown() and
+// _exit(0); an agent _exit(0)s at once, leaving its checkpoints for the next
+// agent process (possibly another Mesos version) to recover.
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <string>
+
+#ifndef MESOS_VERSION_STRING
+#error "MESOS_VERSION_STRING must be defined by the build"
+#endif
+#ifndef MESOS_AGENT_ABI
+#error "MESOS_AGENT_ABI must be defined by the build"
+#endif
+#ifndef MESOS_SLAVE_FLAGSBASE_OFFSET
+#error "MESOS_SLAVE_FLAGSBASE_OFFSET must be derived by the build"
+#endif
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// stout value layouts (GCC >= 5, __cxx11 strings)
+
+// Option<std::string>: {int state (SOME=0, NONE=1); std::string value}.
+struct OptString {
+  int state;
+  std::string value;
+  static OptString some(const char* s) { return OptString{0, std::string(s)}; }
+  static OptString none() { return OptString{1, std::string()}; }
+};
+
+// Option<T*>: {int state; T* value}.
+struct OptPtr {
+  int state;
+  void* value;
+};
+
+// Option<Duration>: {int state; int64 nanoseconds}.
+struct OptDuration {
+  int state;
+  int64_t nanos;
+};
+
+// process::Owned<T>: a std::shared_ptr (two pointers); empty is all zeroes.
+struct OwnedEmpty {
+  void* ptr;
+  void* ctrl;
+};
+
+// Buffers for results returned through hidden pointers and for opaque objects.
+struct alignas(16) Buffer {
+  unsigned char bytes[512];
+};
+
+void* alloc_object(size_t size) {
+  void* p = nullptr;
+  if (posix_memalign(&p, 64, size) != 0) {
+    fprintf(stderr, "mesos-launcher: out of memory\n");
+    _exit(1);
+  }
+  memset(p, 0, size);
+  return p;
+}
+
+// Try<T*>: Option<T*> at 0, Option<Error> state at 16, message at 24.
+void* try_ptr_or_die(const Buffer& ret, const char* what) {
+  int error_state = *reinterpret_cast<const int*>(ret.bytes + 16);
+  if (error_state == 0) {
+    const std::string* message =
+        reinterpret_cast<const std::string*>(ret.bytes + 24);
+    fprintf(stderr, "mesos-launcher: %s failed: %s\n", what, message->c_str());
+    _exit(1);
+  }
+  return *reinterpret_cast<void* const*>(ret.bytes + 8);
+}
+
+// Try<Warnings>: error state at 32, message at 40.
+void try_warnings_or_die(const Buffer& ret, const char* what) {
+  int error_state = *reinterpret_cast<const int*>(ret.bytes + 32);
+  if (error_state == 0) {
+    const std::string* message =
+        reinterpret_cast<const std::string*>(ret.bytes + 40);
+    fprintf(stderr, "mesos-launcher: %s: %s\n", what, message->c_str());
+    _exit(1);
+  }
+}
+
+// The virtual ProcessBase base of a libprocess process object: its offset is
+// the first virtual-base offset of the primary vtable (vptr[-3]).
+void* process_base(void* object) {
+  intptr_t* vptr = *reinterpret_cast<intptr_t**>(object);
+  return static_cast<char*>(object) + vptr[-3];
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Mesos entry points, by mangled name.
+
+#define CXX_STRING "NSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE"
+
+// process::initialize(const Option<string>&, const Option<string>&, const Option<string>&)
+extern bool process_initialize(const OptString*, const OptString*, const OptString*)
+    asm("_ZN7process10initializeERK6OptionI" CXX_STRING "ES9_S9_");
+// UPID process::spawn(ProcessBase*, bool)
+extern void process_spawn(void* ret_upid, void* process_base, bool manage)
+    asm("_ZN7process5spawnEPNS_11ProcessBaseEb");
+// bool process::wait(const UPID&, const Duration&)
+extern bool process_wait(const void* upid, const int64_t* duration)
+    asm("_ZN7process4waitERKNS_4UPIDERK8Duration");
+
+extern void version_process_ctor(void* self)
+    asm("_ZN5mesos8internal14VersionProcessC1Ev");
+
+extern void local_flags_ctor(void* self)
+    asm("_ZN5mesos8internal5local5FlagsC1Ev");
+extern void local_launch(void* ret_pid, const void* flags, void* allocator)
+    asm("_ZN5mesos8internal5local6launchERKNS1_5FlagsEPNS_9allocator9AllocatorE");
+extern void local_shutdown()
+    asm("_ZN5mesos8internal5local8shutdownEv");
+
+extern void slave_flags_ctor(void* self)
+    asm("_ZN5mesos8internal5slave5FlagsC1Ev");
+// Try<Warnings> flags::FlagsBase::load(const string& prefix)
+extern void flags_base_load(void* ret, void* self, const std::string* prefix)
+    asm("_ZN5flags9FlagsBase4loadERK" CXX_STRING);
+
+extern void fetcher_ctor(void* self, const void* flags)
+    asm("_ZN5mesos8internal5slave7FetcherC1ERKNS1_5FlagsE");
+extern void gc_ctor(void* self, const std::string* work_dir)
+    asm("_ZN5mesos8internal5slave16GarbageCollectorC1ERK" CXX_STRING);
+extern void secret_resolver_create(void* ret, const OptString* module)
+    asm("_ZN5mesos14SecretResolver6createERK6OptionI" CXX_STRING "E");
+extern void detector_create(void* ret, const OptString* master,
+                            const OptString* zk, const OptDuration* timeout)
+    asm("_ZN5mesos6master8detector14MasterDetector6createERK6OptionI" CXX_STRING
+        "ESC_RKS3_I8DurationE");
+extern void files_ctor(void* self, const OptString* auth_realm,
+                       const OptPtr* authorizer)
+    asm("_ZN5mesos8internal5FilesC1ERK6OptionI" CXX_STRING
+        "ERKS2_IPNS_10AuthorizerEE");
+extern void resource_estimator_create(void* ret, const OptString* module)
+    asm("_ZN5mesos5slave17ResourceEstimator6createERK6OptionI" CXX_STRING "E");
+extern void qos_controller_create(void* ret, const OptString* module)
+    asm("_ZN5mesos5slave13QoSController6createERK6OptionI" CXX_STRING "E");
+
+#if MESOS_AGENT_ABI == 104
+extern void status_update_manager_ctor(void* self, const void* flags)
+    asm("_ZN5mesos8internal5slave19StatusUpdateManagerC1ERKNS1_5FlagsE");
+#else
+extern void status_update_manager_ctor(void* self, const void* flags)
+    asm("_ZN5mesos8internal5slave23TaskStatusUpdateManagerC1ERKNS1_5FlagsE");
+#endif
+
+// Containerizer::create(flags, local, fetcher, [gc 1.7+], secret resolver,
+//   [VolumeGidManager* 1.8+], [PendingFutureTracker* 1.9+], [CSIServer* 1.11+])
+#define CONTAINERIZER_CREATE \
+  "_ZN5mesos8internal5slave13Containerizer6createERKNS1_5FlagsEbPNS1_7FetcherE"
+#if MESOS_AGENT_ABI <= 105
+extern void containerizer_create(void* ret, const void* flags, bool local,
+                                 void* fetcher, void* secret_resolver)
+    asm(CONTAINERIZER_CREATE "PNS_14SecretResolverE");
+#elif MESOS_AGENT_ABI == 107
+extern void containerizer_create(void* ret, const void* flags, bool local,
+                                 void* fetcher, void* gc, void* secret_resolver)
+    asm(CONTAINERIZER_CREATE "PNS1_16GarbageCollectorEPNS_14SecretResolverE");
+#elif MESOS_AGENT_ABI == 108
+extern void containerizer_create(void* ret, const void* flags, bool local,
+                                 void* fetcher, void* gc, void* secret_resolver,
+                                 void* volume_gid_manager)
+    asm(CONTAINERIZER_CREATE
+        "PNS1_16GarbageCollectorEPNS_14SecretResolverEPNS1_16VolumeGidManagerE");
+#elif MESOS_AGENT_ABI == 109 || MESOS_AGENT_ABI == 110
+extern void containerizer_create(void* ret, const void* flags, bool local,
+                                 void* fetcher, void* gc, void* secret_resolver,
+                                 void* volume_gid_manager, void* future_tracker)
+    asm(CONTAINERIZER_CREATE
+        "PNS1_16GarbageCollectorEPNS_14SecretResolverEPNS1_16VolumeGidManagerE"
+        "PNS0_20PendingFutureTrackerE");
+#elif MESOS_AGENT_ABI == 111
+extern void containerizer_create(void* ret, const void* flags, bool local,
+                                 void* fetcher, void* gc, void* secret_resolver,
+                                 void* volume_gid_manager, void* future_tracker,
+                                 void* csi_server)
+    asm(CONTAINERIZER_CREATE
+        "PNS1_16GarbageCollectorEPNS_14SecretResolverEPNS1_16VolumeGidManagerE"
+        "PNS0_20PendingFutureTrackerEPNS1_9CSIServerE");
+#else
+#error "unknown MESOS_AGENT_ABI"
+#endif
+
+// Slave::Slave(id, flags, detector, containerizer, files, gc, status update
+//   manager, resource estimator, qos controller, [SecretGenerator* 1.5+],
+//   [VolumeGidManager* 1.8+], [PendingFutureTracker* 1.9+],
+//   [Owned<CSIServer>&& 1.11+], [const Option<Socket<unix::Address>>& 1.10+],
+//   const Option<Authorizer*>&)
+#define SLAVE_CTOR                                                         \
+  "_ZN5mesos8internal5slave5SlaveC1ERK" CXX_STRING                         \
+  "RKNS1_5FlagsEPNS_6master8detector14MasterDetectorEPNS1_13ContainerizerE" \
+  "PNS0_5FilesEPNS1_16GarbageCollectorE"
+#if MESOS_AGENT_ABI == 104
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_19StatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerERK6OptionIPNS_10AuthorizerEE");
+#elif MESOS_AGENT_ABI == 105 || MESOS_AGENT_ABI == 107
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       void* secret_generator, const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_23TaskStatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerEPNS_15SecretGeneratorE"
+                   "RK6OptionIPNS_10AuthorizerEE");
+#elif MESOS_AGENT_ABI == 108
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       void* secret_generator, void* volume_gid_manager,
+                       const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_23TaskStatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerEPNS_15SecretGeneratorE"
+                   "PNS1_16VolumeGidManagerERK6OptionIPNS_10AuthorizerEE");
+#elif MESOS_AGENT_ABI == 109
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       void* secret_generator, void* volume_gid_manager,
+                       void* future_tracker, const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_23TaskStatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerEPNS_15SecretGeneratorE"
+                   "PNS1_16VolumeGidManagerEPNS0_20PendingFutureTrackerE"
+                   "RK6OptionIPNS_10AuthorizerEE");
+#elif MESOS_AGENT_ABI == 110
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       void* secret_generator, void* volume_gid_manager,
+                       void* future_tracker, const OptPtr* executor_socket,
+                       const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_23TaskStatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerEPNS_15SecretGeneratorE"
+                   "PNS1_16VolumeGidManagerEPNS0_20PendingFutureTrackerE"
+                   "RK6OptionIN7process7network8internal6SocketINS13_4unix7AddressEEEE"
+                   "RKS11_IPNS_10AuthorizerEE");
+#elif MESOS_AGENT_ABI == 111
+extern void slave_ctor(void* self, const std::string* id, const void* flags,
+                       void* detector, void* containerizer, void* files,
+                       void* gc, void* status_update_manager,
+                       void* resource_estimator, void* qos_controller,
+                       void* secret_generator, void* volume_gid_manager,
+                       void* future_tracker, OwnedEmpty* csi_server,
+                       const OptPtr* executor_socket, const OptPtr* authorizer)
+    asm(SLAVE_CTOR "PNS1_23TaskStatusUpdateManagerEPNS_5slave17ResourceEstimatorE"
+                   "PNSQ_13QoSControllerEPNS_15SecretGeneratorE"
+                   "PNS1_16VolumeGidManagerEPNS0_20PendingFutureTrackerE"
+                   "ON7process5OwnedINS1_9CSIServerEEE"
+                   "RK6OptionINS11_7network8internal6SocketINS17_4unix7AddressEEEE"
+                   "RKS16_IPNS_10AuthorizerEE");
+#endif
+
+namespace {
+
+// Opaque object sizes: generous upper bounds (the real objects are smaller).
+constexpr size_t kSmallObject = 64 * 1024;
+constexpr size_t kFlagsObject = 256 * 1024;
+constexpr size_t kSlaveObject = 1024 * 1024;
+// Sizes checked by `selfcheck` against the dynamic symbol table are passed in
+// by the build; the bounds above must exceed them.
+
+sigset_t blocked_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Blocks SIGTERM/SIGINT in this thread; threads created later (libprocess
+// workers) inherit the mask, so only sigwait() below sees them.
+void block_signals() {
+  sigset_t set = blocked_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_signal() {
+  sigset_t set = blocked_signals();
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+void initialize_libprocess(const char* delegate, const char* rw,
+                           const char* ro) {
+  OptString d = OptString::some(delegate);
+  OptString w = OptString::some(rw);
+  OptString r = OptString::some(ro);
+  process_initialize(&d, &w, &r);
+
+  // Serves /version.
+  void* version = alloc_object(kSmallObject);
+  version_process_ctor(version);
+  Buffer upid;
+  process_spawn(&upid, process_base(version), true);
+}
+
+int run_local(int agents) {
+  block_signals();
+  initialize_libprocess("master", "mesos-master-readwrite",
+                        "mesos-master-readonly");
+
+  // local::Flags: work_dir (std::string) at +0x8, num_slaves (int) at +0x28.
+  void* flags = alloc_object(kSmallObject);
+  local_flags_ctor(flags);
+  const char* work_dir = getenv("MESOS_WORK_DIR");
+  if (work_dir != nullptr) {
+    *reinterpret_cast<std::string*>(static_cast<char*>(flags) + 0x8) = work_dir;
+  }
+  *reinterpret_cast<int*>(static_cast<char*>(flags) + 0x28) = agents;
+
+  // On a bad flag local::launch itself prints the error and exits 1.
+  Buffer pid;
+  local_launch(&pid, flags, nullptr);
+
+  int sig = wait_for_signal();
+  fprintf(stderr, "mesos-launcher: signal %d, shutting down\n", sig);
+  local_shutdown();
+  _exit(0);
+}
+
+void* wait_for_agent(void* upid) {
+  int64_t forever = INT64_MAX;
+  process_wait(upid, &forever);
+  fprintf(stderr, "mesos-launcher: the agent process terminated\n");
+  _exit(0);
+  return nullptr;
+}
+
+int run_agent() {
+  const char* master = getenv("MESOS_MASTER");
+  if (master == nullptr || *master == '\0') {
+    fprintf(stderr,
+            "mesos-launcher: agent mode needs MESOS_MASTER (host:port of the "
+            "master, or a zk:// URL)\n");
+    return 1;
+  }
+  const char* work_dir = getenv("MESOS_WORK_DIR");
+  if (work_dir == nullptr || *work_dir == '\0') {
+    fprintf(stderr, "mesos-launcher: agent mode needs MESOS_WORK_DIR\n");
+    return 1;
+  }
+
+  block_signals();
+
+  void* flags = alloc_object(kFlagsObject);
+  slave_flags_ctor(flags);
+  {
+    Buffer ret;
+    std::string prefix("MESOS_");
+    flags_base_load(&ret,
+                    static_cast<char*>(flags) + MESOS_SLAVE_FLAGSBASE_OFFSET,
+                    &prefix);
+    try_warnings_or_die(ret, "failed to load agent flags from MESOS_* variables");
+  }
+
+  initialize_libprocess("slave(1)", "mesos-agent-readwrite",
+                        "mesos-agent-readonly");
+
+  void* fetcher = alloc_object(kSmallObject);
+  fetcher_ctor(fetcher, flags);
+
+  std::string work_dir_string(work_dir);
+  void* gc = alloc_object(kSmallObject);
+  gc_ctor(gc, &work_dir_string);
+
+  OptString none = OptString::none();
+  Buffer ret;
+  secret_resolver_create(&ret, &none);
+  void* secret_resolver = try_ptr_or_die(ret, "creating the secret resolver");
+
+#if MESOS_AGENT_ABI <= 105
+  containerizer_create(&ret, flags, false, fetcher, secret_resolver);
+#elif MESOS_AGENT_ABI == 107
+  containerizer_create(&ret, flags, false, fetcher, gc, secret_resolver);
+#elif MESOS_AGENT_ABI == 108
+  containerizer_create(&ret, flags, false, fetcher, gc, secret_resolver,
+                       nullptr);
+#elif MESOS_AGENT_ABI == 109 || MESOS_AGENT_ABI == 110
+  containerizer_create(&ret, flags, false, fetcher, gc, secret_resolver,
+                       nullptr, nullptr);
+#else
+  containerizer_create(&ret, flags, false, fetcher, gc, secret_resolver,
+                       nullptr, nullptr, nullptr);
+#endif
+  void* containerizer = try_ptr_or_die(ret, "creating the containerizer");
+
+  OptString master_option = OptString::some(master);
+  OptDuration no_timeout{1, 0};
+  detector_create(&ret, &master_option, &none, &no_timeout);
+  void* detector = try_ptr_or_die(ret, "creating the master detector");
+
+  OptString files_realm = OptString::some("mesos-agent-readonly");
+  OptPtr no_authorizer{1, nullptr};
+  void* files = alloc_object(kSmallObject);
+  files_ctor(files, &files_realm, &no_authorizer);
+
+  void* status_updates = alloc_object(kSmallObject);
+  status_update_manager_ctor(status_updates, flags);
+
+  resource_estimator_create(&ret, &none);
+  void* resource_estimator = try_ptr_or_die(ret, "creating the resource estimator");
+  qos_controller_create(&ret, &none);
+  void* qos_controller = try_ptr_or_die(ret, "creating the QoS controller");
+
+  std::string id("slave(1)");
+  void* slave = alloc_object(kSlaveObject);
+#if MESOS_AGENT_ABI == 104
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller,
+             &no_authorizer);
+#elif MESOS_AGENT_ABI == 105 || MESOS_AGENT_ABI == 107
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller, nullptr,
+             &no_authorizer);
+#elif MESOS_AGENT_ABI == 108
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller, nullptr,
+             nullptr, &no_authorizer);
+#elif MESOS_AGENT_ABI == 109
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller, nullptr,
+             nullptr, nullptr, &no_authorizer);
+#elif MESOS_AGENT_ABI == 110
+  OptPtr no_socket{1, nullptr};
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller, nullptr,
+             nullptr, nullptr, &no_socket, &no_authorizer);
+#else
+  // Option<Socket<unix::Address>> NONE: state 1; the socket (a shared_ptr)
+  // is never read.
+  struct {
+    int state;
+    void* a;
+    void* b;
+  } no_socket{1, nullptr, nullptr};
+  OwnedEmpty no_csi_server{nullptr, nullptr};
+  slave_ctor(slave, &id, flags, detector, containerizer, files, gc,
+             status_updates, resource_estimator, qos_controller, nullptr,
+             nullptr, nullptr, &no_csi_server,
+             reinterpret_cast<const OptPtr*>(&no_socket), &no_authorizer);
+#endif
+
+  static Buffer upid;
+  process_spawn(&upid, process_base(slave), false);
+
+  pthread_t waiter;
+  pthread_create(&waiter, nullptr, wait_for_agent, &upid);
+
+  int sig = wait_for_signal();
+  fprintf(stderr, "mesos-launcher: signal %d, agent exits leaving its checkpoints\n",
+          sig);
+  _exit(0);
+}
+
+// Verifies, without starting anything, the layout facts this build relies on:
+// the FlagsBase offset inside slave::Flags must be the offset of a subobject
+// whose vtable carries FlagsBase's own virtual functions.
+int selfcheck() {
+  void* flags = alloc_object(kFlagsObject);
+  slave_flags_ctor(flags);
+  const char* base = static_cast<const char*>(flags);
+  const intptr_t offset = MESOS_SLAVE_FLAGSBASE_OFFSET;
+
+  // 1. The primary vtable lists the offset among its virtual-base offsets.
+  const intptr_t* primary = *reinterpret_cast<intptr_t* const*>(base);
+  bool listed = primary[-3] == offset || primary[-4] == offset;
+
+  // 2. The subobject's vtable says it sits `offset` bytes from the top.
+  const intptr_t* sub = *reinterpret_cast<intptr_t* const*>(base + offset);
+  bool top = sub[-2] == -offset;
+
+  // 3. It has FlagsBase's virtual functions (those slave::Flags does not
+  //    override are the very same addresses as in FlagsBase's vtable).
+  const intptr_t* flags_base_vtable = static_cast<const intptr_t*>(
+      dlsym(RTLD_DEFAULT, "_ZTVN5flags9FlagsBaseE"));
+  int matching = 0;
+  int slots = 0;
+  const char* slots_env = getenv("MESOS_LAUNCHER_FLAGSBASE_VTABLE_SLOTS");
+  if (slots_env != nullptr) slots = atoi(slots_env);
+  if (flags_base_vtable != nullptr) {
+    const intptr_t* functions = flags_base_vtable + 2;
+    // Slots 0 and 1 are the destructors (thunks in the derived vtable).
+    for (int i = 2; i < slots; i++) {
+      if (functions[i] != 0 && functions[i] == sub[i]) matching++;
+    }
+  }
+
+  // local::Flags: num_slaves defaults to 1.
+  void* local = alloc_object(kSmallObject);
+  local_flags_ctor(local);
+  int num_slaves = *reinterpret_cast<int*>(static_cast<char*>(local) + 0x28);
+  const std::string* local_work_dir =
+      reinterpret_cast<const std::string*>(static_cast<char*>(local) + 0x8);
+
+  printf("version %s\n", MESOS_VERSION_STRING);
+  printf("agent_abi %d\n", MESOS_AGENT_ABI);
+  printf("flagsbase_offset 0x%lx\n", static_cast<long>(offset));
+  printf("flagsbase_listed_in_vbase_offsets %d\n", listed ? 1 : 0);
+  printf("flagsbase_offset_to_top_ok %d\n", top ? 1 : 0);
+  printf("flagsbase_vtable_slots_matching %d of %d\n", matching,
+         slots > 2 ? slots - 2 : 0);
+  printf("local_flags_num_slaves_default %d\n", num_slaves);
+  printf("local_flags_work_dir_length %zu\n", local_work_dir->size());
+
+  bool ok = listed && top && matching > 0 && num_slaves == 1;
+  printf("selfcheck %s\n", ok ? "ok" : "FAILED");
+  fflush(stdout);
+  _exit(ok ? 0 : 1);
+}
+
+int usage() {
+  fprintf(stderr,
+          "usage: mesos-launcher master|agent|local [N]|version|selfcheck\n"
+          "Mesos %s; flags come from MESOS_* environment variables.\n",
+          MESOS_VERSION_STRING);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  std::string mode(argv[1]);
+  if (mode == "master") return run_local(0);
+  if (mode == "agent") return run_agent();
+  if (mode == "local") {
+    const char* n = argc > 2 ? argv[2] : getenv("MESOS_NUM_AGENTS");
+    if (n == nullptr) n = getenv("MESOS_NUM_SLAVES");
+    int agents = n != nullptr ? atoi(n) : 1;
+    if (agents < 1) {
+      fprintf(stderr, "mesos-launcher: local mode needs at least one agent\n");
+      return 1;
+    }
+    return run_local(agents);
+  }
+  if (mode == "version") {
+    printf("%s\n", MESOS_VERSION_STRING);
+    return 0;
+  }
+  if (mode == "selfcheck") return selfcheck();
+  return usage();
+}
