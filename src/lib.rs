@@ -2,8 +2,11 @@
 //!
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
+pub mod cli;
 pub mod docker;
 pub mod images;
 pub mod mesos;
 pub mod plan;
 pub mod scenario;
+
+pub use cli::ExitCode;

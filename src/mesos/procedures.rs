@@ -20,11 +20,22 @@ pub const SIX_STEPS: &[StepKind] = &[
 ];
 
 /// The five-step order of 0.19 -> 0.20 .. 0.21 -> 0.22 (no modules yet); also 0.18 -> 0.19.
-const FIVE_STEPS: &[StepKind] = &[UpgradeMasters, UpgradeAgents, UpgradeSchedulers, RestartSchedulers, UpgradeExecutors];
+const FIVE_STEPS: &[StepKind] = &[
+    UpgradeMasters,
+    UpgradeAgents,
+    UpgradeSchedulers,
+    RestartSchedulers,
+    UpgradeExecutors,
+];
 
 /// 0.15 -> 0.16 and 0.16 -> 0.17: schedulers before agents.
-const SCHEDULERS_BEFORE_AGENTS: &[StepKind] =
-    &[UpgradeMasters, UpgradeSchedulers, RestartSchedulers, UpgradeAgents, UpgradeExecutors];
+const SCHEDULERS_BEFORE_AGENTS: &[StepKind] = &[
+    UpgradeMasters,
+    UpgradeSchedulers,
+    RestartSchedulers,
+    UpgradeAgents,
+    UpgradeExecutors,
+];
 
 /// The documented step orders (one or more variants) for the upgrade from series `from`
 /// to the next series; `None` when the notes give no numbered steps.
@@ -62,7 +73,14 @@ pub fn documented_from(from: Series) -> Option<&'static [&'static [StepKind]]> {
         (0, 15) | (0, 16) => &[SCHEDULERS_BEFORE_AGENTS],
         (0, 17) => &[
             // Agents without cgroups isolation.
-            &[UpgradeMasters, UpgradeSchedulers, RestartSchedulers, InstallAgentBinaries, RestartAgents, UpgradeExecutors],
+            &[
+                UpgradeMasters,
+                UpgradeSchedulers,
+                RestartSchedulers,
+                InstallAgentBinaries,
+                RestartAgents,
+                UpgradeExecutors,
+            ],
             // Agents with cgroups isolation: one mountpoint per controller needs a reboot.
             &[
                 UpgradeMasters,
@@ -104,28 +122,41 @@ pub enum Procedure {
 /// The procedure for upgrading from `from` to `to`.
 pub fn procedure(from: Version, to: Version) -> Procedure {
     if to <= from {
-        return Procedure::None { why: "the upgrade notes document no downgrade procedure".into() };
+        return Procedure::None {
+            why: "the upgrade notes document no downgrade procedure".into(),
+        };
     }
     let (f, t) = (from.series(), to.series());
     if next_series(f) == Some(t) {
         if let Some(variants) = documented_from(f) {
-            return Procedure::Documented { path: format!("{f} -> {t}"), variants };
+            return Procedure::Documented {
+                path: format!("{f} -> {t}"),
+                variants,
+            };
         }
     }
     if f.major >= 1 {
         return Procedure::Inferred;
     }
     if f == t {
-        return Procedure::None { why: format!("the upgrade notes give no procedure within the {f} series") };
+        return Procedure::None {
+            why: format!("the upgrade notes give no procedure within the {f} series"),
+        };
     }
     Procedure::None {
-        why: format!("the upgrade notes document one release series at a time; {f} -> {t} spans several"),
+        why: format!(
+            "the upgrade notes document one release series at a time; {f} -> {t} spans several"
+        ),
     }
 }
 
 /// Step names joined by `, `.
 pub fn describe(steps: &[StepKind]) -> String {
-    steps.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+    steps
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -138,7 +169,10 @@ mod tests {
 
     #[test]
     fn every_series_before_1_0_is_documented() {
-        let mut s = Series { major: 0, minor: 11 };
+        let mut s = Series {
+            major: 0,
+            minor: 11,
+        };
         while s.major == 0 {
             assert!(documented_from(s).is_some(), "{s}");
             s = next_series(s).unwrap();
@@ -147,11 +181,21 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert!(matches!(procedure(v("0.17.0"), v("0.18.2")), Procedure::Documented { variants, .. } if variants.len() == 2));
-        assert!(matches!(procedure(v("0.28.2"), v("1.0.0")), Procedure::Documented { variants, .. } if variants == [SIX_STEPS]));
+        assert!(
+            matches!(procedure(v("0.17.0"), v("0.18.2")), Procedure::Documented { variants, .. } if variants.len() == 2)
+        );
+        assert!(
+            matches!(procedure(v("0.28.2"), v("1.0.0")), Procedure::Documented { variants, .. } if variants == [SIX_STEPS])
+        );
         assert_eq!(procedure(v("1.10.0"), v("1.11.0")), Procedure::Inferred);
         assert_eq!(procedure(v("1.4.3"), v("1.11.0")), Procedure::Inferred);
-        assert!(matches!(procedure(v("0.20.0"), v("0.25.0")), Procedure::None { .. }));
-        assert!(matches!(procedure(v("1.11.0"), v("1.10.0")), Procedure::None { .. }));
+        assert!(matches!(
+            procedure(v("0.20.0"), v("0.25.0")),
+            Procedure::None { .. }
+        ));
+        assert!(matches!(
+            procedure(v("1.11.0"), v("1.10.0")),
+            Procedure::None { .. }
+        ));
     }
 }

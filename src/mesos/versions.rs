@@ -24,12 +24,19 @@ pub struct Version {
 impl Version {
     /// A version from its three parts.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
-        Version { major, minor, patch }
+        Version {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// The release series (`1.7` for `1.7.3`), the unit the upgrade notes are written in.
     pub const fn series(self) -> Series {
-        Series { major: self.major, minor: self.minor }
+        Series {
+            major: self.major,
+            minor: self.minor,
+        }
     }
 }
 
@@ -53,7 +60,10 @@ impl FromStr for Version {
         let mut next = || -> Result<u32, BadVersion> {
             let part = parts.next().ok_or_else(bad)?;
             // Reject signs, spaces and leading zeros: versions are compared as written.
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || (part.len() > 1 && part.starts_with('0')) {
+            if part.is_empty()
+                || !part.bytes().all(|b| b.is_ascii_digit())
+                || (part.len() > 1 && part.starts_with('0'))
+            {
                 return Err(bad());
             }
             part.parse().map_err(|_| bad())
@@ -207,7 +217,11 @@ pub fn is_known(distribution: Distribution, version: Version) -> bool {
 
 /// The known versions of a distribution as one line, for help texts.
 pub fn known_list(distribution: Distribution) -> String {
-    known(distribution).iter().map(Version::to_string).collect::<Vec<_>>().join(", ")
+    known(distribution)
+        .iter()
+        .map(Version::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -227,15 +241,38 @@ mod tests {
     #[test]
     fn parses_strictly() {
         assert_eq!("1.11.0".parse(), Ok(Version::new(1, 11, 0)));
-        for bad in ["1.11", "1.11.0.1", "v1.11.0", "1.011.0", "1.-1.0", "", "1..0", "1.11.0 "] {
+        for bad in [
+            "1.11", "1.11.0.1", "v1.11.0", "1.011.0", "1.-1.0", "", "1..0", "1.11.0 ",
+        ] {
             assert!(bad.parse::<Version>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn series_follow_each_other() {
-        assert_eq!(next_series(Series { major: 0, minor: 28 }), Some(Series { major: 1, minor: 0 }));
-        assert_eq!(next_series(Series { major: 1, minor: 11 }), None);
-        assert_eq!(next_series(Series { major: 0, minor: 11 }), Some(Series { major: 0, minor: 12 }));
+        assert_eq!(
+            next_series(Series {
+                major: 0,
+                minor: 28
+            }),
+            Some(Series { major: 1, minor: 0 })
+        );
+        assert_eq!(
+            next_series(Series {
+                major: 1,
+                minor: 11
+            }),
+            None
+        );
+        assert_eq!(
+            next_series(Series {
+                major: 0,
+                minor: 11
+            }),
+            Some(Series {
+                major: 0,
+                minor: 12
+            })
+        );
     }
 }

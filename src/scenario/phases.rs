@@ -40,7 +40,11 @@ pub fn step_phases(steps: &[Step]) -> Vec<String> {
 /// steps that do not act node by node).
 pub fn node_phases(kind: StepKind, phase: &str, topology: &Topology) -> Vec<String> {
     match kind.one_node_at_a_time() {
-        Some(role) => topology.nodes(role).into_iter().map(|node| format!("{phase}/{node}")).collect(),
+        Some(role) => topology
+            .nodes(role)
+            .into_iter()
+            .map(|node| format!("{phase}/{node}"))
+            .collect(),
         None => Vec::new(),
     }
 }

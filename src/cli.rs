@@ -1,0 +1,274 @@
+//! The command line: `check`, `plan`, `schema`, `list`. `main` only parses and calls [`run`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::mesos::versions;
+use crate::scenario::model::Distribution;
+use crate::scenario::{self, Diagnostics, Scenario};
+
+/// Exit codes of every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Everything passed.
+    Ok = 0,
+    /// A check of a run failed.
+    CheckFailed = 1,
+    /// A scenario file (or other input) is invalid.
+    InvalidInput = 2,
+    /// The infrastructure failed: Docker unreachable, an image build failed.
+    Infrastructure = 3,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+fn versions_help() -> String {
+    format!(
+        "Known versions:\n  local:    {}\n  upstream: {}\n\nExit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure.",
+        versions::known_list(Distribution::Local),
+        versions::known_list(Distribution::Upstream)
+    )
+}
+
+/// Proves an Apache Mesos cluster survives an upgrade.
+#[derive(Debug, Parser)]
+#[command(name = "upgrade-harness", version, after_help = versions_help())]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate scenario files; report every problem of every file (exit 2 if any).
+    #[command(after_help = versions_help())]
+    Check {
+        /// Scenario files, or folders searched recursively for `*.yaml` / `*.yml`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the plan of a scenario: nodes, images, actions and phases, in order.
+    Plan {
+        /// The scenario file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of the scenario format (committed as scenarios/schema.json).
+    Schema,
+    /// List scenarios: name, from -> to, distribution, topology; one per line.
+    List {
+        /// A scenario file or a folder of them.
+        #[arg(default_value = "scenarios")]
+        path: PathBuf,
+    },
+}
+
+/// Runs a parsed command line; prints results to stdout and problems to stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check { paths } => check(&paths),
+        Command::Plan { file } => plan(&file),
+        Command::Schema => {
+            print!("{}", scenario::schema::json());
+            ExitCode::Ok
+        }
+        Command::List { path } => list(&path),
+    }
+}
+
+/// Scenario files under `paths`: files as given, folders searched recursively for `*.yaml` and
+/// `*.yml` (hidden folders and `schema.*` skipped), sorted.
+pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+    let mut files = Vec::new();
+    let mut problems = Diagnostics::new(Path::new(""));
+    for path in paths {
+        if path.is_dir() {
+            let before = files.len();
+            walk(path, &mut files, &mut problems);
+            files[before..].sort();
+            if files.len() == before {
+                problems.push(
+                    scenario::Problem::file(
+                        "scenario::no_files",
+                        format!("no scenario files (*.yaml, *.yml) under {}", path.display()),
+                    )
+                    .help("pass scenario files, or folders that contain some"),
+                );
+            }
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            problems.push(
+                scenario::Problem::file(
+                    "scenario::unreadable",
+                    format!("{} does not exist", path.display()),
+                )
+                .help("pass scenario files, or folders that contain some"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Diagnostics) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            problems.push(scenario::Problem::file(
+                "scenario::unreadable",
+                format!("cannot read folder {}: {e}", dir.display()),
+            ));
+            return;
+        }
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files, problems);
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && !name.starts_with("schema.")
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Renders diagnostics for the terminal (colours only on a terminal without `NO_COLOR`).
+fn report(diagnostics: &Diagnostics) {
+    let handler = miette::GraphicalReportHandler::new();
+    let text = diagnostics.render_with(&handler);
+    let mut err = std::io::stderr().lock();
+    // Nothing sensible is left to do when stderr is gone.
+    let _ = err.write_all(text.as_bytes());
+}
+
+fn load_all(paths: &[PathBuf]) -> (Vec<(PathBuf, Scenario)>, usize, usize) {
+    let files = match scenario_files(paths) {
+        Ok(files) => files,
+        Err(d) => {
+            report(&d);
+            return (Vec::new(), 0, d.problems.len().max(1));
+        }
+    };
+    let (mut valid, mut invalid, mut problems) = (Vec::new(), 0, 0);
+    for file in files {
+        match scenario::load(&file) {
+            Ok(s) => valid.push((file, s)),
+            Err(d) => {
+                report(&d);
+                invalid += 1;
+                problems += d.problems.len();
+            }
+        }
+    }
+    (valid, invalid, problems)
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    let (valid, invalid, problems) = load_all(paths);
+    let total = valid.len() + invalid;
+    if invalid == 0 && problems == 0 {
+        println!(
+            "{total} scenario{} valid",
+            if total == 1 { "" } else { "s" }
+        );
+        ExitCode::Ok
+    } else {
+        eprintln!(
+            "{invalid} of {total} scenario files invalid ({problems} problem{})",
+            if problems == 1 { "" } else { "s" }
+        );
+        ExitCode::InvalidInput
+    }
+}
+
+fn plan(file: &Path) -> ExitCode {
+    match scenario::load(file) {
+        Ok(s) => {
+            print!("{}", crate::plan::plan(&s));
+            ExitCode::Ok
+        }
+        Err(d) => {
+            report(&d);
+            ExitCode::InvalidInput
+        }
+    }
+}
+
+/// One line per scenario, columns aligned.
+pub fn list_lines(scenarios: &[(PathBuf, Scenario)]) -> Vec<String> {
+    let rows: Vec<[String; 5]> = scenarios
+        .iter()
+        .map(|(path, s)| {
+            let t = &s.topology;
+            let topology = format!(
+                "{} master{}, {} agent{}, {} zk",
+                t.masters.value,
+                if t.masters.value == 1 { "" } else { "s" },
+                t.agents.value,
+                if t.agents.value == 1 { "" } else { "s" },
+                t.zookeeper_count()
+            );
+            let distribution = match s.distribution.value {
+                Distribution::Local => "local",
+                Distribution::Upstream => "upstream",
+            };
+            [
+                s.name.value.clone(),
+                format!("{} -> {}", s.from.value, s.to.value),
+                distribution.to_string(),
+                topology,
+                path.display().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = [0; 5];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
+fn list(path: &Path) -> ExitCode {
+    let (valid, invalid, problems) = load_all(&[path.to_path_buf()]);
+    for line in list_lines(&valid) {
+        println!("{line}");
+    }
+    if invalid == 0 && problems == 0 {
+        ExitCode::Ok
+    } else {
+        eprintln!(
+            "{invalid} invalid scenario file{} not listed",
+            if invalid == 1 { "" } else { "s" }
+        );
+        ExitCode::InvalidInput
+    }
+}
