@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, ListContainersOptions, ListNetworksOptions,
@@ -322,6 +324,7 @@ async fn sweep_removes_dead_runs_only() {
         l
     };
     let dead_run = format!("dead{tag}");
+    let kept_run = format!("kept{tag}");
     let live_run = format!("live{tag}");
     let foreign_run = format!("foreign{tag}");
     // pid 4194304 is above the kernel's pid_max: certainly not running.
@@ -346,6 +349,9 @@ async fn sweep_removes_dead_runs_only() {
         owned(&foreign_run, "4194304", "some-other-host"),
     )
     .await;
+    let mut kept_labels = owned(&kept_run, "4194304", &me.host);
+    kept_labels.insert(docker::KEEP_LABEL.into(), "true".into());
+    let kept = bare_container(&engine, &image, &format!("uh-test-kept-{tag}"), kept_labels).await;
     let plain = bare_container(
         &engine,
         &image,
@@ -357,6 +363,8 @@ async fn sweep_removes_dead_runs_only() {
     let report = docker::sweep(&engine).await.unwrap();
     assert!(report.removed.contains_key(&dead_run), "{report:?}");
     assert!(report.alive.contains(&live_run), "{report:?}");
+    assert!(report.kept.contains(&kept_run), "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
     assert!(
         report.unknown.iter().any(|(r, _)| r == &foreign_run),
         "{report:?}"
@@ -370,7 +378,7 @@ async fn sweep_removes_dead_runs_only() {
             .is_ok()
     };
     assert!(!exists(dead).await, "the dead run's container must be gone");
-    for id in [live, foreign, plain] {
+    for id in [live, foreign, kept, plain] {
         assert!(exists(id.clone()).await, "sweep removed {id}");
         let force = RemoveContainerOptions {
             force: true,
@@ -403,4 +411,94 @@ async fn dropping_a_run_removes_it() {
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn images_from_directories_keep_modes_and_symlinks() {
+    let Some((engine, binary, _)) = setup().await else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(&binary, bin.join("tool")).unwrap();
+    std::fs::set_permissions(
+        bin.join("tool"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o750),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("tool", bin.join("alias")).unwrap();
+    std::fs::create_dir(root.path().join("etc")).unwrap();
+    std::fs::write(root.path().join("etc/secret"), "s3cret").unwrap();
+    std::fs::set_permissions(
+        root.path().join("etc/secret"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let spec = ImageSpec {
+        repository: "upgrade-harness/runtime-test-dirs".into(),
+        roots: vec![root.path().to_path_buf()],
+        ..Default::default()
+    };
+    let image = build_image(&engine, &spec).await.unwrap();
+
+    let run = Run::create(&engine, RunOptions::new(&binary))
+        .await
+        .unwrap();
+    let mut spec = node("dirs", &image.reference);
+    spec.publish = vec![8080];
+    run.create_node(spec).await.unwrap();
+    let out = run
+        .exec("dirs", &["/bin/alias", "status", "x"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.code, out.stdout_text().as_str()),
+        (0, "absent\n"),
+        "{}",
+        out.stderr_text()
+    );
+
+    // The archive API shows what COPY made of the inputs.
+    let node = run.node("dirs").unwrap();
+    let tar_bytes: Vec<u8> = engine
+        .client()
+        .download_from_container(
+            &node.container_id,
+            Some(bollard::query_parameters::DownloadFromContainerOptions {
+                path: "/bin".into(),
+            }),
+        )
+        .map(|chunk| chunk.unwrap().to_vec())
+        .concat()
+        .await;
+    let mut modes = BTreeMap::new();
+    for entry in tar::Archive::new(tar_bytes.as_slice()).entries().unwrap() {
+        let entry = entry.unwrap();
+        let header = entry.header();
+        let link = header.link_name().unwrap().map(|l| l.display().to_string());
+        modes.insert(
+            entry.path().unwrap().display().to_string(),
+            (header.mode().unwrap() & 0o7777, link),
+        );
+    }
+    assert_eq!(modes["bin/tool"], (0o750, None), "{modes:?}");
+    assert_eq!(modes["bin/alias"].1.as_deref(), Some("tool"), "{modes:?}");
+
+    // A published port maps to loopback on a local engine.
+    let addr = run.node_address("dirs", 8080).await.unwrap();
+    if engine.is_local() {
+        assert!(addr.ip().is_loopback() && addr.port() != 8080, "{addr}");
+    }
+    run.cleanup().await.unwrap();
+
+    // Build failures carry the engine's message.
+    let broken = ImageSpec {
+        repository: "upgrade-harness/runtime-test-broken".into(),
+        env: vec!["=no-name".into()],
+        ..Default::default()
+    };
+    let err = build_image(&engine, &broken).await.unwrap_err();
+    assert!(matches!(err, Error::Build { .. }), "{err}");
+    eprintln!("build error reads: {err}");
 }

@@ -12,8 +12,8 @@ use bollard::query_parameters::{
 };
 
 use super::engine::Engine;
-use super::error::{api, Result};
-use super::labels::{liveness, Liveness, RUN_LABEL};
+use super::error::{api, Error, Result};
+use super::labels::{liveness, Liveness, KEEP_LABEL, RUN_LABEL};
 
 /// What a removal removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,14 +23,28 @@ pub struct Removed {
 }
 
 /// What a sweep did, run by run.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct SweepReport {
     /// Dead runs whose objects were removed.
     pub removed: BTreeMap<String, Removed>,
     /// Runs left alone because their owner is alive.
     pub alive: Vec<String>,
+    /// Runs left alone because they were made with `keep`.
+    pub kept: Vec<String>,
     /// Runs left alone because their owner cannot be judged from here.
     pub unknown: Vec<(String, String)>,
+    /// Dead runs that could not be (fully) removed; the next sweep retries.
+    pub failed: Vec<(String, Error)>,
+}
+
+/// A run found on the engine, judged from its labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSummary {
+    pub id: String,
+    pub liveness: Liveness,
+    pub kept: bool,
+    /// The labels of one of its objects (all carry the same owner labels).
+    pub labels: HashMap<String, String>,
 }
 
 fn label_filter(value: String) -> Option<HashMap<String, Vec<String>>> {
@@ -94,19 +108,36 @@ fn first_name(names: Option<Vec<String>>) -> Option<String> {
         .map(|n| n.trim_start_matches('/').to_string())
 }
 
+/// Every run that has objects on the engine (for a `clean`-style command).
+pub async fn list_runs(engine: &Engine) -> Result<Vec<RunSummary>> {
+    Ok(labelled_runs(engine)
+        .await?
+        .into_iter()
+        .map(|(id, labels)| RunSummary {
+            id,
+            liveness: liveness(&labels),
+            kept: labels.get(KEEP_LABEL).is_some_and(|v| v == "true"),
+            labels,
+        })
+        .collect())
+}
+
 /// Removes the leftovers of dead runs (see the module rules). Meant to be
-/// called once at start, before creating a run.
+/// called once at start, before creating a run. Only listing can fail it: a
+/// run that resists removal is reported in `failed` and the sweep goes on.
 pub async fn sweep(engine: &Engine) -> Result<SweepReport> {
-    let runs = labelled_runs(engine).await?;
     let mut report = SweepReport::default();
-    for (run_id, labels) in runs {
-        match liveness(&labels) {
-            Liveness::Dead => {
-                let removed = remove_run(engine, &run_id).await?;
-                report.removed.insert(run_id, removed);
-            }
-            Liveness::Alive => report.alive.push(run_id),
-            Liveness::Unknown(why) => report.unknown.push((run_id, why)),
+    for run in list_runs(engine).await? {
+        match run.liveness {
+            Liveness::Dead if run.kept => report.kept.push(run.id),
+            Liveness::Dead => match remove_run(engine, &run.id).await {
+                Ok(removed) => {
+                    report.removed.insert(run.id, removed);
+                }
+                Err(e) => report.failed.push((run.id, e)),
+            },
+            Liveness::Alive => report.alive.push(run.id),
+            Liveness::Unknown(why) => report.unknown.push((run.id, why)),
         }
     }
     Ok(report)

@@ -37,6 +37,11 @@ impl Engine {
             host: host.to_string(),
             cause,
         };
+        if std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty()) {
+            return Err(unreachable(
+                "DOCKER_TLS_VERIFY is set but this build speaks plain HTTP only".into(),
+            ));
+        }
         let docker = Docker::connect_with_host(host).map_err(|e| unreachable(error_chain(&e)))?;
         let docker = tokio::time::timeout(CONNECT_TIMEOUT, async {
             let docker = docker.negotiate_version().await?;
@@ -55,6 +60,17 @@ impl Engine {
     /// The address this engine was reached at.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The engine's machine for a `tcp://` engine (where its published
+    /// ports are); None for a socket.
+    pub fn machine(&self) -> Option<&str> {
+        let rest = self
+            .host
+            .strip_prefix("tcp://")
+            .or_else(|| self.host.strip_prefix("http://"))?;
+        let authority = rest.split('/').next()?;
+        Some(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
     }
 
     /// The raw bollard client, for calls this layer does not wrap.

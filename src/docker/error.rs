@@ -23,7 +23,7 @@ pub enum Error {
     },
 
     /// The engine rejected or failed an image build; `log` is the build output tail.
-    #[error("build image {reference}: {message}\n{log}")]
+    #[error("build image {reference}: {message}{}", log_suffix(log))]
     Build {
         reference: String,
         message: String,
@@ -95,6 +95,15 @@ pub enum Error {
     /// Invalid input to the API (names, addresses).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The build output tail, on its own lines, when there is any.
+fn log_suffix(log: &str) -> String {
+    if log.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\nbuild output (last lines):\n{}", log.trim_end())
+    }
 }
 
 /// Result of the Docker layer.

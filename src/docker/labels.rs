@@ -19,6 +19,8 @@ pub const OWNER_HOST_LABEL: &str = "upgrade-harness.owner-host";
 pub const OWNER_BOOT_LABEL: &str = "upgrade-harness.owner-boot";
 /// Start time of the owner pid (clock ticks after boot): guards against pid reuse.
 pub const OWNER_START_LABEL: &str = "upgrade-harness.owner-start";
+/// Present (`true`) on runs made with `keep`: sweeps leave them alone.
+pub const KEEP_LABEL: &str = "upgrade-harness.keep";
 /// Node name, on containers.
 pub const NODE_LABEL: &str = "upgrade-harness.node";
 

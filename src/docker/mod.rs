@@ -15,14 +15,15 @@ mod process;
 mod run;
 
 pub use cleanup::{
-    remove_run, shutdown_signal, sweep, until_shutdown, Removed, ShutdownSignal, SweepReport,
+    list_runs, remove_run, shutdown_signal, sweep, until_shutdown, Removed, RunSummary,
+    ShutdownSignal, SweepReport,
 };
 pub use engine::{host_from_env, Engine, DEFAULT_HOST};
 pub use error::{Error, Result};
 pub use image::{build_image, BuiltImage, ImageFile, ImageSpec, IMAGE_HASH_LABEL};
 pub use labels::{
-    liveness, new_run_id, Liveness, Owner, NODE_LABEL, OWNER_BOOT_LABEL, OWNER_HOST_LABEL,
-    OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
+    liveness, new_run_id, Liveness, Owner, KEEP_LABEL, NODE_LABEL, OWNER_BOOT_LABEL,
+    OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};

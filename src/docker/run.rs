@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 
 use super::engine::Engine;
 use super::error::{api, Error, Result};
-use super::labels::{self, Owner, NODE_LABEL, RUN_LABEL};
+use super::labels::{self, Owner, KEEP_LABEL, NODE_LABEL, RUN_LABEL};
 use super::network::{self, RunNetwork};
 use super::node_init::PATH_IN_NODE;
 use super::process::{ProcessStatus, WaitStatus};
@@ -44,9 +44,15 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 pub struct RunOptions {
     /// The static node-init binary (see [`super::node_init::build`]).
     pub node_init: PathBuf,
-    /// Leave containers and network behind when the run is dropped
-    /// (for debugging; `--keep`). Explicit [`Run::cleanup`] still removes.
+    /// Leave containers and network behind when the run ends (for
+    /// debugging; `--keep`). They are labelled `upgrade-harness.keep` so
+    /// that sweeps spare them too; [`Run::cleanup`] or
+    /// [`super::remove_run`] still remove them when asked.
     pub keep: bool,
+    /// Host address published ports bind to. Default: 127.0.0.1 for a
+    /// local engine, 0.0.0.0 for a remote one (reached at the engine's
+    /// host name, see [`Run::node_address`]).
+    pub publish_ip: Option<Ipv4Addr>,
     /// Where the run's /24 is chosen from.
     pub subnet_range: (Ipv4Addr, u8),
 }
@@ -57,6 +63,7 @@ impl RunOptions {
         RunOptions {
             node_init: node_init.into(),
             keep: false,
+            publish_ip: None,
             subnet_range: network::DEFAULT_RANGE,
         }
     }
@@ -117,6 +124,7 @@ pub struct Run {
     network: RunNetwork,
     node_init: Vec<u8>,
     keep: bool,
+    publish_ip: Ipv4Addr,
     nodes: Mutex<BTreeMap<String, NodeInfo>>,
     cleaned: AtomicBool,
 }
@@ -130,8 +138,7 @@ impl Run {
         })?;
         let id = labels::new_run_id();
         let owner = Owner::current();
-        let mut base = owner.labels();
-        base.insert(RUN_LABEL.into(), id.clone());
+        let base = run_labels(&owner, &id, options.keep);
         let seed = u64::from_str_radix(&id[id.len() - 4..], 16).unwrap_or(0) ^ owner.pid as u64;
         let network = network::create_run_network(
             engine,
@@ -148,6 +155,11 @@ impl Run {
             network,
             node_init,
             keep: options.keep,
+            publish_ip: options.publish_ip.unwrap_or(if engine.is_local() {
+                Ipv4Addr::LOCALHOST
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            }),
             nodes: Mutex::new(BTreeMap::new()),
             cleaned: AtomicBool::new(false),
         })
@@ -175,9 +187,7 @@ impl Run {
 
     /// Labels every object of this run carries.
     pub fn labels(&self) -> HashMap<String, String> {
-        let mut l = self.owner.labels();
-        l.insert(RUN_LABEL.into(), self.id.clone());
-        l
+        run_labels(&self.owner, &self.id, self.keep)
     }
 
     /// Creates and starts a node; returns once node-init runs as PID 1.
@@ -263,7 +273,7 @@ impl Run {
             .iter()
             .map(|p| {
                 let binding = PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
+                    host_ip: Some(self.publish_ip.to_string()),
                     host_port: Some(String::new()),
                 };
                 (p.clone(), Some(vec![binding]))
@@ -391,11 +401,24 @@ impl Run {
             .and_then(|mut p| p.remove(&format!("{port}/tcp")))
             .flatten()
             .and_then(|b| b.into_iter().next());
-        Ok(binding.and_then(|b| {
+        let Some((ip, port)) = binding.and_then(|b| {
             let ip: Ipv4Addr = b.host_ip.as_deref().unwrap_or("127.0.0.1").parse().ok()?;
-            let port: u16 = b.host_port.as_deref()?.parse().ok()?;
-            Some(SocketAddr::from((ip, port)))
-        }))
+            Some((ip, b.host_port.as_deref()?.parse::<u16>().ok()?))
+        }) else {
+            return Ok(None);
+        };
+        if !ip.is_unspecified() {
+            return Ok(Some(SocketAddr::from((ip, port))));
+        }
+        // Bound on every interface of the engine's machine: reach it there.
+        let host = self.engine.machine().unwrap_or("127.0.0.1").to_string();
+        let mut addrs = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|source| Error::Io {
+                path: PathBuf::from(&host),
+                source,
+            })?;
+        Ok(addrs.next())
     }
 
     /// Runs `argv` in the node and collects its output (never fails on a
@@ -606,9 +629,17 @@ impl Run {
         Ok(removed)
     }
 
-    /// Whether dropping this run leaves its objects behind.
+    /// Whether this run leaves its objects behind when it ends.
     pub fn keeps(&self) -> bool {
         self.keep
+    }
+
+    /// Ends the run the way `--keep` says: removes everything unless kept.
+    pub async fn finish(&self) -> Result<Option<super::cleanup::Removed>> {
+        if self.keep {
+            return Ok(None);
+        }
+        self.cleanup().await.map(Some)
     }
 }
 
@@ -641,6 +672,16 @@ impl Drop for Run {
             );
         }
     }
+}
+
+/// The labels of every object of a run.
+fn run_labels(owner: &Owner, id: &str, keep: bool) -> HashMap<String, String> {
+    let mut l = owner.labels();
+    l.insert(RUN_LABEL.into(), id.to_string());
+    if keep {
+        l.insert(KEEP_LABEL.into(), "true".into());
+    }
+    l
 }
 
 /// Node names become hostnames, DNS aliases and container name parts.
