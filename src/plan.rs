@@ -132,6 +132,8 @@ pub struct Phase {
     pub name: String,
     /// After what this phase comes.
     pub scope: PhaseScope,
+    /// How many of the scenario's explicit checks are made here.
+    pub checks: usize,
 }
 
 /// After what a phase comes.
@@ -341,7 +343,11 @@ impl Builder {
     }
 
     fn phase(&mut self, name: String, scope: PhaseScope) {
-        self.entries.push(Entry::Phase(Phase { name, scope }));
+        self.entries.push(Entry::Phase(Phase {
+            name,
+            scope,
+            checks: 0,
+        }));
     }
 }
 
@@ -568,6 +574,16 @@ pub fn plan(s: &Scenario) -> Plan {
         b.phase(sref.phase.clone(), PhaseScope::Step(index));
     }
 
+    let mut entries = b.entries;
+    for e in &mut entries {
+        if let Entry::Phase(p) = e {
+            p.checks = s
+                .checks
+                .iter()
+                .filter(|c| c.value.after.value == p.name)
+                .count();
+        }
+    }
     Plan {
         scenario: s.name.value.clone(),
         from,
@@ -576,7 +592,7 @@ pub fn plan(s: &Scenario) -> Plan {
         node_model,
         order: s.order.value.clone(),
         nodes,
-        entries: b.entries,
+        entries,
     }
 }
 
@@ -632,23 +648,28 @@ impl Action {
         let running = self.running.as_ref();
         let installed = self.installed.as_ref();
         let proc_at = |v: &str| format!("{} {}", process_name(role, v), v);
-        let restart_text = |what: &str| -> String {
+        let executors_die = if role == NodeRole::Agent {
+            "; executors in it die"
+        } else {
+            ""
+        };
+        let restart_text = || -> String {
             let r = running.expect("restarts track the running version");
             let mut text = match (model, r.changes()) {
                 (NodeModel::ProcessInHost, false) => {
-                    format!("{what} {} in node {node}", proc_at(&r.after))
+                    format!("{node}: restart {} in node {node}", proc_at(&r.after))
                 }
                 (NodeModel::ProcessInHost, true) => format!(
-                    "{what} {node}: process {} replaced by {} in node {node} (installed binaries take effect)",
+                    "{node}: restart: process {} replaced by the installed {} in node {node}",
                     proc_at(&r.before),
                     r.after
                 ),
                 (NodeModel::ContainerPerVersion, false) => format!(
-                    "{what} container {node} ({} is its main process; executors in it die)",
+                    "{node}: restart container ({} is its main process{executors_die})",
                     proc_at(&r.after)
                 ),
                 (NodeModel::ContainerPerVersion, true) => format!(
-                    "{what} {node}: container replaced, {} -> {} (image {}; installed binaries take effect; executors in it die)",
+                    "{node}: restart: container replaced, {} -> installed {} (image {}{executors_die})",
                     proc_at(&r.before),
                     r.after,
                     upstream_image(role, &r.after)
@@ -680,10 +701,11 @@ impl Action {
                         r.after
                     ),
                     NodeModel::ContainerPerVersion => format!(
-                        "{node}: container replaced, {} -> {} (image {}; executors in it die)",
+                        "{node}: container replaced, {} -> {} (image {}{})",
                         proc_at(&r.before),
                         r.after,
-                        upstream_image(role, &r.after)
+                        upstream_image(role, &r.after),
+                        executors_die
                     ),
                 };
                 if !r.changes() {
@@ -710,8 +732,8 @@ impl Action {
                     proc_at(&r.after)
                 )
             }
-            ActionKind::RestartProcess => restart_text("restart"),
-            ActionKind::RestartWithFlags => restart_text("restart"),
+            ActionKind::RestartProcess => restart_text(),
+            ActionKind::RestartWithFlags => restart_text(),
             ActionKind::ReconfigureCgroupsMounts => format!(
                 "{node}: reconfigure cgroups to one mountpoint per controller (nothing restarts; takes effect at the reboot)"
             ),
@@ -862,14 +884,18 @@ impl fmt::Display for Plan {
                                 write!(f, ": {h}")?;
                             }
                             writeln!(f)?;
+                            if let Some(note) = &a.note {
+                                writeln!(f, "       note: {note}")?;
+                            }
                         }
                     }
                     writeln!(f, "  {:>3}. {}", a.number, a.describe(self.node_model))?;
-                    if let Some(note) = &a.note {
-                        writeln!(f, "       note: {note}")?;
-                    }
                 }
-                Entry::Phase(p) => writeln!(f, "       -> phase `{}`", p.name)?,
+                Entry::Phase(p) => match p.checks {
+                    0 => writeln!(f, "       -> phase `{}`", p.name)?,
+                    1 => writeln!(f, "       -> phase `{}` (1 check)", p.name)?,
+                    n => writeln!(f, "       -> phase `{}` ({n} checks)", p.name)?,
+                },
             }
         }
         writeln!(f)?;

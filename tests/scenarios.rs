@@ -1,1 +1,190 @@
-fn main() {}
+//! Every scenario file under `scenarios/` is a test (libtest-mimic, `harness = false`).
+//!
+//! Each file `scenarios/<dir>/<stem>.yaml` gives up to two trials, named after its path with
+//! dots replaced by underscores (so that filters never need escaping):
+//! - `plan::<dir>::<stem>`: loads and checks the scenario, plans it, and compares the plan
+//!   listing with `snapshots/plans/<dir>/<stem>.snap`. Runs everywhere, no Docker.
+//! - `run::<dir>::<stem>`: the real upgrade. Always marked ignored for now, with its reason:
+//!   `upstream` scenarios cannot run here (their images cannot be pulled), and the runner for
+//!   `local` ones is not built yet. Forced to run (`--ignored`), it reports the reason as
+//!   ignored under `cargo test`, and fails under nextest (where a runtime "ignored" would be
+//!   shown as a pass).
+//!
+//! Filters: `cargo test --test scenarios -- 1_10` or `cargo nextest run -E 'test(/1_10/)'`
+//! select `scenarios/local/1.10.0-to-1.11.0.yaml` (and `1.9.0-to-1.10.0`); `plan::seed`
+//! selects every seed plan. See docs/scenarios.md.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use upgrade_harness::plan::plan;
+use upgrade_harness::scenario::model::{Distribution, Scenario};
+
+const UPSTREAM_REASON: &str =
+    "upstream images cannot be pulled here (distribution: upstream); the plan is tested by plan::";
+const RUNNER_REASON: &str = "runner not built yet";
+
+/// One scenario file.
+struct ScenarioFile {
+    /// Absolute path of the file.
+    path: PathBuf,
+    /// Path relative to `scenarios/`, e.g. `local/1.10.0-to-1.11.0.yaml`.
+    relative: String,
+    /// Test id: `local::1_10_0-to-1_11_0`.
+    id: String,
+    /// Snapshot folder below `snapshots/plans/` (`local`), empty for top-level files.
+    dir: String,
+    /// Snapshot name (`1_10_0-to-1_11_0`).
+    stem: String,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// `1.10.0-to-1.11.0` -> `1_10_0-to-1_11_0`: dots are regex wildcards and awkward in filters.
+fn test_name_part(s: &str) -> String {
+    s.replace('.', "_")
+}
+
+fn scenario_files() -> Vec<ScenarioFile> {
+    let base = root().join("scenarios");
+    let mut paths = Vec::new();
+    collect(&base, &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let relative = path
+                .strip_prefix(&base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let without_ext = relative
+                .rsplit_once('.')
+                .map_or(relative.as_str(), |(s, _)| s);
+            let (dir, stem) = without_ext.rsplit_once('/').unwrap_or(("", without_ext));
+            let dir = dir.to_string();
+            let stem = test_name_part(stem);
+            let id = if dir.is_empty() {
+                stem.clone()
+            } else {
+                format!("{}::{}", dir.replace('/', "::"), stem)
+            };
+            ScenarioFile {
+                path,
+                relative,
+                id,
+                dir,
+                stem,
+            }
+        })
+        .collect()
+}
+
+fn load(file: &Path) -> Result<Scenario, Failed> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failed::from(format!("cannot read {}: {e}", file.display())))?;
+    // TODO: switch to `scenario::load` (parse + validation with diagnostics) once it is exported.
+    serde_saphyr::from_str::<Scenario>(&text)
+        .map_err(|e| Failed::from(format!("{}: {e}", file.display())))
+}
+
+/// Checks that need the plan: every `after:` names a phase of the plan.
+fn check_phases(s: &Scenario, phases: &[String]) -> Result<(), Failed> {
+    let mut problems = Vec::new();
+    for check in &s.checks {
+        let after = &check.value.after.value;
+        if !phases.contains(after) {
+            problems.push(format!(
+                "line {}: check after `{after}`: no such phase (phases: {})",
+                check.value.after.referenced.line(),
+                phases.join(", ")
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+fn plan_trial(file: &ScenarioFile) -> Trial {
+    let path = file.path.clone();
+    let relative = file.relative.clone();
+    let snapshot_dir = root().join("snapshots/plans").join(&file.dir);
+    let stem = file.stem.clone();
+    Trial::test(format!("plan::{}", file.id), move || {
+        let scenario = load(&path)?;
+        let p = plan(&scenario);
+        check_phases(&scenario, &p.phases())?;
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(snapshot_dir);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(format!("scenarios/{relative}"));
+        settings.set_description(format!("upgrade-harness plan scenarios/{relative}"));
+        settings.bind(|| insta::assert_snapshot!(stem.as_str(), p.to_string()));
+        Ok(())
+    })
+}
+
+fn run_trial(file: &ScenarioFile, distribution: Option<Distribution>) -> Trial {
+    let reason = match distribution {
+        Some(Distribution::Upstream) => format!("{UPSTREAM_REASON}{}", file.id),
+        _ => RUNNER_REASON.to_string(),
+    };
+    Trial::ignorable_test(format!("run::{}", file.id), move || {
+        // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.
+        if std::env::var_os("NEXTEST").is_some() {
+            Err(format!("cannot run here: {reason}").into())
+        } else {
+            Ok(Completion::ignored_with(reason))
+        }
+    })
+    .with_ignored_flag(true)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let files = scenario_files();
+    let mut trials = Vec::new();
+    let (mut upstream, mut local) = (0, 0);
+    for file in &files {
+        // The distribution decides the run trial's reason; a file that does not parse still
+        // gets its plan trial, which reports the error.
+        let distribution = std::fs::read_to_string(&file.path)
+            .ok()
+            .and_then(|t| serde_saphyr::from_str::<Scenario>(&t).ok())
+            .map(|s| s.distribution.value);
+        match distribution {
+            Some(Distribution::Upstream) => upstream += 1,
+            _ => local += 1,
+        }
+        trials.push(plan_trial(file));
+        trials.push(run_trial(file, distribution));
+    }
+    if !args.list {
+        eprintln!(
+            "scenarios: {} files; run:: trials are ignored: {upstream} upstream (images cannot be pulled here), \
+             {local} local ({RUNNER_REASON})",
+            files.len()
+        );
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
