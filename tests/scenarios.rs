@@ -96,12 +96,10 @@ fn scenario_files() -> Vec<ScenarioFile> {
         .collect()
 }
 
+/// Loads and validates a scenario like `upgrade-harness check` does; the error is the
+/// rendered diagnostics (plain text, so that test output stays readable).
 fn load(file: &Path) -> Result<Scenario, Failed> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failed::from(format!("cannot read {}: {e}", file.display())))?;
-    // TODO: switch to `scenario::load` (parse + validation with diagnostics) once it is exported.
-    serde_saphyr::from_str::<Scenario>(&text)
-        .map_err(|e| Failed::from(format!("{}: {e}", file.display())))
+    upgrade_harness::scenario::load(file).map_err(|d| Failed::from(d.render_plain(100)))
 }
 
 /// Checks that need the plan: every `after:` names a phase of the plan.
