@@ -706,6 +706,21 @@ fn validate_node_name(name: &str) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The runner spawns work on tokio: a run and its futures must be Send.
+    #[allow(dead_code)]
+    fn futures_are_send(run: &Run) {
+        fn send<T: Send + Sync>(_: &T) {}
+        fn send_future<T: Send>(_: T) {}
+        send(run);
+        send_future(run.create_node(NodeSpec::default()));
+        send_future(run.exec("a", &[]));
+        send_future(run.start_process("a", "p", &[], &[]));
+        send_future(run.wait_process_exit("a", "p", Duration::ZERO));
+        send_future(run.process_log("a", "p", 0));
+        send_future(run.restart_node("a"));
+        send_future(run.cleanup());
+    }
+
     #[test]
     fn node_names_are_dns_labels() {
         assert!(validate_node_name("master-1").is_ok());
