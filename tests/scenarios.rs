@@ -142,6 +142,58 @@ fn plan_trial(file: &ScenarioFile) -> Trial {
     })
 }
 
+/// Every plan snapshot belongs to a scenario file, and no pending `.snap.new` is left behind:
+/// deleting or renaming a scenario must delete or rename its snapshot.
+fn orphans_trial(files: &[ScenarioFile]) -> Trial {
+    let expected: Vec<PathBuf> = files
+        .iter()
+        .map(|f| {
+            root()
+                .join("snapshots/plans")
+                .join(&f.dir)
+                .join(format!("{}.snap", f.stem))
+        })
+        .collect();
+    Trial::test("plan::no_orphaned_snapshots", move || {
+        let mut found = Vec::new();
+        collect_snapshots(&root().join("snapshots/plans"), &mut found);
+        let mut problems: Vec<String> = found
+            .iter()
+            .filter(|p| !expected.contains(p))
+            .map(|p| {
+                let shown = p.strip_prefix(root()).unwrap_or(p).display().to_string();
+                if shown.ends_with(".snap.new") || shown.ends_with(".pending-snap") {
+                    format!(
+                        "{shown}: pending snapshot; review it (cargo insta review) or delete it"
+                    )
+                } else {
+                    format!("{shown}: no scenario file has this snapshot; delete it")
+                }
+            })
+            .collect();
+        problems.sort();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n").into())
+        }
+    })
+}
+
+fn collect_snapshots(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_snapshots(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
 fn run_trial(file: &ScenarioFile, distribution: Option<Distribution>) -> Trial {
     let reason = match distribution {
         Some(Distribution::Upstream) => format!("{UPSTREAM_REASON}{}", file.id),
@@ -177,6 +229,7 @@ fn main() {
         trials.push(plan_trial(file));
         trials.push(run_trial(file, distribution));
     }
+    trials.push(orphans_trial(&files));
     if !args.list {
         eprintln!(
             "scenarios: {} files; run:: trials are ignored: {upstream} upstream (images cannot be pulled here), \
