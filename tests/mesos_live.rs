@@ -83,7 +83,8 @@ impl Proc {
 
     fn tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
+        // Skip the per-request lines libprocess logs for every GET.
+        let lines: Vec<&str> = text.lines().filter(|l| !l.contains("http.cpp")).collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 }
@@ -344,7 +345,7 @@ async fn master_agent_framework_failover_and_restarts() {
         Duration::from_secs(20),
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", agent.tail()));
+    .unwrap_or_else(|e| panic!("{e}\nagent:\n{}\nmaster:\n{}", agent.tail(), master.tail()));
     timings.push((
         "agent restart -> re-registered (same ID)".into(),
         t.elapsed(),

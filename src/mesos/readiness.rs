@@ -7,10 +7,10 @@
 //!   leader or not (a non-leader answers `/master/state` with 307), standalone or HA.
 //! - agents active with given IDs: `/master/state` of the leader lists each expected
 //!   hostname with `active: true` and, when known, the same agent ID as before.
-//! - agent re-registered after it was replaced: same ID active in `/master/state`, the
-//!   master's `master/slave_reregistrations` counter went up since a baseline, and the agent's
-//!   own `/slave(1)/state` has that ID and follows a master (`master_hostname`). A different
-//!   ID means the agent registered as a new agent: its tasks are gone; that is a failure.
+//! - agent re-registered after it was replaced: same ID active in `/master/state`, no new
+//!   registration counted by the master since a baseline, and the new agent process reports
+//!   that ID, a master (`master_hostname` in `/slave(1)/state`) and `slave/registered = 1`.
+//!   A different ID means the agent registered as a new agent: its tasks are gone.
 //! - agents re-registered after a master was replaced: the new master process counts
 //!   `master/slave_reregistrations` from 0; it must reach the number of agents with every ID
 //!   unchanged.
@@ -228,6 +228,7 @@ pub struct RegistrationBaseline {
 
 const REGISTRATIONS: &str = "master/slave_registrations";
 const REREGISTRATIONS: &str = "master/slave_reregistrations";
+const AGENT_REGISTERED: &str = "slave/registered";
 
 /// Reads the master's registration counters now.
 pub async fn registration_baseline(
@@ -242,9 +243,15 @@ pub async fn registration_baseline(
 }
 
 /// After `agent` was replaced (stopped, then started again, possibly another version): waits
-/// until it re-registered with the SAME agent ID `id`: the master counted a re-registration
-/// since `baseline`, lists the ID active for that hostname, and the agent itself reports the
-/// ID and a master.
+/// until it re-registered with the SAME agent ID `id`. The old process must be gone, so what
+/// answers on the agent's port is the new one: it reports the ID, a master, and
+/// `slave/registered = 1`; the master lists the ID active for that hostname and counted no new
+/// registration since `baseline` (a new registration means a new ID: the agent's tasks are
+/// gone).
+///
+/// The master's `master/slave_reregistrations` is no evidence here: an agent that comes back
+/// before the master noticed it was gone re-registers without that counter moving (seen on
+/// 1.11.0).
 pub async fn wait_agent_reregistered(
     client: &MesosClient,
     master: &Target,
@@ -264,15 +271,25 @@ pub async fn wait_agent_reregistered(
                 own.id, own.master_hostname
             ));
         }
+        let agent_metrics = client
+            .metrics_snapshot(&agent.base_url)
+            .await
+            .map_err(|e| from_client("agent /metrics/snapshot", &e))?;
+        if agent_metrics.get(AGENT_REGISTERED) != Some(1.0) {
+            return Err(format!(
+                "agent /metrics/snapshot: {}",
+                agent_metrics.describe(AGENT_REGISTERED)
+            ));
+        }
         let metrics = client
             .metrics_snapshot(&master.base_url)
             .await
             .map_err(|e| from_client("/metrics/snapshot", &e))?;
-        let rereg = metrics.get(REREGISTRATIONS).unwrap_or(0.0);
-        if rereg <= baseline.reregistrations {
+        let reg = metrics.get(REGISTRATIONS).unwrap_or(0.0);
+        if reg > baseline.registrations {
             return Err(format!(
-                "/metrics/snapshot: {REREGISTRATIONS}={rereg} (before: {})",
-                baseline.reregistrations
+                "/metrics/snapshot: {REGISTRATIONS}={reg} (before: {}): an agent registered anew",
+                baseline.registrations
             ));
         }
         let state = client
