@@ -370,8 +370,12 @@ int run_local(int agents) {
 }
 
 void* wait_for_agent(void* upid) {
-  int64_t forever = INT64_MAX;
-  process_wait(upid, &forever);
+  // Duration::max() overflows the deadline arithmetic of older libprocess
+  // (1.4.3 returns at once); wait in hour-long rounds instead. wait() returns
+  // true once the process has terminated, false on timeout.
+  int64_t hour = 3600LL * 1000 * 1000 * 1000;
+  while (!process_wait(upid, &hour)) {
+  }
   fprintf(stderr, "mesos-launcher: the agent process terminated\n");
   _exit(0);
   return nullptr;
