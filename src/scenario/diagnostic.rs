@@ -191,6 +191,12 @@ impl Problem {
         }
     }
 
+    /// Sets the field path.
+    pub fn field(mut self, field: impl Into<String>) -> Problem {
+        self.field = field.into();
+        self
+    }
+
     /// Sets the text under the caret.
     pub fn label(mut self, label: impl Into<String>) -> Problem {
         self.label = label.into();

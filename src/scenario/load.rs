@@ -182,6 +182,8 @@ fn check_single_document(file: &SourceFile, diagnostics: &mut Diagnostics) {
 /// YAML forbids tabs in indentation; say so plainly, for every such line.
 fn check_tabs(file: &SourceFile, diagnostics: &mut Diagnostics) {
     let mut found = 0;
+    // For the field path only: where the line's content would be if tabs were spaces.
+    let untabbed = file.text().replace('\t', " ");
     for (i, line) in file.text().lines().enumerate() {
         let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
         if let Some(col) = indent.find('\t') {
@@ -195,7 +197,7 @@ fn check_tabs(file: &SourceFile, diagnostics: &mut Diagnostics) {
                         file,
                         span,
                         "scenario::tab",
-                        path_at(file.text(), i + 1, col + 1),
+                        path_at(&untabbed, i + 1, indent.len() + 1),
                         "tab in indentation",
                     )
                     .label("tab")
@@ -232,6 +234,13 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
         }
     };
     let problem = |code, message: String| Problem::at(file, span, code, path.clone(), message);
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     match error {
         YamlError::SerdeUnknownField {
             field, expected, ..
@@ -239,6 +248,7 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
             "scenario::unknown_field",
             format!("unknown field `{field}` {}", at(&path)),
         )
+        .field(join(field))
         .label("not a field here")
         .help(with_suggestion(field, expected, "valid fields here")),
         YamlError::SerdeUnknownVariant {
@@ -264,6 +274,7 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
             "scenario::missing_field",
             format!("missing field `{field}` {}", at(&path)),
         )
+        .field(join(field))
         .label(format!("`{field}` is missing in this mapping"))
         .help(format!(
             "add `{field}:`; `upgrade-harness schema` describes every field"
@@ -321,6 +332,7 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
                 "scenario::duplicate_key",
                 format!("duplicate key `{key}` {}", at(&path)),
             )
+            .field(join(key))
             .label("written a second time here")
             .help("a key may appear once per mapping; remove one of the two")
         }
@@ -351,6 +363,13 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
         )
         .label("second document")
         .help("one file holds one scenario; remove the `---` and what follows, or split the file"),
+        YamlError::Message { msg, .. } => {
+            let place = at(&path);
+            let place = place.strip_prefix("in ").unwrap_or(&place);
+            problem("scenario::invalid", format!("{place}: {}", sanitize(msg)))
+                .label("here")
+                .help("`upgrade-harness schema` describes every field; scenarios/ has examples")
+        }
         other => {
             let message = serde_saphyr::DefaultMessageFormatter
                 .format_message(other)

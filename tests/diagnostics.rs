@@ -1,0 +1,175 @@
+//! Every bad scenario under `tests/fixtures/bad/` is rejected with exactly one problem, and
+//! its rendered diagnostic (plain text: no colour, no Unicode, 100 columns) is snapshot in
+//! `snapshots/diagnostics/`. Review changes with `cargo insta review`, or regenerate with
+//! `INSTA_UPDATE=always cargo test --test diagnostics` and read the diff.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use upgrade_harness::scenario::{self, load::parse_and_validate, Diagnostics};
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    // Relative to the package root (cargo's working directory for tests): the paths are part
+    // of the rendered diagnostics, so they must not depend on where the checkout lives.
+    let dir = Path::new("tests/fixtures").join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn render(d: &Diagnostics) -> String {
+    d.render_plain(100)
+}
+
+#[test]
+fn bad_fixtures_render_stable_diagnostics() {
+    let files = fixtures("bad");
+    assert!(
+        files.len() >= 20,
+        "expected at least 20 bad fixtures, found {}",
+        files.len()
+    );
+    for file in files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let diagnostics = match scenario::load(&file) {
+            Ok(_) => panic!(
+                "{} was accepted; every bad fixture must be rejected",
+                file.display()
+            ),
+            Err(d) => d,
+        };
+        assert_eq!(
+            diagnostics.problems.len(),
+            1,
+            "{} should have exactly one problem:\n{}",
+            file.display(),
+            render(&diagnostics)
+        );
+        let problem = &diagnostics.problems[0];
+        assert!(
+            problem.help.is_some(),
+            "{}: every problem says what would be valid",
+            file.display()
+        );
+        insta::with_settings!({
+            snapshot_path => "../snapshots/diagnostics",
+            prepend_module_to_snapshot => false,
+            description => format!("{}", file.display()),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, render(&diagnostics));
+        });
+    }
+}
+
+#[test]
+fn good_fixtures_are_valid() {
+    for file in fixtures("good") {
+        if let Err(d) = scenario::load(&file) {
+            panic!("{} is rejected:\n{}", file.display(), render(&d));
+        }
+    }
+}
+
+#[test]
+fn crlf_is_accepted_and_positions_stay_right() {
+    let s = scenario::load(Path::new("tests/fixtures/good/crlf.yaml")).unwrap();
+    assert_eq!(s.name.value, "crlf");
+    assert_eq!(s.to.referenced.line(), 5);
+    // The same problem in a CRLF file points at the same line and column as with LF.
+    let lf = "format: 1\nname: x\nfrom: 1.10.0\nto: 1.11.0\ndistribution: local\ntopology: { masters: 1, agents: 0 }\norder: inferred\nsteps: [upgrade_masters]\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let a = parse_and_validate(Path::new("lf.yaml"), lf).unwrap_err();
+    let b = parse_and_validate(Path::new("crlf.yaml"), &crlf).unwrap_err();
+    let positions = |d: &Diagnostics| d.problems.iter().map(|p| p.position).collect::<Vec<_>>();
+    assert_eq!(positions(&a), positions(&b));
+    assert!(positions(&a).contains(&Some((6, 33))));
+}
+
+#[test]
+fn every_error_names_field_line_and_column() {
+    for file in fixtures("bad") {
+        let d = scenario::load(&file).unwrap_err();
+        let text = render(&d);
+        let p = &d.problems[0];
+        let shown = file.display().to_string();
+        assert!(
+            text.contains(&shown),
+            "{shown}: the file is named in\n{text}"
+        );
+        if let Some((line, column)) = p.position {
+            assert!(
+                text.contains(&format!("{shown}:{line}:{column}")),
+                "{shown}: line and column in\n{text}"
+            );
+            assert!(
+                !p.field.is_empty()
+                    || p.code == "scenario::multiple_documents"
+                    || p.code == "scenario::not_utf8",
+                "{shown}: {} names no field",
+                p.code
+            );
+        }
+    }
+}
+
+/// Rejected quickly, without a panic, and without reading the whole file.
+#[test]
+fn huge_file_and_alias_bomb_are_rejected_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    let mut text = String::from("format: 1\nname: big\ndescription: \"");
+    text.push_str(&"x".repeat(5 * 1024 * 1024));
+    text.push_str("\"\n");
+    std::fs::write(&big, text).unwrap();
+
+    for (file, code) in [
+        (big.as_path(), "scenario::too_large"),
+        (
+            Path::new("tests/fixtures/bad/alias-bomb.yaml"),
+            "scenario::too_complex",
+        ),
+    ] {
+        let started = Instant::now();
+        let d = scenario::load(file).unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(d.problems[0].code, code, "{}", render(&d));
+        assert!(
+            took < Duration::from_secs(2),
+            "{} took {took:?}",
+            file.display()
+        );
+    }
+}
+
+/// No input makes the loader panic: every prefix of a valid scenario, and some noise.
+#[test]
+fn truncated_and_garbled_input_never_panics() {
+    let full = std::fs::read_to_string("tests/fixtures/good/full.yaml").unwrap();
+    let path = Path::new("t.yaml");
+    for (end, _) in full.char_indices() {
+        let _ = parse_and_validate(path, &full[..end]);
+    }
+    for noise in [
+        "\u{0}",
+        "\u{feff}",
+        ":",
+        "- - -",
+        "{",
+        "[",
+        "&a *a",
+        "*x",
+        "!!binary x",
+        "? a\n: b",
+        "%YAML 1.2\n---\n",
+        "\"\\u0\"",
+        "a: !!int x",
+    ] {
+        let _ = parse_and_validate(path, noise);
+        let _ = parse_and_validate(path, &format!("{full}{noise}"));
+    }
+}
