@@ -23,7 +23,7 @@
 //! next restart (`restart_*`, `reboot_agents`). The same holds for the schedulers:
 //! `upgrade_schedulers` links the new library, `restart_schedulers` makes it run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::scenario::model::{Distribution, Order, Scenario, Step, StepKind};
@@ -257,8 +257,34 @@ pub struct Action {
     pub flags_set: BTreeMap<String, String>,
     /// Flags removed by this action.
     pub flags_unset: Vec<String>,
+    /// The node's flag overrides in force after this action (Mesos nodes only): everything
+    /// earlier steps set or removed, as on a real host whose configuration persists. The
+    /// runtime applies them over its default flags at every (re)start.
+    pub overrides: Option<FlagOverrides>,
     /// The step's `note`, on the step's first action.
     pub note: Option<String>,
+}
+
+/// Flags changed by the scenario's steps on one node, relative to the runtime's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagOverrides {
+    /// Flags set, with their values (without `--`).
+    pub set: BTreeMap<String, String>,
+    /// Flags removed (including ones the runtime would otherwise pass, like `work_dir`).
+    pub unset: BTreeSet<String>,
+}
+
+impl FlagOverrides {
+    fn apply(&mut self, set: &BTreeMap<String, String>, unset: &[String]) {
+        for name in unset {
+            self.set.remove(name);
+            self.unset.insert(name.clone());
+        }
+        for (name, value) in set {
+            self.unset.remove(name);
+            self.set.insert(name.clone(), value.clone());
+        }
+    }
 }
 
 /// The phase names of a scenario, in order (what checks may name in `after:`): the same
@@ -328,6 +354,7 @@ fn node_step(kind: StepKind) -> Option<(NodeRole, NodeEffect)> {
 struct Tracked {
     installed: String,
     running: String,
+    overrides: FlagOverrides,
 }
 
 struct Builder {
@@ -362,6 +389,7 @@ fn blank(kind: ActionKind, step: Option<StepRef>) -> Action {
         installed: None,
         flags_set: BTreeMap::new(),
         flags_unset: Vec::new(),
+        overrides: None,
         note: None,
     }
 }
@@ -431,8 +459,10 @@ pub fn plan(s: &Scenario) -> Plan {
                 Tracked {
                     installed: v.clone(),
                     running: v.clone(),
+                    overrides: FlagOverrides::default(),
                 },
             );
+            a.overrides = Some(FlagOverrides::default());
         }
         b.action(a);
     }
@@ -440,6 +470,7 @@ pub fn plan(s: &Scenario) -> Plan {
     let mut scheduler = Tracked {
         installed: from.clone(),
         running: from.clone(),
+        overrides: FlagOverrides::default(),
     };
     if workload {
         let mut a = blank(
@@ -522,7 +553,9 @@ pub fn plan(s: &Scenario) -> Plan {
                 if starts {
                     a.flags_set = step.options.flags.clone();
                     a.flags_unset = step.options.unset_flags.clone();
+                    t.overrides.apply(&a.flags_set, &a.flags_unset);
                 }
+                a.overrides = Some(t.overrides.clone());
                 a.note = take_note();
                 b.action(a);
                 if starts {
@@ -986,6 +1019,25 @@ mod tests {
         );
         assert_eq!(p.final_versions()["master-1"], "0.15.0");
         assert_eq!(p.final_versions()["agent-1"], "0.14.0");
+    }
+
+    #[test]
+    fn flag_overrides_persist_across_later_restarts() {
+        let s = load(&format!(
+            "{BASE}steps:\n  - upgrade_agents: {{ unset_flags: [work_dir] }}\n  - restart_agents\n  - restart_agents_with_flag: {{ flags: {{ work_dir: /w }} }}\n"
+        ));
+        let p = plan(&s);
+        let agent1: Vec<&Action> = p
+            .actions()
+            .filter(|a| a.node.as_deref() == Some("agent-1"))
+            .collect();
+        let unset = |a: &Action| a.overrides.as_ref().unwrap().unset.contains("work_dir");
+        assert!(!unset(agent1[0]), "not removed at the start");
+        assert!(unset(agent1[1]), "removed by upgrade_agents");
+        assert!(unset(agent1[2]), "still removed after a plain restart");
+        assert!(agent1[2].flags_unset.is_empty());
+        assert!(!unset(agent1[3]));
+        assert_eq!(agent1[3].overrides.as_ref().unwrap().set["work_dir"], "/w");
     }
 
     #[test]
