@@ -18,6 +18,8 @@
  *                                         | absent | lost <pid>
  *   node-init log NAME [OFFSET]           copy the log from OFFSET to stdout
  *   node-init sleep [SECONDS [EXIT]]      a trivial long-running process
+ *   node-init mkdir PATH...               mkdir -p (images may have no shell)
+ *   node-init rm PATH...                  rm -rf, without following symlinks
  *
  * Files (the directories can be moved with NODE_INIT_RUN_DIR and
  * NODE_INIT_LOG_DIR, which is only useful for tests outside a container):
@@ -30,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -505,6 +508,34 @@ static int cmd_sleep(int argc, char **argv) {
     return argc > 1 ? atoi(argv[1]) : 0;
 }
 
+static int cmd_mkdir(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (mkdir_p(argv[i]) != 0) die(EXIT_SYSTEM, "mkdir %s: %s", argv[i], strerror(errno));
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)ftw;
+    int rc = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+    if (rc != 0 && errno != ENOENT) die(EXIT_SYSTEM, "remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int cmd_rm(int argc, char **argv) {
+    for (int i = 0; i < argc; i++) {
+        struct stat st;
+        if (lstat(argv[i], &st) != 0) {
+            if (errno == ENOENT) continue;
+            die(EXIT_SYSTEM, "stat %s: %s", argv[i], strerror(errno));
+        }
+        if (strcmp(argv[i], "/") == 0) die(EXIT_USAGE, "refusing to remove /");
+        if (nftw(argv[i], remove_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
+            die(EXIT_SYSTEM, "remove %s: %s", argv[i], strerror(errno));
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setup_dirs_from_env();
     if (argc < 2 || strcmp(argv[1], "init") == 0) cmd_init();
@@ -516,6 +547,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "status") == 0) return cmd_status(argc, argv);
     if (strcmp(cmd, "log") == 0) return cmd_log(argc, argv);
     if (strcmp(cmd, "sleep") == 0) return cmd_sleep(argc, argv);
-    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep)", cmd);
+    if (strcmp(cmd, "mkdir") == 0) return cmd_mkdir(argc, argv);
+    if (strcmp(cmd, "rm") == 0) return cmd_rm(argc, argv);
+    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep, mkdir, rm)", cmd);
     return EXIT_USAGE;
 }

@@ -354,8 +354,47 @@ fn context_tar(dockerfile: &str, entries: &BTreeMap<String, Entry>) -> Result<Ve
     let mut root = header(tar::EntryType::Directory, 0o755);
     tar.append_data(&mut root, "rootfs/", std::io::empty())
         .map_err(ctx_io)?;
+    append_entries(&mut tar, "rootfs/", entries)?;
+    let mut out = tar.into_inner().map_err(ctx_io)?;
+    out.flush().map_err(ctx_io)?;
+    Ok(out)
+}
+
+/// The tree below `root` (not following symlinks), as a tar stream with
+/// paths relative to `root`: for copying into a node.
+pub(super) fn tree_tar(root: &Path) -> Result<Vec<u8>> {
+    let mut entries = BTreeMap::new();
+    walk(root, root, &mut entries)?;
+    let mut tar = tar::Builder::new(Vec::new());
+    append_entries(&mut tar, "", &entries)?;
+    tar.into_inner().map_err(|source| Error::Io {
+        path: root.to_path_buf(),
+        source,
+    })
+}
+
+/// A tar stream holding one file.
+pub(super) fn file_tar(name: &str, contents: &[u8], mode: u32) -> Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    append_bytes(&mut tar, name, contents, mode)
+        .and_then(|_| tar.into_inner())
+        .map_err(|source| Error::Io {
+            path: PathBuf::from(name),
+            source,
+        })
+}
+
+fn append_entries(
+    tar: &mut tar::Builder<Vec<u8>>,
+    prefix: &str,
+    entries: &BTreeMap<String, Entry>,
+) -> Result<()> {
+    let ctx_io = |source| Error::Io {
+        path: PathBuf::from("<tar stream>"),
+        source,
+    };
     for (path, entry) in entries {
-        let name = format!("rootfs/{path}");
+        let name = format!("{prefix}{path}");
         match entry {
             Entry::Dir { mode } => {
                 let mut hd = header(tar::EntryType::Directory, *mode);
@@ -379,9 +418,7 @@ fn context_tar(dockerfile: &str, entries: &BTreeMap<String, Entry>) -> Result<Ve
             }
         }
     }
-    let mut out = tar.into_inner().map_err(ctx_io)?;
-    out.flush().map_err(ctx_io)?;
-    Ok(out)
+    Ok(())
 }
 
 fn header(kind: tar::EntryType, mode: u32) -> tar::Header {

@@ -7,6 +7,7 @@
 mod cleanup;
 mod engine;
 mod error;
+mod files;
 mod image;
 mod labels;
 mod network;

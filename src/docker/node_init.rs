@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -39,9 +40,16 @@ pub fn build(out_dir: &Path) -> Result<PathBuf> {
         move |source| Error::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    let pid = std::process::id();
-    let src = out_dir.join(format!("node-init.{pid}.c"));
-    let tmp = out_dir.join(format!("node-init.{pid}.tmp"));
+    // Unique per call: parallel builders (processes or threads) must not
+    // share a temporary file.
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let unique = format!(
+        "{}.{}",
+        std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed)
+    );
+    let src = out_dir.join(format!("node-init.{unique}.c"));
+    let tmp = out_dir.join(format!("node-init.{unique}.tmp"));
     std::fs::write(&src, SOURCE).map_err(io(&src))?;
     let result = Command::new(&cc)
         .args(FLAGS)

@@ -480,7 +480,12 @@ impl Run {
     }
 
     /// Runs a node-init mode; a non-zero exit becomes [`Error::Command`].
-    async fn node_init(&self, node: &str, args: &[&str], env: &[String]) -> Result<ExecOutput> {
+    pub(super) async fn node_init(
+        &self,
+        node: &str,
+        args: &[&str],
+        env: &[String],
+    ) -> Result<ExecOutput> {
         let mut argv = vec![PATH_IN_NODE];
         argv.extend_from_slice(args);
         let out = self.exec_env(node, &argv, env).await?;

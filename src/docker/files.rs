@@ -1,0 +1,149 @@
+//! Files in nodes, through the archive API and node-init.
+//!
+//! Node images may have no shell, no `rm`, no `mkdir` (they are built
+//! `FROM scratch`), and the engine may be remote: so files go in and out as
+//! tar streams of the Docker archive API, and node-init does the rest.
+
+use std::path::Path;
+
+use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
+use futures_util::TryStreamExt;
+
+use super::error::{api, Error, Result};
+use super::image::{file_tar, tree_tar};
+use super::run::Run;
+
+impl Run {
+    /// Copies `source` (a directory's contents, or one file) into the
+    /// directory `dest_dir` of the node, creating it. Modes and symlinks are
+    /// kept; owners become root.
+    pub async fn copy_to_node(&self, node: &str, source: &Path, dest_dir: &str) -> Result<()> {
+        let archive = if source.is_dir() {
+            let root = source.to_path_buf();
+            tokio::task::spawn_blocking(move || tree_tar(&root))
+                .await
+                .expect("packing a directory panicked")?
+        } else {
+            let contents = std::fs::read(source).map_err(|e| Error::Io {
+                path: source.to_path_buf(),
+                source: e,
+            })?;
+            let meta = std::fs::metadata(source).map_err(|e| Error::Io {
+                path: source.to_path_buf(),
+                source: e,
+            })?;
+            let name = source
+                .file_name()
+                .ok_or_else(|| Error::Invalid(format!("copy {}: no file name", source.display())))?
+                .to_string_lossy()
+                .into_owned();
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+            file_tar(&name, &contents, mode)?
+        };
+        self.make_dir(node, dest_dir).await?;
+        self.upload(node, dest_dir, archive).await
+    }
+
+    /// Writes `contents` to the absolute `path` in the node (parents created).
+    pub async fn write_file(
+        &self,
+        node: &str,
+        path: &str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<()> {
+        let (dir, name) = split_path(path)?;
+        self.make_dir(node, dir).await?;
+        self.upload(node, dir, file_tar(name, contents, mode)?)
+            .await
+    }
+
+    /// Reads the regular file at `path` in the node (running or stopped).
+    pub async fn read_file(&self, node: &str, path: &str) -> Result<Vec<u8>> {
+        let info = self.node(node)?;
+        let action = format!("read {path} in node {node}");
+        let options = DownloadFromContainerOptions { path: path.into() };
+        let archive: Vec<u8> = self
+            .engine()
+            .client()
+            .download_from_container(&info.container_id, Some(options))
+            .map_ok(|chunk| chunk.to_vec())
+            .try_concat()
+            .await
+            .map_err(api(&action))?;
+        first_file(&archive).ok_or_else(|| Error::Invalid(format!("{action}: not a regular file")))
+    }
+
+    /// Removes `path` in the node recursively (`rm -rf`, symlinks not
+    /// followed); a missing path is fine.
+    pub async fn remove_path(&self, node: &str, path: &str) -> Result<()> {
+        self.node_init(node, &["rm", path], &[]).await.map(|_| ())
+    }
+
+    /// `mkdir -p` in the node.
+    pub async fn make_dir(&self, node: &str, path: &str) -> Result<()> {
+        self.node_init(node, &["mkdir", path], &[])
+            .await
+            .map(|_| ())
+    }
+
+    async fn upload(&self, node: &str, dir: &str, archive: Vec<u8>) -> Result<()> {
+        let info = self.node(node)?;
+        let options = UploadToContainerOptions {
+            path: dir.to_string(),
+            ..Default::default()
+        };
+        self.engine()
+            .client()
+            .upload_to_container(
+                &info.container_id,
+                Some(options),
+                bollard::body_full(archive.into()),
+            )
+            .await
+            .map_err(api(format!("copy files into {dir} in node {node}")))
+    }
+}
+
+/// `/a/b/c` -> (`/a/b`, `c`); the path must be absolute.
+fn split_path(path: &str) -> Result<(&str, &str)> {
+    match path.rsplit_once('/') {
+        Some((dir, name)) if path.starts_with('/') && !name.is_empty() => {
+            Ok((if dir.is_empty() { "/" } else { dir }, name))
+        }
+        _ => Err(Error::Invalid(format!(
+            "write {path:?}: expected an absolute path to a file"
+        ))),
+    }
+}
+
+/// The contents of the first entry of a tar stream, if it is a regular file.
+fn first_file(archive: &[u8]) -> Option<Vec<u8>> {
+    let mut tar = tar::Archive::new(archive);
+    let mut entry = tar.entries().ok()?.next()?.ok()?;
+    if entry.header().entry_type() != tar::EntryType::Regular {
+        return None;
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut entry, &mut out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_dir_and_name() {
+        assert_eq!(split_path("/a/b/c").unwrap(), ("/a/b", "c"));
+        assert_eq!(split_path("/c").unwrap(), ("/", "c"));
+        assert!(split_path("c").is_err());
+        assert!(split_path("/a/").is_err());
+    }
+
+    #[test]
+    fn first_file_reads_a_one_file_tar() {
+        let archive = file_tar("x", b"hello", 0o644).unwrap();
+        assert_eq!(first_file(&archive).unwrap(), b"hello");
+    }
+}
