@@ -297,7 +297,11 @@ async fn master_agent_framework_failover_and_restarts() {
     let before = fw.subscriptions();
     let t = Instant::now();
     master.stop().await;
-    master = start(&master_spec(&to, dir), &to_build, mport, dir, "master");
+    // A flag Mesos does not know, passed as MESOS_*: ignored, not fatal (see unapplied_flags).
+    let mut restarted = master_spec(&to, dir);
+    let bogus = BTreeMap::from([("no_such_flag".to_string(), "1".to_string())]);
+    restarted.apply_flags(&bogus, &[]).unwrap();
+    master = start(&restarted, &to_build, mport, dir, "master");
     readiness::wait_master_elected(&client, &master_t(&to), Duration::from_secs(30))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", master.tail()));
@@ -321,6 +325,14 @@ async fn master_agent_framework_failover_and_restarts() {
         .unwrap();
     let state = client.master_state(&master_t(&to).base_url).await.unwrap();
     assert_eq!(state.version, to);
+    let running = client
+        .flags(&master_t(&to).base_url, Role::Master)
+        .await
+        .unwrap();
+    assert_eq!(
+        readiness::unapplied_flags(&running, &bogus),
+        ["no_such_flag"]
+    );
 
     // Agent restart (with `to`): same agent ID, counted as a re-registration.
     let baseline = readiness::registration_baseline(&client, &master_t(&to))

@@ -419,6 +419,22 @@ pub async fn wait_framework_active(
     })
 }
 
+/// Flags a step set that the running process does not list in its `/flags`.
+///
+/// Mesos loads `MESOS_*` variables only for flags it knows and silently ignores the rest
+/// (checked live on 1.11.0: `MESOS_NO_SUCH_FLAG=1` starts fine), so a misspelled or removed
+/// flag is not a start failure: it must be looked for in `/flags` after the start. Values are
+/// not compared: Mesos prints them normalized (`1000ms` comes back as `1secs`).
+pub fn unapplied_flags(
+    running: &BTreeMap<String, String>,
+    set: &BTreeMap<String, String>,
+) -> Vec<String> {
+    set.keys()
+        .filter(|name| !running.contains_key(*name))
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +467,16 @@ mod tests {
         assert_eq!(agents_match(&s, &same_id), None);
         let s = state(r#"{"slaves":[{"id":"S0","hostname":"agent-1","active":false}]}"#);
         assert_eq!(agents_match(&s, &by_name[..1]), None);
+    }
+
+    #[test]
+    fn unknown_flags_are_reported() {
+        let running = BTreeMap::from([("work_dir".to_string(), "/x".to_string())]);
+        let set = BTreeMap::from([
+            ("work_dir".to_string(), "/y".to_string()),
+            ("authentication".to_string(), "true".to_string()),
+        ]);
+        assert_eq!(unapplied_flags(&running, &set), ["authentication"]);
     }
 
     #[test]
