@@ -117,6 +117,8 @@ pub enum NodeImage {
 }
 
 /// One entry of a plan: an action, or a phase reached after it.
+// A plan has tens of entries: boxing actions would buy nothing but noise in every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     /// Something to do.
