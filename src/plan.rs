@@ -670,8 +670,12 @@ impl Plan {
     }
 }
 
+/// `with --a=b, without --c`: how a (re)start changes flags.
 fn flag_list(set: &BTreeMap<String, String>, unset: &[String]) -> String {
     let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("--{k}={v}")).collect();
+    if !parts.is_empty() {
+        parts[0] = format!("with {}", parts[0]);
+    }
     parts.extend(unset.iter().map(|k| format!("without --{k}")));
     parts.join(", ")
 }
@@ -712,7 +716,7 @@ impl Action {
             };
             let flags = flag_list(&self.flags_set, &self.flags_unset);
             if !flags.is_empty() {
-                text.push_str(&format!(" with {flags}"));
+                text.push_str(&format!(" {flags}"));
             }
             text
         };
@@ -748,7 +752,7 @@ impl Action {
                 }
                 let flags = flag_list(&self.flags_set, &self.flags_unset);
                 if !flags.is_empty() {
-                    text.push_str(&format!(" with {flags}"));
+                    text.push_str(&format!(" {flags}"));
                 }
                 text
             }
