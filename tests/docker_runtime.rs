@@ -451,9 +451,13 @@ async fn images_from_directories_keep_modes_and_symlinks() {
     };
     let image = build_image(&engine, &spec).await.unwrap();
 
-    let run = Run::create(&engine, RunOptions::new(&binary))
-        .await
-        .unwrap();
+    // Bind published ports on every interface, as for a remote engine:
+    // node_address must then answer with the engine's machine.
+    let options = RunOptions {
+        publish_ip: Some(std::net::Ipv4Addr::UNSPECIFIED),
+        ..RunOptions::new(&binary)
+    };
+    let run = Run::create(&engine, options).await.unwrap();
     let mut spec = node("dirs", &image.reference);
     spec.publish = vec![8080];
     run.create_node(spec).await.unwrap();
@@ -509,7 +513,7 @@ async fn images_from_directories_keep_modes_and_symlinks() {
     assert!(run.read_file("dirs", "/opt/copy/etc/secret").await.is_err());
     run.remove_path("dirs", "/opt/copy").await.unwrap();
 
-    // A published port maps to loopback on a local engine.
+    // A published port is reached at the engine's machine (here: loopback).
     let addr = run.node_address("dirs", 8080).await.unwrap();
     if engine.is_local() {
         assert!(addr.ip().is_loopback() && addr.port() != 8080, "{addr}");

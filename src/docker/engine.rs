@@ -65,12 +65,7 @@ impl Engine {
     /// The engine's machine for a `tcp://` engine (where its published
     /// ports are); None for a socket.
     pub fn machine(&self) -> Option<&str> {
-        let rest = self
-            .host
-            .strip_prefix("tcp://")
-            .or_else(|| self.host.strip_prefix("http://"))?;
-        let authority = rest.split('/').next()?;
-        Some(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
+        machine_of(&self.host)
     }
 
     /// The raw bollard client, for calls this layer does not wrap.
@@ -91,6 +86,15 @@ impl Engine {
             .iter()
             .any(|p| self.host.starts_with(p))
     }
+}
+
+/// `tcp://host:2375/` -> `host`.
+fn machine_of(host: &str) -> Option<&str> {
+    let rest = host
+        .strip_prefix("tcp://")
+        .or_else(|| host.strip_prefix("http://"))?;
+    let authority = rest.split('/').next()?;
+    Some(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
 }
 
 /// `DOCKER_HOST`, or the default socket when it is unset or empty.
@@ -115,4 +119,19 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_of_a_tcp_engine_is_its_host() {
+        assert_eq!(
+            machine_of("tcp://docker.example:2375"),
+            Some("docker.example")
+        );
+        assert_eq!(machine_of("http://10.0.0.5:2375/"), Some("10.0.0.5"));
+        assert_eq!(machine_of("unix:///var/run/docker.sock"), None);
+    }
 }
