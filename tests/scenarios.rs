@@ -25,6 +25,7 @@ const UPSTREAM_REASON: &str =
 const RUNNER_REASON: &str = "runner not built yet";
 
 /// One scenario file.
+#[derive(Clone)]
 struct ScenarioFile {
     /// Absolute path of the file.
     path: PathBuf,
@@ -122,13 +123,48 @@ fn check_phases(s: &Scenario, phases: &[String]) -> Result<(), Failed> {
     }
 }
 
+/// The project's own conventions for its scenario files (not rules of the format): the
+/// folder says the distribution, and every check names the change it documents.
+fn check_conventions(file: &ScenarioFile, s: &Scenario) -> Result<(), Failed> {
+    let mut problems = Vec::new();
+    let expected = match file.dir.split('/').next() {
+        Some("seed") => Some(Distribution::Upstream),
+        Some("local" | "still-1x") => Some(Distribution::Local),
+        _ => None,
+    };
+    if let Some(expected) = expected {
+        if s.distribution.value != expected {
+            problems.push(format!(
+                "files in scenarios/{}/ use distribution {expected:?}",
+                file.dir
+            ));
+        }
+    }
+    for check in &s.checks {
+        if check.value.documents.as_deref().is_none_or(str::is_empty) {
+            problems.push(format!(
+                "line {}: the check after `{}` says no `documents:` (\"<version>: <change>\")",
+                check.value.after.referenced.line(),
+                check.value.after.value
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
 fn plan_trial(file: &ScenarioFile) -> Trial {
     let path = file.path.clone();
     let relative = file.relative.clone();
     let snapshot_dir = root().join("snapshots/plans").join(&file.dir);
     let stem = file.stem.clone();
+    let conventions = file.clone();
     Trial::test(format!("plan::{}", file.id), move || {
         let scenario = load(&path)?;
+        check_conventions(&conventions, &scenario)?;
         let p = plan(&scenario);
         check_phases(&scenario, &p.phases())?;
         let mut settings = insta::Settings::clone_current();
