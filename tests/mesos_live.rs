@@ -208,6 +208,12 @@ async fn master_agent_framework_failover_and_restarts() {
         .flags(&master_t(&from).base_url, Role::Master)
         .await
         .unwrap();
+    // Mesos ignores unknown MESOS_* variables: every flag the role sets must show up.
+    let role_flags = master_spec(&from, dir).flags();
+    assert_eq!(
+        readiness::unapplied_flags(&flags, &role_flags),
+        Vec::<String>::new()
+    );
     assert_eq!(
         flags.get("agent_ping_timeout").map(String::as_str),
         Some("2secs"),
@@ -262,6 +268,11 @@ async fn master_agent_framework_failover_and_restarts() {
         .flags(&agent_t(&from).base_url, Role::Agent)
         .await
         .unwrap();
+    let role_flags = agent_spec(&from, &from_build, dir, mport).flags();
+    assert_eq!(
+        readiness::unapplied_flags(&aflags, &role_flags),
+        Vec::<String>::new()
+    );
     assert_eq!(
         aflags
             .get("registration_backoff_factor")

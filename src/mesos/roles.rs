@@ -183,6 +183,17 @@ impl ProcessSpec {
         self.env_var(&flag_env_name(name))
     }
 
+    /// Every Mesos flag in the environment (`MESOS_WORK_DIR` -> `work_dir`).
+    pub fn flags(&self) -> BTreeMap<String, String> {
+        self.env
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("MESOS_")
+                    .map(|f| (f.to_ascii_lowercase(), v.clone()))
+            })
+            .collect()
+    }
+
     /// Applies a scenario step's `flags` and `unset_flags` (flag names without `--`).
     /// Unsetting a flag the role sets itself is allowed: that is how a scenario shows that a
     /// required flag is required (`fails_to_start`).
@@ -440,6 +451,8 @@ mod tests {
         assert_eq!(p.flag("port"), Some("5051"));
         assert_eq!(p.env_var("LIBPROCESS_PORT"), Some("5051"));
         assert_eq!(p.flag("zk_session_timeout"), None);
+        assert_eq!(p.flags()["isolation"], "posix/cpu,posix/mem");
+        assert!(!p.flags().contains_key("libprocess_ip"));
     }
 
     #[test]
