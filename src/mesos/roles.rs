@@ -240,7 +240,7 @@ pub fn launcher_path(version: &str) -> String {
 /// Formats a duration the way Mesos parses it (`100ms`, `2secs`).
 pub fn mesos_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}secs", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -739,7 +739,7 @@ impl Driver {
                 }
             }
             // Try the next candidate right away; back off once all were tried.
-            if next % self.masters.len().max(1) != 0 {
+            if !next.is_multiple_of(self.masters.len().max(1)) {
                 continue;
             }
             let pause = backoff.min(deadline.saturating_duration_since(Instant::now()));
