@@ -123,7 +123,7 @@ fn master_spec(version: &str, dir: &Path) -> ProcessSpec {
             ip: "127.0.0.1".into(),
         },
         ha: None,
-        tuning: Tuning::default(),
+        tuning: tuning(),
     })
     .unwrap();
     let set = BTreeMap::from([(
@@ -146,7 +146,7 @@ fn agent_spec(version: &str, build: &Path, dir: &Path, master_port: u16) -> Proc
             port: master_port,
         },
         resources: roles::DEFAULT_AGENT_RESOURCES.into(),
-        tuning: Tuning::default(),
+        tuning: tuning(),
     })
     .unwrap();
     let set = BTreeMap::from([
@@ -162,6 +162,25 @@ fn agent_spec(version: &str, build: &Path, dir: &Path, master_port: u16) -> Proc
     ]);
     spec.apply_flags(&set, &[]).unwrap();
     spec
+}
+
+/// The default tuning, or `UPGRADE_HARNESS_LIVE_PING_MS` / `UPGRADE_HARNESS_LIVE_PINGS` to
+/// measure another trade-off.
+fn tuning() -> Tuning {
+    let mut t = Tuning::default();
+    if let Some(ms) = std::env::var("UPGRADE_HARNESS_LIVE_PING_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        t.agent_ping_timeout = Duration::from_millis(ms);
+    }
+    if let Some(n) = std::env::var("UPGRADE_HARNESS_LIVE_PINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        t.max_agent_ping_timeouts = n;
+    }
+    t
 }
 
 fn secs(d: Duration) -> String {
@@ -214,14 +233,15 @@ async fn master_agent_framework_failover_and_restarts() {
         readiness::unapplied_flags(&flags, &role_flags),
         Vec::<String>::new()
     );
+    let t = tuning();
     assert_eq!(
         flags.get("agent_ping_timeout").map(String::as_str),
-        Some("2secs"),
+        Some(roles::mesos_duration(t.agent_ping_timeout).as_str()),
         "{flags:?}"
     );
     assert_eq!(
-        flags.get("max_agent_ping_timeouts").map(String::as_str),
-        Some("5")
+        flags.get("max_agent_ping_timeouts"),
+        Some(&t.max_agent_ping_timeouts.to_string())
     );
     let help = client.help(&master_t(&from).base_url).await.unwrap();
     assert!(help.endpoint_paths().contains(&"/master/state".to_string()));
@@ -326,7 +346,7 @@ async fn master_agent_framework_failover_and_restarts() {
         t.elapsed(),
     ));
     let agents = BTreeMap::from([("agent-1".to_string(), agent_id.clone())]);
-    let bound = Tuning::default().agent_reregistration_bound();
+    let bound = tuning().agent_reregistration_bound();
     readiness::wait_agents_reregistered_after_master(&client, &master_t(&to), &agents, bound)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}\n{}", master.tail(), agent.tail()));
@@ -412,7 +432,12 @@ async fn master_agent_framework_failover_and_restarts() {
 
     agent.stop().await;
     master.stop().await;
-    eprintln!("live {from} -> {to}:");
+    let t = tuning();
+    eprintln!(
+        "live {from} -> {to} (agent_ping_timeout {} x {}):",
+        roles::mesos_duration(t.agent_ping_timeout),
+        t.max_agent_ping_timeouts
+    );
     for (what, d) in &timings {
         eprintln!("  {what:<45} {}", secs(*d));
     }
