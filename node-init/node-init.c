@@ -17,8 +17,11 @@
  *   node-init status NAME                 running <pid> | exited <status>
  *                                         | absent | lost <pid>
  *   node-init log NAME [OFFSET]           copy the log from OFFSET to stdout
- *   node-init sleep [SECONDS [EXIT]]      a trivial long-running process
+ *   node-init sleep [--ignore-term] [SECONDS [EXIT]]
+ *                                         a trivial long-running process
  *   node-init mkdir PATH...               mkdir -p (images may have no shell)
+ *   node-init write PATH MODE < DATA      write a file atomically, parents created
+ *   node-init cat PATH [OFFSET]           read a file (exit 4 if missing)
  *   node-init rm PATH...                  rm -rf, without following symlinks
  *
  * Files (the directories can be moved with NODE_INIT_RUN_DIR and
@@ -27,8 +30,11 @@
  *   /run/node/NAME.status     its raw wait status, decimal (written by PID 1)
  *   /var/log/node/NAME.log    its stdout and stderr, appended
  *
+ * As PID 1 it also gives a FROM scratch image what a host has: /var/run as
+ * a symlink to /run (when the image has no /var/run) and /tmp.
+ *
  * Exit codes of the client modes: 0 ok, 1 system error, 2 usage error,
- * 3 process not running (signal), 4 no such log (log), 5 already running.
+ * 3 process not running (signal), 4 no such file (log, cat), 5 already running.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -250,6 +256,20 @@ static void shutdown_node(const sigset_t *set) {
     exit(0);
 }
 
+/* What a host's filesystem has and a FROM scratch image may lack: /var/run
+ * pointing to /run (a tmpfs, so runtime state vanishes at reboot) and /tmp. */
+static void host_layout(void) {
+    struct stat st;
+    if (lstat("/var/run", &st) != 0 && errno == ENOENT) {
+        mkdir_p("/var");
+        if (symlink("/run", "/var/run") != 0) perror("node-init: symlink /var/run");
+    }
+    if (lstat("/tmp", &st) != 0 && errno == ENOENT) {
+        mkdir("/tmp", 01777);
+        chmod("/tmp", 01777);
+    }
+}
+
 __attribute__((noreturn)) static void cmd_init(void) {
     sigset_t set;
     sigemptyset(&set);
@@ -257,6 +277,7 @@ __attribute__((noreturn)) static void cmd_init(void) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL);
+    if (getpid() == 1) host_layout();
     ensure_dirs();
     clear_run_dir();
     if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -478,13 +499,8 @@ static int cmd_status(int argc, char **argv) {
     return 0;
 }
 
-static int cmd_log(int argc, char **argv) {
-    if (argc < 1) die(EXIT_USAGE, "usage: log NAME [OFFSET]");
-    const char *name = argv[0];
-    check_name(name);
-    long long offset = argc > 1 ? strtoll(argv[1], NULL, 10) : 0;
-    char path[PATH_MAX];
-    path_of(path, sizeof path, log_dir, name, ".log");
+/* Copies path from offset to stdout; a missing file exits EXIT_NO_LOG. */
+static int cat_from(const char *path, long long offset) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) die(errno == ENOENT ? EXIT_NO_LOG : EXIT_SYSTEM, "cannot open %s: %s", path, strerror(errno));
     if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) die(EXIT_SYSTEM, "seek %s: %s", path, strerror(errno));
@@ -496,7 +512,54 @@ static int cmd_log(int argc, char **argv) {
     return 0;
 }
 
+static int cmd_log(int argc, char **argv) {
+    if (argc < 1) die(EXIT_USAGE, "usage: log NAME [OFFSET]");
+    const char *name = argv[0];
+    check_name(name);
+    char path[PATH_MAX];
+    path_of(path, sizeof path, log_dir, name, ".log");
+    return cat_from(path, argc > 1 ? strtoll(argv[1], NULL, 10) : 0);
+}
+
+static int cmd_cat(int argc, char **argv) {
+    if (argc < 1) die(EXIT_USAGE, "usage: cat PATH [OFFSET]");
+    return cat_from(argv[0], argc > 1 ? strtoll(argv[1], NULL, 10) : 0);
+}
+
+/* stdin -> PATH (parents created, replaced atomically, octal MODE). */
+static int cmd_write(int argc, char **argv) {
+    if (argc < 2) die(EXIT_USAGE, "usage: write PATH MODE < CONTENT");
+    const char *path = argv[0];
+    mode_t mode = (mode_t)strtol(argv[1], NULL, 8);
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir) die(EXIT_USAGE, "path too long");
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (mkdir_p(dir) != 0) die(EXIT_SYSTEM, "mkdir %s: %s", dir, strerror(errno));
+    }
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp)
+        die(EXIT_USAGE, "path too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) die(EXIT_SYSTEM, "create %s: %s", tmp, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0)
+        if (write_all(fd, buf, (size_t)n) != 0) die(EXIT_SYSTEM, "write %s: %s", tmp, strerror(errno));
+    if (n < 0 || fchmod(fd, mode) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        die(EXIT_SYSTEM, "write %s: %s", path, strerror(err));
+    }
+    return 0;
+}
+
 static int cmd_sleep(int argc, char **argv) {
+    if (argc > 0 && strcmp(argv[0], "--ignore-term") == 0) {
+        signal(SIGTERM, SIG_IGN);
+        argc--;
+        argv++;
+    }
     printf("node-init sleep: pid %d\n", (int)getpid());
     fflush(stdout);
     if (argc < 1) {
@@ -549,6 +612,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "sleep") == 0) return cmd_sleep(argc, argv);
     if (strcmp(cmd, "mkdir") == 0) return cmd_mkdir(argc, argv);
     if (strcmp(cmd, "rm") == 0) return cmd_rm(argc, argv);
-    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep, mkdir, rm)", cmd);
+    if (strcmp(cmd, "write") == 0) return cmd_write(argc, argv);
+    if (strcmp(cmd, "cat") == 0) return cmd_cat(argc, argv);
+    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep, mkdir, rm, write, cat)", cmd);
     return EXIT_USAGE;
 }

@@ -208,11 +208,37 @@ async fn nodes_processes_restart_and_cleanup() {
         .unwrap();
     assert_eq!((status.0, status.exit_code()), (768, Some(3)));
 
+    // stop_process: TERM first; KILL when TERM is ignored.
+    run.start_process("node-a", "polite", &["/node-init", "sleep"], &[])
+        .await
+        .unwrap();
+    let st = run
+        .stop_process("node-a", "polite", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(st.signal(), Some(15));
+    run.start_process(
+        "node-a",
+        "stubborn",
+        &["/node-init", "sleep", "--ignore-term"],
+        &[],
+    )
+    .await
+    .unwrap();
+    let st = run
+        .stop_process("node-a", "stubborn", Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(st.signal(), Some(9));
+
     // A host reboot: processes die, /run is fresh, the filesystem (logs) stays.
     run.start_process("node-a", "survivor", &["/node-init", "sleep"], &[])
         .await
         .unwrap();
     run.write_file("node-a", "/var/lib/work/state", b"checkpoint", 0o600)
+        .await
+        .unwrap();
+    run.write_file("node-a", "/var/run/app/pid", b"41", 0o644)
         .await
         .unwrap();
     run.restart_node("node-a").await.unwrap();
@@ -221,6 +247,10 @@ async fn nodes_processes_restart_and_cleanup() {
         .await
         .unwrap();
     assert_eq!(kept, b"checkpoint");
+    assert!(
+        run.read_file("node-a", "/var/run/app/pid").await.is_err(),
+        "/var/run is /run, a tmpfs: emptied by a reboot"
+    );
     assert_eq!(
         run.process_status("node-a", "survivor").await.unwrap(),
         ProcessStatus::Absent

@@ -11,12 +11,26 @@ use futures_util::TryStreamExt;
 
 use super::error::{api, Error, Result};
 use super::image::{file_tar, tree_tar};
-use super::run::Run;
+use super::node_init::PATH_IN_NODE;
+use super::run::{ExecOutput, Run};
+
+fn command_ok(node: &str, argv: &[&str], out: ExecOutput) -> Result<ExecOutput> {
+    if out.code == 0 {
+        return Ok(out);
+    }
+    Err(Error::Command {
+        node: node.to_string(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        code: out.code,
+        stderr: out.stderr_text(),
+    })
+}
 
 impl Run {
     /// Copies `source` (a directory's contents, or one file) into the
     /// directory `dest_dir` of the node, creating it. Modes and symlinks are
-    /// kept; owners become root.
+    /// kept; owners become root. Uses the archive API (large trees, remote
+    /// engines), which cannot reach below tmpfs mounts such as `/run`.
     pub async fn copy_to_node(&self, node: &str, source: &Path, dest_dir: &str) -> Result<()> {
         let archive = if source.is_dir() {
             let root = source.to_path_buf();
@@ -44,7 +58,9 @@ impl Run {
         self.upload(node, dest_dir, archive).await
     }
 
-    /// Writes `contents` to the absolute `path` in the node (parents created).
+    /// Writes `contents` to the absolute `path` in the running node,
+    /// atomically, parents created. Goes through node-init (stdin), so it
+    /// also works below `/run`, which the archive API cannot see.
     pub async fn write_file(
         &self,
         node: &str,
@@ -52,14 +68,24 @@ impl Run {
         contents: &[u8],
         mode: u32,
     ) -> Result<()> {
-        let (dir, name) = split_path(path)?;
-        self.make_dir(node, dir).await?;
-        self.upload(node, dir, file_tar(name, contents, mode)?)
-            .await
+        split_path(path)?;
+        let mode = format!("{mode:o}");
+        let argv = [PATH_IN_NODE, "write", path, &mode];
+        let out = self.exec_input(node, &argv, &[], Some(contents)).await?;
+        command_ok(node, &argv, out).map(|_| ())
     }
 
-    /// Reads the regular file at `path` in the node (running or stopped).
+    /// Reads the file at `path` in the running node (through node-init, so
+    /// `/run` works too).
     pub async fn read_file(&self, node: &str, path: &str) -> Result<Vec<u8>> {
+        self.node_init(node, &["cat", path], &[])
+            .await
+            .map(|out| out.stdout)
+    }
+
+    /// Reads the regular file at `path` through the archive API: works on
+    /// a stopped node, but not below tmpfs mounts such as `/run`.
+    pub async fn read_file_archive(&self, node: &str, path: &str) -> Result<Vec<u8>> {
         let info = self.node(node)?;
         let action = format!("read {path} in node {node}");
         let options = DownloadFromContainerOptions { path: path.into() };

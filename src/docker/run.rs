@@ -24,6 +24,7 @@ use bollard::query_parameters::{
     UploadToContainerOptions,
 };
 use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
 
 use super::engine::Engine;
 use super::error::{api, Error, Result};
@@ -35,6 +36,9 @@ use super::process::{ProcessStatus, WaitStatus};
 /// How long PID 1 gets to stop a node before Docker kills it; node-init
 /// itself gives processes 3 s after SIGTERM, then SIGKILLs them.
 const STOP_TIMEOUT_SECS: i32 = 10;
+
+/// How long a SIGKILLed process may take to be reaped.
+const KILL_WAIT: Duration = Duration::from_secs(5);
 
 /// How often `wait_process_exit` polls.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -429,10 +433,22 @@ impl Run {
 
     /// [`Run::exec`] with extra environment variables (`KEY=VALUE`).
     pub async fn exec_env(&self, node: &str, argv: &[&str], env: &[String]) -> Result<ExecOutput> {
+        self.exec_input(node, argv, env, None).await
+    }
+
+    /// [`Run::exec_env`] feeding `stdin` to the command (then end of file).
+    pub async fn exec_input(
+        &self,
+        node: &str,
+        argv: &[&str],
+        env: &[String],
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput> {
         let info = self.node(node)?;
         let what = format!("exec {argv:?} in node {node}");
         let docker = self.engine.client();
         let config = ExecConfig {
+            attach_stdin: Some(stdin.is_some()),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
@@ -444,19 +460,40 @@ impl Run {
             .await
             .map_err(api(&what))?;
         let mut out = ExecOutput::default();
-        if let StartExecResults::Attached { mut output, .. } = docker
+        if let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = docker
             .start_exec(&created.id, None)
             .await
             .map_err(api(&what))?
         {
-            while let Some(chunk) = output.next().await {
-                match chunk.map_err(api(&what))? {
-                    bollard::container::LogOutput::StdErr { message } => {
-                        out.stderr.extend_from_slice(&message)
-                    }
-                    other => out.stdout.extend_from_slice(&other.into_bytes()),
+            // Feed and drain at once: a command may fill its output pipe
+            // before it has read all of its input.
+            let feed = async {
+                if let Some(data) = stdin {
+                    input.write_all(data).await?;
+                    input.shutdown().await?;
                 }
-            }
+                Ok::<_, std::io::Error>(())
+            };
+            let drain = async {
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(api(&what))? {
+                        bollard::container::LogOutput::StdErr { message } => {
+                            out.stderr.extend_from_slice(&message)
+                        }
+                        other => out.stdout.extend_from_slice(&other.into_bytes()),
+                    }
+                }
+                Ok::<_, Error>(())
+            };
+            let (fed, drained) = tokio::join!(feed, drain);
+            drained?;
+            fed.map_err(|source| Error::Io {
+                path: PathBuf::from(format!("<stdin of {what}>")),
+                source,
+            })?;
         }
         out.code = self.exec_exit_code(&created.id, &what).await?;
         Ok(out)
@@ -572,6 +609,36 @@ impl Run {
                     })
                 }
             }
+        }
+    }
+
+    /// Stops the process `name` like an init script: SIGTERM, up to `grace`
+    /// to exit, then SIGKILL. Returns how it ended (also when it had
+    /// already exited).
+    pub async fn stop_process(
+        &self,
+        node: &str,
+        name: &str,
+        grace: Duration,
+    ) -> Result<WaitStatus> {
+        if let ProcessStatus::Exited(st) = self.process_status(node, name).await? {
+            return Ok(st);
+        }
+        self.signal_quietly(node, name, "TERM").await?;
+        match self.wait_process_exit(node, name, grace).await {
+            Err(Error::Timeout { .. }) => {
+                self.signal_quietly(node, name, "KILL").await?;
+                self.wait_process_exit(node, name, KILL_WAIT).await
+            }
+            other => other,
+        }
+    }
+
+    /// Signals, treating "not running" (it just exited) as success.
+    async fn signal_quietly(&self, node: &str, name: &str, signal: &str) -> Result<()> {
+        match self.signal_process(node, name, signal).await {
+            Err(Error::Command { code: 3, .. }) => Ok(()),
+            other => other,
         }
     }
 
