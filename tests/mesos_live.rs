@@ -243,6 +243,11 @@ async fn master_agent_framework_failover_and_restarts() {
         flags.get("max_agent_ping_timeouts"),
         Some(&t.max_agent_ping_timeouts.to_string())
     );
+    let leader = client
+        .leader_location(&master_t(&from).base_url)
+        .await
+        .unwrap();
+    assert_eq!(leader, Some(format!("master-1:{mport}")));
     let help = client.help(&master_t(&from).base_url).await.unwrap();
     assert!(help.endpoint_paths().contains(&"/master/state".to_string()));
     assert_eq!(

@@ -215,6 +215,14 @@ impl MesosClient {
         self.get_json(base, "/master/state").await
     }
 
+    /// The leader as this master knows it: `/master/redirect` answers 307 with
+    /// `Location: //<leader hostname>:<port>` (leader or not; seen on 1.4.3 and 1.11.0).
+    /// Returns `host:port`, or `None` when the answer has no usable `Location` (no leader yet).
+    pub async fn leader_location(&self, base: &str) -> Result<Option<String>, ClientError> {
+        let raw = self.get(base, "/master/redirect").await?;
+        Ok(raw.header("location").and_then(redirect_host_port))
+    }
+
     /// `/slave(1)/state` of an agent.
     pub async fn agent_state(&self, base: &str) -> Result<AgentState, ClientError> {
         self.get_json(base, "/slave(1)/state").await
@@ -261,6 +269,16 @@ fn truncate(s: &str, max: usize) -> String {
         Some((i, _)) => format!("{}...", &s[..i]),
         None => s.to_string(),
     }
+}
+
+/// `host:port` from a redirect `Location` (`//master-1:5050`, `//master-1:5050/master/state`,
+/// `http://master-1:5050/...`).
+pub fn redirect_host_port(location: &str) -> Option<String> {
+    let rest = location
+        .strip_prefix("//")
+        .or_else(|| location.strip_prefix("http://"))?;
+    let host_port = rest.split('/').next()?;
+    (!host_port.is_empty()).then(|| host_port.to_string())
 }
 
 /// The base URL of a Mesos process: `http://host:port`.
@@ -579,6 +597,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.version, "1.11.0");
+    }
+
+    #[test]
+    fn redirect_locations() {
+        assert_eq!(
+            redirect_host_port("//master-1:5050").as_deref(),
+            Some("master-1:5050")
+        );
+        assert_eq!(
+            redirect_host_port("//master-2:5050/master/state").as_deref(),
+            Some("master-2:5050")
+        );
+        assert_eq!(redirect_host_port("http://m:1/x").as_deref(), Some("m:1"));
+        assert_eq!(redirect_host_port("//"), None);
+        assert_eq!(redirect_host_port("/relative"), None);
     }
 
     #[test]
