@@ -22,6 +22,7 @@
  *   node-init mkdir PATH...               mkdir -p (images may have no shell)
  *   node-init write PATH MODE < DATA      write a file atomically, parents created
  *   node-init cat PATH [OFFSET]           read a file (exit 4 if missing)
+ *   node-init ready                       exit 0 once PID 1 has set up this boot
  *   node-init rm PATH...                  rm -rf, without following symlinks
  *
  * Files (the directories can be moved with NODE_INIT_RUN_DIR and
@@ -214,7 +215,7 @@ static void clear_run_dir(void) {
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         char path[PATH_MAX];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", run_dir, e->d_name) < sizeof path)
             unlink(path);
@@ -281,6 +282,10 @@ __attribute__((noreturn)) static void cmd_init(void) {
     ensure_dirs();
     clear_run_dir();
     if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
+    /* Clients wait for this before using the node (see `ready`). */
+    char ready[PATH_MAX];
+    path_of(ready, sizeof ready, run_dir, ".ready", "");
+    write_atomic(ready, "1\n");
     for (;;) {
         int sig = sigwaitinfo(&set, NULL);
         if (sig == SIGCHLD) reap_all();
@@ -521,6 +526,13 @@ static int cmd_log(int argc, char **argv) {
     return cat_from(path, argc > 1 ? strtoll(argv[1], NULL, 10) : 0);
 }
 
+/* Exit 0 once PID 1 has set the node up after this boot, 1 before. */
+static int cmd_ready(void) {
+    char ready[PATH_MAX];
+    path_of(ready, sizeof ready, run_dir, ".ready", "");
+    return access(ready, F_OK) == 0 ? 0 : 1;
+}
+
 static int cmd_cat(int argc, char **argv) {
     if (argc < 1) die(EXIT_USAGE, "usage: cat PATH [OFFSET]");
     return cat_from(argv[0], argc > 1 ? strtoll(argv[1], NULL, 10) : 0);
@@ -614,6 +626,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "rm") == 0) return cmd_rm(argc, argv);
     if (strcmp(cmd, "write") == 0) return cmd_write(argc, argv);
     if (strcmp(cmd, "cat") == 0) return cmd_cat(argc, argv);
-    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep, mkdir, rm, write, cat)", cmd);
+    if (strcmp(cmd, "ready") == 0) return cmd_ready();
+    die(EXIT_USAGE, "unknown mode '%s' (init, start, signal, status, log, sleep, mkdir, rm, write, cat, ready)", cmd);
     return EXIT_USAGE;
 }

@@ -37,6 +37,9 @@ use super::process::{ProcessStatus, WaitStatus};
 /// itself gives processes 3 s after SIGTERM, then SIGKILLs them.
 const STOP_TIMEOUT_SECS: i32 = 10;
 
+/// How long a booting node may take until node-init is set up.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// How long a SIGKILLed process may take to be reaped.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 
@@ -237,7 +240,33 @@ impl Run {
             .start_container(&container_name, None::<StartContainerOptions>)
             .await
             .map_err(api(format!("start container {container_name}")))?;
+        self.wait_ready(&spec.name).await?;
         Ok(info)
+    }
+
+    /// Waits until PID 1 has set up this boot (`/var/run`, `/run/node`):
+    /// a process started before that could race with the setup.
+    async fn wait_ready(&self, node: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let out = self.exec(node, &[PATH_IN_NODE, "ready"]).await?;
+            if out.code == 0 {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(Error::Timeout {
+                    node: node.to_string(),
+                    what: "node-init to set up the node".into(),
+                    waited: started.elapsed(),
+                    last_seen: format!(
+                        "`node-init ready` exit code {}: {}",
+                        out.code,
+                        out.stderr_text()
+                    ),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Claims the next free host address (.2, .3, ...) for `name`.
@@ -269,8 +298,9 @@ impl Run {
     }
 
     fn container_body(&self, spec: &NodeSpec, ip: Ipv4Addr) -> ContainerCreateBody {
-        let mut labels = self.labels();
-        labels.extend(spec.labels.clone());
+        // The run's labels last: a caller's label must not hide the run id.
+        let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
+        labels.extend(self.labels());
         labels.insert(NODE_LABEL.into(), spec.name.clone());
         let ports: Vec<String> = spec.publish.iter().map(|p| format!("{p}/tcp")).collect();
         let bindings = ports
@@ -663,7 +693,8 @@ impl Run {
                 }),
             )
             .await
-            .map_err(api(format!("restart container {}", info.container_name)))
+            .map_err(api(format!("restart container {}", info.container_name)))?;
+        self.wait_ready(node).await
     }
 
     /// Shuts the node down (SIGTERM to everything, then SIGKILL); it keeps
@@ -690,7 +721,8 @@ impl Run {
             .client()
             .start_container(&info.container_id, None::<StartContainerOptions>)
             .await
-            .map_err(api(format!("start container {}", info.container_name)))
+            .map_err(api(format!("start container {}", info.container_name)))?;
+        self.wait_ready(node).await
     }
 
     /// Removes every container and the network of this run (by label, so
