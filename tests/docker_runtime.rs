@@ -560,3 +560,21 @@ async fn images_from_directories_keep_modes_and_symlinks() {
     assert!(matches!(err, Error::Build { .. }), "{err}");
     eprintln!("build error reads: {err}");
 }
+
+#[tokio::test]
+async fn sigterm_interrupts_work_with_its_exit_code() {
+    let work = tokio::spawn(docker::until_shutdown(std::future::pending::<()>()));
+    // Let the handler be installed before the signal arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let outcome = tokio::time::timeout(Duration::from_secs(5), work)
+        .await
+        .expect("the signal ends the wait")
+        .unwrap();
+    assert_eq!(outcome, Err(docker::ShutdownSignal::Terminate));
+    assert_eq!(docker::ShutdownSignal::Terminate.exit_code(), 143);
+}
