@@ -68,6 +68,10 @@ async fn setup() -> Option<(Engine, PathBuf, String)> {
         .expect("find the test image");
     assert_eq!(again.reference, image.reference);
     assert!(!again.built, "an unchanged input must not rebuild");
+    // Builds of earlier node-init sources are no longer needed.
+    docker::remove_stale_images(&engine, &spec.repository, &image.reference)
+        .await
+        .expect("remove stale test images");
     Some((engine, binary, image.reference))
 }
 
@@ -480,6 +484,9 @@ async fn images_from_directories_keep_modes_and_symlinks() {
         ..Default::default()
     };
     let image = build_image(&engine, &spec).await.unwrap();
+    docker::remove_stale_images(&engine, &spec.repository, &image.reference)
+        .await
+        .unwrap();
 
     // Bind published ports on every interface, as for a remote engine:
     // node_address must then answer with the engine's machine.

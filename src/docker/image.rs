@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use bollard::query_parameters::BuildImageOptions;
+use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, RemoveImageOptions};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -106,6 +106,48 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
         hash,
         built: true,
     })
+}
+
+/// Removes the images of `repository` built here (they carry
+/// [`IMAGE_HASH_LABEL`]) other than `keep`, e.g. older builds of an input
+/// that changed. Images still used by a container stay. Returns the
+/// removed references.
+pub async fn remove_stale_images(
+    engine: &Engine,
+    repository: &str,
+    keep: &str,
+) -> Result<Vec<String>> {
+    let filters = HashMap::from([
+        ("reference".to_string(), vec![repository.to_string()]),
+        ("label".to_string(), vec![IMAGE_HASH_LABEL.to_string()]),
+    ]);
+    let images = engine
+        .client()
+        .list_images(Some(ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .map_err(api(format!("list images of {repository}")))?;
+    let mut removed = Vec::new();
+    for tag in images.into_iter().flat_map(|i| i.repo_tags) {
+        if tag == keep || !tag.starts_with(&format!("{repository}:")) {
+            continue;
+        }
+        match engine
+            .client()
+            .remove_image(&tag, None::<RemoveImageOptions>, None)
+            .await
+        {
+            Ok(_) => removed.push(tag),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409 | 404,
+                ..
+            }) => {}
+            Err(e) => return Err(api(format!("remove image {tag}"))(e)),
+        }
+    }
+    Ok(removed)
 }
 
 /// True when `reference` exists and carries exactly this input hash.

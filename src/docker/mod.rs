@@ -21,7 +21,9 @@ pub use cleanup::{
 };
 pub use engine::{host_from_env, Engine, DEFAULT_HOST};
 pub use error::{Error, Result};
-pub use image::{build_image, BuiltImage, ImageFile, ImageSpec, IMAGE_HASH_LABEL};
+pub use image::{
+    build_image, remove_stale_images, BuiltImage, ImageFile, ImageSpec, IMAGE_HASH_LABEL,
+};
 pub use labels::{
     liveness, new_run_id, Liveness, Owner, KEEP_LABEL, NODE_LABEL, OWNER_BOOT_LABEL,
     OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
