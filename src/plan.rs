@@ -662,6 +662,24 @@ impl Plan {
         out
     }
 
+    /// The version each Mesos node runs when `phase` is reached (`None` for an unknown
+    /// phase): what readiness waits for and what `/version` must answer there.
+    pub fn versions_at(&self, phase: &str) -> Option<BTreeMap<String, String>> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for e in &self.entries {
+            match e {
+                Entry::Action(a) => {
+                    if let (Some(node), Some(running)) = (&a.node, &a.running) {
+                        out.insert(node.clone(), running.after.clone());
+                    }
+                }
+                Entry::Phase(p) if p.name == phase => return Some(out),
+                Entry::Phase(_) => {}
+            }
+        }
+        None
+    }
+
     fn masters(&self) -> usize {
         self.nodes
             .iter()
@@ -1044,6 +1062,21 @@ mod tests {
         assert!(agent1[2].flags_unset.is_empty());
         assert!(!unset(agent1[3]));
         assert_eq!(agent1[3].overrides.as_ref().unwrap().set["work_dir"], "/w");
+    }
+
+    #[test]
+    fn versions_at_each_phase() {
+        let s = load(&format!(
+            "{BASE}steps:\n  - upgrade_agents\n  - upgrade_masters\n"
+        ));
+        let p = plan(&s);
+        let at = |phase: &str| p.versions_at(phase).unwrap();
+        assert_eq!(at("start")["agent-1"], "0.14.0");
+        assert_eq!(at("upgrade_agents/agent-1")["agent-1"], "0.15.0");
+        assert_eq!(at("upgrade_agents/agent-1")["agent-2"], "0.14.0");
+        assert_eq!(at("upgrade_agents")["master-1"], "0.14.0");
+        assert_eq!(at("upgrade_masters")["master-1"], "0.15.0");
+        assert_eq!(p.versions_at("nope"), None);
     }
 
     #[test]
