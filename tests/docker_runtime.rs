@@ -478,12 +478,18 @@ async fn images_from_directories_keep_modes_and_symlinks() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
+    // Larger than one 1 MiB chunk of the streamed context.
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    std::fs::write(root.path().join("etc/big"), &big).unwrap();
+    // A nonce label: this image is really built on every run.
     let spec = ImageSpec {
         repository: "upgrade-harness/runtime-test-dirs".into(),
         roots: vec![root.path().to_path_buf()],
+        labels: BTreeMap::from([("upgrade-harness.test-nonce".into(), docker::new_run_id())]),
         ..Default::default()
     };
     let image = build_image(&engine, &spec).await.unwrap();
+    assert!(image.built);
     docker::remove_stale_images(&engine, &spec.repository, &image.reference)
         .await
         .unwrap();
@@ -546,6 +552,11 @@ async fn images_from_directories_keep_modes_and_symlinks() {
     assert_eq!(out.code, 0, "{}", out.stderr_text());
     let secret = run.read_file("dirs", "/opt/copy/etc/secret").await.unwrap();
     assert_eq!(secret, b"s3cret");
+    let from_image = run.read_file("dirs", "/etc/big").await.unwrap();
+    assert!(
+        from_image == big,
+        "the 3 MB file came through the build intact"
+    );
     run.remove_path("dirs", "/opt/copy").await.unwrap();
     assert!(run.read_file("dirs", "/opt/copy/etc/secret").await.is_err());
     run.remove_path("dirs", "/opt/copy").await.unwrap();

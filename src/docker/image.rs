@@ -96,11 +96,27 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
             built: false,
         });
     }
+    // The context is streamed while it is written: a few hundred MB of
+    // Mesos builds never sit in memory at once.
     let dockerfile = dockerfile(spec);
-    let context = tokio::task::spawn_blocking(move || context_tar(&dockerfile, &entries))
-        .await
-        .expect("writing build context panicked")?;
-    run_build(engine, spec, &reference, &hash, context).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        let result = context_tar(ChannelWriter::new(tx.clone()), &dockerfile, &entries)
+            .and_then(|w| w.finish());
+        if let Err(e) = &result {
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+        result
+    });
+    let built = run_build(engine, spec, &reference, &hash, rx).await;
+    let written = writer.await.expect("writing build context panicked");
+    match (written, built) {
+        // A failed input explains a failed upload better than the engine can.
+        (Err(e), _) if !is_broken_pipe(&e) => return Err(e),
+        (_, Err(e)) => return Err(e),
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(()), Ok(())) => {}
+    }
     Ok(BuiltImage {
         reference,
         hash,
@@ -171,8 +187,12 @@ async fn run_build(
     spec: &ImageSpec,
     reference: &str,
     hash: &str,
-    context: Vec<u8>,
+    context: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
 ) -> Result<()> {
+    let body = futures_util::stream::unfold(context, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map(Into::into), rx))
+    });
     let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
     labels.insert(IMAGE_HASH_LABEL.to_string(), hash.to_string());
     let options = BuildImageOptions {
@@ -186,7 +206,7 @@ async fn run_build(
     let mut stream =
         engine
             .client()
-            .build_image(options, None, Some(bollard::body_full(context.into())));
+            .build_image(options, None, Some(bollard::body_try_stream(body)));
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| Error::Build {
             reference: reference.to_string(),
@@ -386,8 +406,8 @@ fn hash_file(h: &mut Sha256, path: &Path) -> Result<()> {
 
 /// The build context: `Dockerfile` plus `rootfs/`, deterministic headers
 /// (mtime 0, root-owned) so the engine's own cache is stable too.
-fn context_tar(dockerfile: &str, entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>> {
-    let mut tar = tar::Builder::new(Vec::new());
+fn context_tar<W: Write>(out: W, dockerfile: &str, entries: &BTreeMap<String, Entry>) -> Result<W> {
+    let mut tar = tar::Builder::new(out);
     let ctx_io = |source| Error::Io {
         path: PathBuf::from("<build context>"),
         source,
@@ -400,6 +420,60 @@ fn context_tar(dockerfile: &str, entries: &BTreeMap<String, Entry>) -> Result<Ve
     let mut out = tar.into_inner().map_err(ctx_io)?;
     out.flush().map_err(ctx_io)?;
     Ok(out)
+}
+
+/// A `Write` that hands 1 MiB chunks to an async receiver (from a blocking
+/// thread). A dropped receiver shows up as `BrokenPipe`.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl ChannelWriter {
+    fn new(tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) -> Self {
+        ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+
+    /// Sends what is buffered; dropping the writer then ends the stream.
+    fn finish(mut self) -> Result<()> {
+        self.send().map_err(|source| Error::Io {
+            path: PathBuf::from("<build context>"),
+            source,
+        })
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn is_broken_pipe(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The tree below `root` (not following symlinks), as a tar stream with
@@ -426,8 +500,8 @@ pub(super) fn file_tar(name: &str, contents: &[u8], mode: u32) -> Result<Vec<u8>
         })
 }
 
-fn append_entries(
-    tar: &mut tar::Builder<Vec<u8>>,
+fn append_entries<W: Write>(
+    tar: &mut tar::Builder<W>,
     prefix: &str,
     entries: &BTreeMap<String, Entry>,
 ) -> Result<()> {
@@ -474,8 +548,8 @@ fn header(kind: tar::EntryType, mode: u32) -> tar::Header {
     hd
 }
 
-fn append_bytes(
-    tar: &mut tar::Builder<Vec<u8>>,
+fn append_bytes<W: Write>(
+    tar: &mut tar::Builder<W>,
     name: &str,
     data: &[u8],
     mode: u32,
