@@ -552,6 +552,14 @@ async fn images_from_directories_keep_modes_and_symlinks() {
     assert_eq!(out.code, 0, "{}", out.stderr_text());
     let secret = run.read_file("dirs", "/opt/copy/etc/secret").await.unwrap();
     assert_eq!(secret, b"s3cret");
+    run.copy_to_node("dirs", &root.path().join("etc/secret"), "/srv/one")
+        .await
+        .unwrap();
+    let single = run
+        .read_file_archive("dirs", "/srv/one/secret")
+        .await
+        .unwrap();
+    assert_eq!(single, b"s3cret");
     let from_image = run.read_file("dirs", "/etc/big").await.unwrap();
     assert!(
         from_image == big,

@@ -10,7 +10,7 @@ use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerO
 use futures_util::TryStreamExt;
 
 use super::error::{api, Error, Result};
-use super::image::{file_tar, tree_tar};
+use super::image::{settle, single_file_tar, spawn_tar, tar_body, tree_tar};
 use super::node_init::PATH_IN_NODE;
 use super::run::{ExecOutput, Run};
 
@@ -32,30 +32,30 @@ impl Run {
     /// kept; owners become root. Uses the archive API (large trees, remote
     /// engines), which cannot reach below tmpfs mounts such as `/run`.
     pub async fn copy_to_node(&self, node: &str, source: &Path, dest_dir: &str) -> Result<()> {
-        let archive = if source.is_dir() {
-            let root = source.to_path_buf();
-            tokio::task::spawn_blocking(move || tree_tar(&root))
-                .await
-                .expect("packing a directory panicked")?
-        } else {
-            let contents = std::fs::read(source).map_err(|e| Error::Io {
-                path: source.to_path_buf(),
-                source: e,
-            })?;
-            let meta = std::fs::metadata(source).map_err(|e| Error::Io {
-                path: source.to_path_buf(),
-                source: e,
-            })?;
-            let name = source
-                .file_name()
-                .ok_or_else(|| Error::Invalid(format!("copy {}: no file name", source.display())))?
-                .to_string_lossy()
-                .into_owned();
-            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
-            file_tar(&name, &contents, mode)?
-        };
+        let info = self.node(node)?;
         self.make_dir(node, dest_dir).await?;
-        self.upload(node, dest_dir, archive).await
+        let root = source.to_path_buf();
+        let (chunks, writer) = spawn_tar(move |w| {
+            if root.is_dir() {
+                tree_tar(w, &root)
+            } else {
+                single_file_tar(w, &root)
+            }
+        });
+        let options = UploadToContainerOptions {
+            path: dest_dir.to_string(),
+            ..Default::default()
+        };
+        let sent = self
+            .engine()
+            .client()
+            .upload_to_container(&info.container_id, Some(options), tar_body!(chunks))
+            .await
+            .map_err(api(format!(
+                "copy {} into {dest_dir} in node {node}",
+                source.display()
+            )));
+        settle(writer.await.expect("packing files panicked"), sent)
     }
 
     /// Writes `contents` to the absolute `path` in the running node,
@@ -112,23 +112,6 @@ impl Run {
             .await
             .map(|_| ())
     }
-
-    async fn upload(&self, node: &str, dir: &str, archive: Vec<u8>) -> Result<()> {
-        let info = self.node(node)?;
-        let options = UploadToContainerOptions {
-            path: dir.to_string(),
-            ..Default::default()
-        };
-        self.engine()
-            .client()
-            .upload_to_container(
-                &info.container_id,
-                Some(options),
-                bollard::body_full(archive.into()),
-            )
-            .await
-            .map_err(api(format!("copy files into {dir} in node {node}")))
-    }
 }
 
 /// `/a/b/c` -> (`/a/b`, `c`); the path must be absolute.
@@ -169,7 +152,9 @@ mod tests {
 
     #[test]
     fn first_file_reads_a_one_file_tar() {
-        let archive = file_tar("x", b"hello", 0o644).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), "hello").unwrap();
+        let archive = single_file_tar(Vec::new(), &dir.path().join("x")).unwrap();
         assert_eq!(first_file(&archive).unwrap(), b"hello");
     }
 }

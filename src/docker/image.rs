@@ -99,24 +99,9 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
     // The context is streamed while it is written: a few hundred MB of
     // Mesos builds never sit in memory at once.
     let dockerfile = dockerfile(spec);
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
-    let writer = tokio::task::spawn_blocking(move || {
-        let result = context_tar(ChannelWriter::new(tx.clone()), &dockerfile, &entries)
-            .and_then(|w| w.finish());
-        if let Err(e) = &result {
-            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-        }
-        result
-    });
-    let built = run_build(engine, spec, &reference, &hash, rx).await;
-    let written = writer.await.expect("writing build context panicked");
-    match (written, built) {
-        // A failed input explains a failed upload better than the engine can.
-        (Err(e), _) if !is_broken_pipe(&e) => return Err(e),
-        (_, Err(e)) => return Err(e),
-        (Err(e), Ok(())) => return Err(e),
-        (Ok(()), Ok(())) => {}
-    }
+    let (chunks, writer) = spawn_tar(move |w| context_tar(w, &dockerfile, &entries));
+    let built = run_build(engine, spec, &reference, &hash, chunks).await;
+    settle(writer.await.expect("writing build context panicked"), built)?;
     Ok(BuiltImage {
         reference,
         hash,
@@ -187,12 +172,8 @@ async fn run_build(
     spec: &ImageSpec,
     reference: &str,
     hash: &str,
-    context: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    context: TarChunks,
 ) -> Result<()> {
-    let body = futures_util::stream::unfold(context, |mut rx| async move {
-        let item = rx.recv().await?;
-        Some((item.map(Into::into), rx))
-    });
     let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
     labels.insert(IMAGE_HASH_LABEL.to_string(), hash.to_string());
     let options = BuildImageOptions {
@@ -203,10 +184,9 @@ async fn run_build(
         ..Default::default()
     };
     let mut log = String::new();
-    let mut stream =
-        engine
-            .client()
-            .build_image(options, None, Some(bollard::body_try_stream(body)));
+    let mut stream = engine
+        .client()
+        .build_image(options, None, Some(tar_body!(context)));
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| Error::Build {
             reference: reference.to_string(),
@@ -422,9 +402,51 @@ fn context_tar<W: Write>(out: W, dockerfile: &str, entries: &BTreeMap<String, En
     Ok(out)
 }
 
+/// Chunks of a tar stream being written on a blocking thread.
+pub(super) type TarChunks = tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>;
+
+/// Runs `write` on a blocking thread and streams what it writes. An error
+/// of `write` also ends the stream with an error, so the upload fails.
+pub(super) fn spawn_tar<F>(write: F) -> (TarChunks, tokio::task::JoinHandle<Result<()>>)
+where
+    F: FnOnce(ChannelWriter) -> Result<ChannelWriter> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let handle = tokio::task::spawn_blocking(move || {
+        let result = write(ChannelWriter::new(tx.clone())).and_then(|w| w.finish());
+        if let Err(e) = &result {
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+        result
+    });
+    (rx, handle)
+}
+
+/// The outcome of a streamed upload: a failed input (unreadable file)
+/// explains a failed upload better than the engine's message can.
+pub(super) fn settle(written: Result<()>, sent: Result<()>) -> Result<()> {
+    match (written, sent) {
+        (Err(e), _) if !is_broken_pipe(&e) => Err(e),
+        (_, Err(e)) => Err(e),
+        (written, Ok(())) => written,
+    }
+}
+
+/// The request body for [`TarChunks`] (a macro: bollard's body type and
+/// `Bytes` cannot be named here without another dependency).
+macro_rules! tar_body {
+    ($chunks:expr) => {
+        bollard::body_try_stream(futures_util::stream::unfold($chunks, |mut rx| async move {
+            let item = rx.recv().await?;
+            Some((item.map(Into::into), rx))
+        }))
+    };
+}
+pub(super) use tar_body;
+
 /// A `Write` that hands 1 MiB chunks to an async receiver (from a blocking
 /// thread). A dropped receiver shows up as `BrokenPipe`.
-struct ChannelWriter {
+pub(super) struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
     buf: Vec<u8>,
 }
@@ -478,10 +500,10 @@ fn is_broken_pipe(e: &Error) -> bool {
 
 /// The tree below `root` (not following symlinks), as a tar stream with
 /// paths relative to `root`: for copying into a node.
-pub(super) fn tree_tar(root: &Path) -> Result<Vec<u8>> {
+pub(super) fn tree_tar<W: Write>(out: W, root: &Path) -> Result<W> {
     let mut entries = BTreeMap::new();
     walk(root, root, &mut entries)?;
-    let mut tar = tar::Builder::new(Vec::new());
+    let mut tar = tar::Builder::new(out);
     append_entries(&mut tar, "", &entries)?;
     tar.into_inner().map_err(|source| Error::Io {
         path: root.to_path_buf(),
@@ -489,15 +511,25 @@ pub(super) fn tree_tar(root: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// A tar stream holding one file.
-pub(super) fn file_tar(name: &str, contents: &[u8], mode: u32) -> Result<Vec<u8>> {
-    let mut tar = tar::Builder::new(Vec::new());
-    append_bytes(&mut tar, name, contents, mode)
-        .and_then(|_| tar.into_inner())
-        .map_err(|source| Error::Io {
-            path: PathBuf::from(name),
-            source,
-        })
+/// A tar stream holding the file `source` under its own name, mode kept.
+pub(super) fn single_file_tar<W: Write>(out: W, source: &Path) -> Result<W> {
+    let io = |e| Error::Io {
+        path: source.to_path_buf(),
+        source: e,
+    };
+    let name = source
+        .file_name()
+        .ok_or_else(|| Error::Invalid(format!("copy {}: no file name", source.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let file = fs::File::open(source).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+    let mut tar = tar::Builder::new(out);
+    let mut hd = header(tar::EntryType::Regular, mode);
+    hd.set_size(meta.len());
+    tar.append_data(&mut hd, &name, file).map_err(io)?;
+    tar.into_inner().map_err(io)
 }
 
 fn append_entries<W: Write>(
