@@ -346,6 +346,18 @@ void initialize_libprocess(const char* delegate, const char* rw,
 }
 
 int run_local(int agents) {
+  // local::launch would fall back to /tmp/mesos; the real mesos-master
+  // refuses to run a replicated-log registry without a work dir, and so do we.
+  const char* registry = getenv("MESOS_REGISTRY");
+  const char* work_dir = getenv("MESOS_WORK_DIR");
+  bool in_memory = registry != nullptr && strcmp(registry, "in_memory") == 0;
+  if ((work_dir == nullptr || *work_dir == '\0') && !in_memory) {
+    fprintf(stderr,
+            "mesos-launcher: MESOS_WORK_DIR is needed for the replicated log "
+            "based registry (or set MESOS_REGISTRY=in_memory)\n");
+    return 1;
+  }
+
   block_signals();
   initialize_libprocess("master", "mesos-master-readwrite",
                         "mesos-master-readonly");
@@ -353,8 +365,7 @@ int run_local(int agents) {
   // local::Flags: work_dir (std::string) at +0x8, num_slaves (int) at +0x28.
   void* flags = alloc_object(kSmallObject);
   local_flags_ctor(flags);
-  const char* work_dir = getenv("MESOS_WORK_DIR");
-  if (work_dir != nullptr) {
+  if (work_dir != nullptr && *work_dir != '\0') {
     *reinterpret_cast<std::string*>(static_cast<char*>(flags) + 0x8) = work_dir;
   }
   *reinterpret_cast<int*>(static_cast<char*>(flags) + 0x28) = agents;
