@@ -17,20 +17,21 @@ use serde_saphyr::{Location, Spanned};
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Format version of this file. Only `1` exists.
-    #[schemars(with = "u32")]
+    #[schemars(with = "u32", range(min = 1, max = 1))]
     pub format: Spanned<u32>,
     /// Short unique name, used in test names, snapshot names and run folders
     /// (lowercase letters, digits, `-`, `_`, `.`).
-    #[schemars(with = "String")]
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9][a-z0-9._-]{0,79}$"))]
     pub name: Spanned<String>,
     /// What the scenario proves, in a sentence or two.
     #[serde(default)]
     pub description: String,
-    /// The version the cluster starts at, e.g. `1.10.0`.
-    #[schemars(with = "String")]
+    /// The version the cluster starts at, e.g. `1.10.0`. `upgrade-harness check --help`
+    /// lists the versions of each distribution.
+    #[schemars(with = "String", regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub from: Spanned<String>,
     /// The version every component runs at the end, e.g. `1.11.0`.
-    #[schemars(with = "String")]
+    #[schemars(with = "String", regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub to: Spanned<String>,
     /// Set to `true` when `to` is older than `from` on purpose (a downgrade test).
     #[serde(default)]
@@ -85,15 +86,15 @@ pub enum Distribution {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
-    /// ZooKeeper servers (0 = standalone master; needed for more than one master).
+    /// ZooKeeper servers (0 = standalone master; needed for more than one master; at most 7).
     #[serde(default)]
-    #[schemars(with = "u32")]
+    #[schemars(with = "u32", range(max = 7))]
     pub zookeeper: Option<Spanned<u32>>,
-    /// Masters (> 0).
-    #[schemars(with = "u32")]
+    /// Masters (1-7).
+    #[schemars(with = "u32", range(min = 1, max = 7))]
     pub masters: Spanned<u32>,
-    /// Agents (> 0).
-    #[schemars(with = "u32")]
+    /// Agents (1-50).
+    #[schemars(with = "u32", range(min = 1, max = 50))]
     pub agents: Spanned<u32>,
 }
 
@@ -147,7 +148,7 @@ pub enum Order {
 
 /// One upgrade step. Written as a bare name (`- upgrade_masters`) or as a one-key map
 /// with options (`- restart_agents_with_flag: { flags: { checkpoint: "true" } }`).
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// What the step does.
     pub kind: StepKind,
@@ -283,7 +284,7 @@ pub struct StatusCheck {
     #[serde(default)]
     pub content_type: Option<String>,
     /// The expected status code (100-599).
-    #[schemars(with = "u16")]
+    #[schemars(with = "u16", range(min = 100, max = 599))]
     pub code: Spanned<u16>,
 }
 
@@ -568,5 +569,32 @@ impl Topology {
         names.extend(self.nodes(Role::Masters));
         names.extend(self.nodes(Role::Agents));
         names
+    }
+}
+
+/// The schema says what the custom `Deserialize` accepts: a step name, or a map with exactly
+/// one step name whose value is the options (or empty).
+impl JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let kind = generator.subschema_for::<StepKind>();
+        let options = generator.subschema_for::<Option<StepOptions>>();
+        schemars::json_schema!({
+            "description": "One upgrade step: a bare name (`- upgrade_masters`) or a one-key map with \
+                options (`- restart_agents_with_flag: { flags: { checkpoint: \"true\" } }`).",
+            "oneOf": [
+                kind,
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "propertyNames": kind,
+                    "additionalProperties": options
+                }
+            ]
+        })
     }
 }

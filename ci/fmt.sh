@@ -1,0 +1,5 @@
+#!/bin/sh
+# Formatting check, as CI runs it.
+set -eu
+cd "$(dirname "$0")/.."
+cargo fmt --all -- --check
