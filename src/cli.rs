@@ -29,17 +29,38 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure.";
+
+/// The known versions of each distribution, wrapped for `--help`.
 fn versions_help() -> String {
-    format!(
-        "Known versions:\n  local:    {}\n  upstream: {}\n\nExit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure.",
-        versions::known_list(Distribution::Local),
-        versions::known_list(Distribution::Upstream)
-    )
+    let mut text = String::from("Known versions:\n");
+    for (name, distribution) in [
+        ("local", Distribution::Local),
+        ("upstream", Distribution::Upstream),
+    ] {
+        let mut line = format!("  {name:<9}");
+        for (i, v) in versions::known(distribution).iter().enumerate() {
+            let word = v.to_string();
+            if line.len() + word.len() + 2 > 90 {
+                text.push_str(line.trim_end());
+                text.push('\n');
+                line = " ".repeat(11);
+            } else if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(EXIT_CODES);
+    text
 }
 
 /// Proves an Apache Mesos cluster survives an upgrade.
 #[derive(Debug, Parser)]
-#[command(name = "upgrade-harness", version, after_help = versions_help())]
+#[command(name = "upgrade-harness", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -159,12 +180,19 @@ fn report(diagnostics: &Diagnostics) {
     let _ = err.write_all(text.as_bytes());
 }
 
-fn load_all(paths: &[PathBuf]) -> (Vec<(PathBuf, Scenario)>, usize, usize) {
+/// Loads every scenario under `paths`, reporting problems as it goes; returns the valid ones,
+/// the number of invalid files and of problems. Fails when the paths themselves are wrong.
+fn load_all(paths: &[PathBuf]) -> Result<(Vec<(PathBuf, Scenario)>, usize, usize), ExitCode> {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(d) => {
             report(&d);
-            return (Vec::new(), 0, d.problems.len().max(1));
+            let n = d.problems.len();
+            eprintln!(
+                "{n} problem{} with the paths given",
+                if n == 1 { "" } else { "s" }
+            );
+            return Err(ExitCode::InvalidInput);
         }
     };
     let (mut valid, mut invalid, mut problems) = (Vec::new(), 0, 0);
@@ -178,11 +206,14 @@ fn load_all(paths: &[PathBuf]) -> (Vec<(PathBuf, Scenario)>, usize, usize) {
             }
         }
     }
-    (valid, invalid, problems)
+    Ok((valid, invalid, problems))
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
-    let (valid, invalid, problems) = load_all(paths);
+    let (valid, invalid, problems) = match load_all(paths) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
     let total = valid.len() + invalid;
     if invalid == 0 && problems == 0 {
         println!(
@@ -258,7 +289,10 @@ pub fn list_lines(scenarios: &[(PathBuf, Scenario)]) -> Vec<String> {
 }
 
 fn list(path: &Path) -> ExitCode {
-    let (valid, invalid, problems) = load_all(&[path.to_path_buf()]);
+    let (valid, invalid, problems) = match load_all(&[path.to_path_buf()]) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
     for line in list_lines(&valid) {
         println!("{line}");
     }
