@@ -10,9 +10,10 @@ use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerO
 use futures_util::TryStreamExt;
 
 use super::error::{api, Error, Result};
+use super::exec::ExecOutput;
 use super::image::{settle, single_file_tar, spawn_tar, tar_body, tree_tar};
 use super::node_init::PATH_IN_NODE;
-use super::run::{ExecOutput, Run};
+use super::run::Run;
 
 fn command_ok(node: &str, argv: &[&str], out: ExecOutput) -> Result<ExecOutput> {
     if out.code == 0 {

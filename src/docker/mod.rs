@@ -7,6 +7,7 @@
 mod cleanup;
 mod engine;
 mod error;
+mod exec;
 mod files;
 mod image;
 mod labels;
@@ -21,6 +22,7 @@ pub use cleanup::{
 };
 pub use engine::{host_from_env, Engine, DEFAULT_HOST};
 pub use error::{Error, Result};
+pub use exec::ExecOutput;
 pub use image::{
     build_image, remove_stale_images, BuiltImage, ImageFile, ImageSpec, IMAGE_HASH_LABEL,
 };
@@ -30,4 +32,4 @@ pub use labels::{
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};
-pub use run::{ExecOutput, NodeInfo, NodeSpec, Run, RunOptions};
+pub use run::{NodeInfo, NodeSpec, Run, RunOptions};

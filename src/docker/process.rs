@@ -1,6 +1,16 @@
 //! What node-init reports about a supervised process.
 
 use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::error::{Error, Result};
+use super::run::Run;
+
+/// How long a SIGKILLed process may take to be reaped.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+
+/// How often `wait_process_exit` polls.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A raw wait status as returned by `waitpid` (e.g. 768 = exit code 3,
 /// 15 = killed by SIGTERM). Kept raw because that is what Mesos writes too.
@@ -70,6 +80,120 @@ impl fmt::Display for ProcessStatus {
             ProcessStatus::Absent => write!(f, "not started since the node booted"),
             ProcessStatus::Lost { pid } => write!(f, "pid {pid} gone without a recorded status"),
         }
+    }
+}
+
+impl Run {
+    /// Starts `argv` as the process `name` in the node, detached: it is a
+    /// child of PID 1, outlives whoever stops it, and logs stdout and stderr
+    /// to `/var/log/node/<name>.log`. `env` comes on top of the node's.
+    /// Fails if a process of that name is running. Returns its pid.
+    pub async fn start_process(
+        &self,
+        node: &str,
+        name: &str,
+        argv: &[&str],
+        env: &[String],
+    ) -> Result<u32> {
+        let mut args = vec!["start", name, "--"];
+        args.extend_from_slice(argv);
+        let out = self.node_init(node, &args, env).await?;
+        let text = out.stdout_text();
+        text.trim().parse().map_err(|_| Error::Protocol {
+            node: node.to_string(),
+            command: format!("start {name}"),
+            answer: text,
+        })
+    }
+
+    /// Sends `signal` (`TERM`, `SIGKILL`, `9`, ...) to the process `name`.
+    pub async fn signal_process(&self, node: &str, name: &str, signal: &str) -> Result<()> {
+        self.node_init(node, &["signal", name, signal], &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// The current state of the process `name`.
+    pub async fn process_status(&self, node: &str, name: &str) -> Result<ProcessStatus> {
+        let out = self.node_init(node, &["status", name], &[]).await?;
+        let text = out.stdout_text();
+        ProcessStatus::parse(&text).ok_or_else(|| Error::Protocol {
+            node: node.to_string(),
+            command: format!("status {name}"),
+            answer: text,
+        })
+    }
+
+    /// Waits until the process `name` has exited and returns its raw wait
+    /// status. The error says what was seen last.
+    pub async fn wait_process_exit(
+        &self,
+        node: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<WaitStatus> {
+        let started = Instant::now();
+        loop {
+            let status = self.process_status(node, name).await?;
+            match status {
+                ProcessStatus::Exited(st) => return Ok(st),
+                ProcessStatus::Running { .. } if started.elapsed() < timeout => {
+                    tokio::time::sleep(POLL_INTERVAL).await
+                }
+                ProcessStatus::Absent | ProcessStatus::Lost { .. } => {
+                    return Err(Error::NoExitStatus {
+                        node: node.to_string(),
+                        process: name.to_string(),
+                        state: status.to_string(),
+                    })
+                }
+                ProcessStatus::Running { .. } => {
+                    return Err(Error::Timeout {
+                        node: node.to_string(),
+                        what: format!("process {name} to exit"),
+                        waited: started.elapsed(),
+                        last_seen: status.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Stops the process `name` like an init script: SIGTERM, up to `grace`
+    /// to exit, then SIGKILL. Returns how it ended (also when it had
+    /// already exited).
+    pub async fn stop_process(
+        &self,
+        node: &str,
+        name: &str,
+        grace: Duration,
+    ) -> Result<WaitStatus> {
+        if let ProcessStatus::Exited(st) = self.process_status(node, name).await? {
+            return Ok(st);
+        }
+        self.signal_quietly(node, name, "TERM").await?;
+        match self.wait_process_exit(node, name, grace).await {
+            Err(Error::Timeout { .. }) => {
+                self.signal_quietly(node, name, "KILL").await?;
+                self.wait_process_exit(node, name, KILL_WAIT).await
+            }
+            other => other,
+        }
+    }
+
+    /// Signals, treating "not running" (it just exited) as success.
+    async fn signal_quietly(&self, node: &str, name: &str, signal: &str) -> Result<()> {
+        match self.signal_process(node, name, signal).await {
+            Err(Error::Command { code: 3, .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The process's log (stdout and stderr) from byte `from_offset` on.
+    pub async fn process_log(&self, node: &str, name: &str, from_offset: u64) -> Result<Vec<u8>> {
+        let offset = from_offset.to_string();
+        let out = self.node_init(node, &["log", name, &offset], &[]).await?;
+        Ok(out.stdout)
     }
 }
 

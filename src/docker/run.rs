@@ -14,24 +14,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bollard::exec::StartExecResults;
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, ExecConfig, HostConfig,
-    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, NetworkingConfig,
+    PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
     UploadToContainerOptions,
 };
-use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
 
 use super::engine::Engine;
 use super::error::{api, Error, Result};
 use super::labels::{self, Owner, KEEP_LABEL, NODE_LABEL, RUN_LABEL};
 use super::network::{self, RunNetwork};
 use super::node_init::PATH_IN_NODE;
-use super::process::{ProcessStatus, WaitStatus};
 
 /// How long PID 1 gets to stop a node before Docker kills it; node-init
 /// itself gives processes 3 s after SIGTERM, then SIGKILLs them.
@@ -39,12 +35,6 @@ const STOP_TIMEOUT_SECS: i32 = 10;
 
 /// How long a booting node may take until node-init is set up.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// How long a SIGKILLed process may take to be reaped.
-const KILL_WAIT: Duration = Duration::from_secs(5);
-
-/// How often `wait_process_exit` polls.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -101,24 +91,6 @@ pub struct NodeInfo {
     pub container_id: String,
     /// Fixed address on the run network; stable across restarts.
     pub ip: Ipv4Addr,
-}
-
-/// What a command printed and how it exited.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ExecOutput {
-    pub code: i64,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-impl ExecOutput {
-    pub fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).trim().to_string()
-    }
 }
 
 /// A run: its id, its network and its nodes. Dropping it removes everything
@@ -453,230 +425,6 @@ impl Run {
                 source,
             })?;
         Ok(addrs.next())
-    }
-
-    /// Runs `argv` in the node and collects its output (never fails on a
-    /// non-zero exit: look at `code`).
-    pub async fn exec(&self, node: &str, argv: &[&str]) -> Result<ExecOutput> {
-        self.exec_env(node, argv, &[]).await
-    }
-
-    /// [`Run::exec`] with extra environment variables (`KEY=VALUE`).
-    pub async fn exec_env(&self, node: &str, argv: &[&str], env: &[String]) -> Result<ExecOutput> {
-        self.exec_input(node, argv, env, None).await
-    }
-
-    /// [`Run::exec_env`] feeding `stdin` to the command (then end of file).
-    pub async fn exec_input(
-        &self,
-        node: &str,
-        argv: &[&str],
-        env: &[String],
-        stdin: Option<&[u8]>,
-    ) -> Result<ExecOutput> {
-        let info = self.node(node)?;
-        let what = format!("exec {argv:?} in node {node}");
-        let docker = self.engine.client();
-        let config = ExecConfig {
-            attach_stdin: Some(stdin.is_some()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
-            env: Some(env.to_vec()),
-            ..Default::default()
-        };
-        let created = docker
-            .create_exec(&info.container_id, config)
-            .await
-            .map_err(api(&what))?;
-        let mut out = ExecOutput::default();
-        if let StartExecResults::Attached {
-            mut output,
-            mut input,
-        } = docker
-            .start_exec(&created.id, None)
-            .await
-            .map_err(api(&what))?
-        {
-            // Feed and drain at once: a command may fill its output pipe
-            // before it has read all of its input.
-            let feed = async {
-                if let Some(data) = stdin {
-                    input.write_all(data).await?;
-                    input.shutdown().await?;
-                }
-                Ok::<_, std::io::Error>(())
-            };
-            let drain = async {
-                while let Some(chunk) = output.next().await {
-                    match chunk.map_err(api(&what))? {
-                        bollard::container::LogOutput::StdErr { message } => {
-                            out.stderr.extend_from_slice(&message)
-                        }
-                        other => out.stdout.extend_from_slice(&other.into_bytes()),
-                    }
-                }
-                Ok::<_, Error>(())
-            };
-            let (fed, drained) = tokio::join!(feed, drain);
-            drained?;
-            fed.map_err(|source| Error::Io {
-                path: PathBuf::from(format!("<stdin of {what}>")),
-                source,
-            })?;
-        }
-        out.code = self.exec_exit_code(&created.id, &what).await?;
-        Ok(out)
-    }
-
-    /// The exit code, once the engine has noticed the exec ended.
-    async fn exec_exit_code(&self, exec_id: &str, what: &str) -> Result<i64> {
-        for _ in 0..100 {
-            let inspect = self
-                .engine
-                .client()
-                .inspect_exec(exec_id)
-                .await
-                .map_err(api(what))?;
-            if inspect.running != Some(true) {
-                return Ok(inspect.exit_code.unwrap_or(-1));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Ok(-1)
-    }
-
-    /// Runs a node-init mode; a non-zero exit becomes [`Error::Command`].
-    pub(super) async fn node_init(
-        &self,
-        node: &str,
-        args: &[&str],
-        env: &[String],
-    ) -> Result<ExecOutput> {
-        let mut argv = vec![PATH_IN_NODE];
-        argv.extend_from_slice(args);
-        let out = self.exec_env(node, &argv, env).await?;
-        if out.code != 0 {
-            return Err(Error::Command {
-                node: node.to_string(),
-                argv: argv.iter().map(|s| s.to_string()).collect(),
-                code: out.code,
-                stderr: out.stderr_text(),
-            });
-        }
-        Ok(out)
-    }
-
-    /// Starts `argv` as the process `name` in the node, detached: it is a
-    /// child of PID 1, outlives whoever stops it, and logs stdout and stderr
-    /// to `/var/log/node/<name>.log`. `env` comes on top of the node's.
-    /// Fails if a process of that name is running. Returns its pid.
-    pub async fn start_process(
-        &self,
-        node: &str,
-        name: &str,
-        argv: &[&str],
-        env: &[String],
-    ) -> Result<u32> {
-        let mut args = vec!["start", name, "--"];
-        args.extend_from_slice(argv);
-        let out = self.node_init(node, &args, env).await?;
-        let text = out.stdout_text();
-        text.trim().parse().map_err(|_| Error::Protocol {
-            node: node.to_string(),
-            command: format!("start {name}"),
-            answer: text,
-        })
-    }
-
-    /// Sends `signal` (`TERM`, `SIGKILL`, `9`, ...) to the process `name`.
-    pub async fn signal_process(&self, node: &str, name: &str, signal: &str) -> Result<()> {
-        self.node_init(node, &["signal", name, signal], &[])
-            .await
-            .map(|_| ())
-    }
-
-    /// The current state of the process `name`.
-    pub async fn process_status(&self, node: &str, name: &str) -> Result<ProcessStatus> {
-        let out = self.node_init(node, &["status", name], &[]).await?;
-        let text = out.stdout_text();
-        ProcessStatus::parse(&text).ok_or_else(|| Error::Protocol {
-            node: node.to_string(),
-            command: format!("status {name}"),
-            answer: text,
-        })
-    }
-
-    /// Waits until the process `name` has exited and returns its raw wait
-    /// status. The error says what was seen last.
-    pub async fn wait_process_exit(
-        &self,
-        node: &str,
-        name: &str,
-        timeout: Duration,
-    ) -> Result<WaitStatus> {
-        let started = Instant::now();
-        loop {
-            let status = self.process_status(node, name).await?;
-            match status {
-                ProcessStatus::Exited(st) => return Ok(st),
-                ProcessStatus::Running { .. } if started.elapsed() < timeout => {
-                    tokio::time::sleep(POLL_INTERVAL).await
-                }
-                ProcessStatus::Absent | ProcessStatus::Lost { .. } => {
-                    return Err(Error::NoExitStatus {
-                        node: node.to_string(),
-                        process: name.to_string(),
-                        state: status.to_string(),
-                    })
-                }
-                ProcessStatus::Running { .. } => {
-                    return Err(Error::Timeout {
-                        node: node.to_string(),
-                        what: format!("process {name} to exit"),
-                        waited: started.elapsed(),
-                        last_seen: status.to_string(),
-                    })
-                }
-            }
-        }
-    }
-
-    /// Stops the process `name` like an init script: SIGTERM, up to `grace`
-    /// to exit, then SIGKILL. Returns how it ended (also when it had
-    /// already exited).
-    pub async fn stop_process(
-        &self,
-        node: &str,
-        name: &str,
-        grace: Duration,
-    ) -> Result<WaitStatus> {
-        if let ProcessStatus::Exited(st) = self.process_status(node, name).await? {
-            return Ok(st);
-        }
-        self.signal_quietly(node, name, "TERM").await?;
-        match self.wait_process_exit(node, name, grace).await {
-            Err(Error::Timeout { .. }) => {
-                self.signal_quietly(node, name, "KILL").await?;
-                self.wait_process_exit(node, name, KILL_WAIT).await
-            }
-            other => other,
-        }
-    }
-
-    /// Signals, treating "not running" (it just exited) as success.
-    async fn signal_quietly(&self, node: &str, name: &str, signal: &str) -> Result<()> {
-        match self.signal_process(node, name, signal).await {
-            Err(Error::Command { code: 3, .. }) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// The process's log (stdout and stderr) from byte `from_offset` on.
-    pub async fn process_log(&self, node: &str, name: &str, from_offset: u64) -> Result<Vec<u8>> {
-        let offset = from_offset.to_string();
-        let out = self.node_init(node, &["log", name, &offset], &[]).await?;
-        Ok(out.stdout)
     }
 
     /// Reboots the node: every process in it dies, `/run` is emptied, the
