@@ -180,9 +180,12 @@ fn report(diagnostics: &Diagnostics) {
     let _ = err.write_all(text.as_bytes());
 }
 
+/// Valid scenarios with their files, the number of invalid files, the number of problems.
+type Loaded = (Vec<(PathBuf, Scenario)>, usize, usize);
+
 /// Loads every scenario under `paths`, reporting problems as it goes; returns the valid ones,
 /// the number of invalid files and of problems. Fails when the paths themselves are wrong.
-fn load_all(paths: &[PathBuf]) -> Result<(Vec<(PathBuf, Scenario)>, usize, usize), ExitCode> {
+fn load_all(paths: &[PathBuf]) -> Result<Loaded, ExitCode> {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(d) => {

@@ -354,7 +354,7 @@ impl Validator<'_> {
         let deviates_help = "or declare `order: { deviates: { reason: \"...\" } }` and say why";
         match (&s.order.value, &proc) {
             (Order::Documented, Procedure::Documented { path, variants }) => {
-                if !variants.iter().any(|v| *v == kinds.as_slice()) {
+                if !variants.contains(&kinds.as_slice()) {
                     self.order_mismatch(
                         s,
                         &kinds,
@@ -410,9 +410,7 @@ impl Validator<'_> {
                     self.out.push(p);
                 }
                 let follows = match &proc {
-                    Procedure::Documented { variants, .. } => {
-                        variants.iter().any(|v| *v == kinds.as_slice())
-                    }
+                    Procedure::Documented { variants, .. } => variants.contains(&kinds.as_slice()),
                     Procedure::Inferred => kinds.as_slice() == SIX_STEPS,
                     Procedure::None { .. } => false,
                 };
@@ -607,7 +605,7 @@ impl Validator<'_> {
             }
         }
         if let Some(phases) = phases {
-            if !phases.iter().any(|p| *p == c.after.value) {
+            if !phases.contains(&c.after.value) {
                 let refs: Vec<&str> = phases.iter().map(String::as_str).collect();
                 let list = refs.join(", ");
                 let help = match closest(&c.after.value, &refs) {
