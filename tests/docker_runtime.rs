@@ -212,6 +212,19 @@ async fn nodes_processes_restart_and_cleanup() {
         .unwrap();
     assert_eq!((status.0, status.exit_code()), (768, Some(3)));
 
+    // The process leads its own group: a group signal reaches it.
+    run.start_process("node-a", "grouped", &["/node-init", "sleep"], &[])
+        .await
+        .unwrap();
+    run.signal_process_group("node-a", "grouped", "INT")
+        .await
+        .unwrap();
+    let st = run
+        .wait_process_exit("node-a", "grouped", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(st.signal(), Some(2));
+
     // stop_process: TERM first; KILL when TERM is ignored.
     run.start_process("node-a", "polite", &["/node-init", "sleep"], &[])
         .await

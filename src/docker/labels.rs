@@ -17,6 +17,8 @@ pub const OWNER_PID_LABEL: &str = "upgrade-harness.owner-pid";
 pub const OWNER_HOST_LABEL: &str = "upgrade-harness.owner-host";
 /// Boot id of that machine: after a reboot every old owner is dead.
 pub const OWNER_BOOT_LABEL: &str = "upgrade-harness.owner-boot";
+/// Machine id (`/etc/machine-id`): tells apart machines sharing a host name.
+pub const OWNER_MACHINE_LABEL: &str = "upgrade-harness.owner-machine";
 /// Start time of the owner pid (clock ticks after boot): guards against pid reuse.
 pub const OWNER_START_LABEL: &str = "upgrade-harness.owner-start";
 /// Present (`true`) on runs made with `keep`: sweeps leave them alone.
@@ -29,6 +31,7 @@ pub const NODE_LABEL: &str = "upgrade-harness.node";
 pub struct Owner {
     pub pid: u32,
     pub host: String,
+    pub machine_id: String,
     pub boot_id: String,
     pub start_ticks: String,
 }
@@ -51,6 +54,7 @@ impl Owner {
         Owner {
             pid,
             host: host_name(),
+            machine_id: machine_id(),
             boot_id: boot_id(),
             start_ticks: start_ticks(pid).unwrap_or_default(),
         }
@@ -61,6 +65,7 @@ impl Owner {
         HashMap::from([
             (OWNER_PID_LABEL.to_string(), self.pid.to_string()),
             (OWNER_HOST_LABEL.to_string(), self.host.clone()),
+            (OWNER_MACHINE_LABEL.to_string(), self.machine_id.clone()),
             (OWNER_BOOT_LABEL.to_string(), self.boot_id.clone()),
             (OWNER_START_LABEL.to_string(), self.start_ticks.clone()),
         ])
@@ -68,8 +73,17 @@ impl Owner {
 }
 
 /// Decides from a run's labels whether its owner is alive, as seen from here.
+///
+/// Dead only when provably the same machine: same host name, not a
+/// different machine id, and then either the same boot with the pid gone
+/// (or reused: other start time), or a later boot of the same machine id.
+/// A different boot id without machine ids to compare could be another
+/// machine of the same name: unknown.
 pub fn liveness(labels: &HashMap<String, String>) -> Liveness {
-    let me = Owner::current();
+    liveness_from(labels, &Owner::current())
+}
+
+fn liveness_from(labels: &HashMap<String, String>, me: &Owner) -> Liveness {
     let get = |k: &str| labels.get(k).map(String::as_str).unwrap_or("");
     let host = get(OWNER_HOST_LABEL);
     if host.is_empty() || me.host.is_empty() || host != me.host {
@@ -78,9 +92,18 @@ pub fn liveness(labels: &HashMap<String, String>) -> Liveness {
     let Ok(pid) = get(OWNER_PID_LABEL).parse::<u32>() else {
         return Liveness::Unknown("no owner pid label".into());
     };
+    let machine = get(OWNER_MACHINE_LABEL);
+    let known_machines = !machine.is_empty() && !me.machine_id.is_empty();
+    if known_machines && machine != me.machine_id {
+        return Liveness::Unknown(format!("owned by another machine named {host:?}"));
+    }
     let boot = get(OWNER_BOOT_LABEL);
     if !boot.is_empty() && !me.boot_id.is_empty() && boot != me.boot_id {
-        return Liveness::Dead;
+        return if known_machines {
+            Liveness::Dead // this machine rebooted since
+        } else {
+            Liveness::Unknown("owned by another boot, machine unknown".into())
+        };
     }
     match start_ticks(pid) {
         None => Liveness::Dead,
@@ -116,6 +139,15 @@ fn host_name() -> String {
     read_trimmed("/proc/sys/kernel/hostname")
 }
 
+fn machine_id() -> String {
+    let id = read_trimmed("/etc/machine-id");
+    if id.is_empty() {
+        read_trimmed("/var/lib/dbus/machine-id")
+    } else {
+        id
+    }
+}
+
 fn boot_id() -> String {
     read_trimmed("/proc/sys/kernel/random/boot_id")
 }
@@ -142,6 +174,32 @@ mod tests {
         let mut reused = me.labels();
         reused.insert(OWNER_START_LABEL.into(), "1".into());
         assert_eq!(liveness(&reused), Liveness::Dead);
+    }
+
+    fn owner(machine: &str, boot: &str) -> Owner {
+        Owner {
+            pid: 1,
+            host: "h".into(),
+            machine_id: machine.into(),
+            boot_id: boot.into(),
+            start_ticks: String::new(),
+        }
+    }
+
+    #[test]
+    fn another_boot_is_dead_only_on_the_same_machine() {
+        let mut then = owner("m1", "b1").labels();
+        then.insert(OWNER_PID_LABEL.into(), "4194304".into());
+        assert_eq!(liveness_from(&then, &owner("m1", "b2")), Liveness::Dead);
+        assert!(matches!(
+            liveness_from(&then, &owner("m2", "b2")),
+            Liveness::Unknown(_)
+        ));
+        assert!(matches!(
+            liveness_from(&then, &owner("", "b2")),
+            Liveness::Unknown(_)
+        ));
+        assert_eq!(liveness_from(&then, &owner("", "b1")), Liveness::Dead);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub use image::{
 };
 pub use labels::{
     liveness, new_run_id, Liveness, Owner, KEEP_LABEL, NODE_LABEL, OWNER_BOOT_LABEL,
-    OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
+    OWNER_HOST_LABEL, OWNER_MACHINE_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, RUN_LABEL,
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};

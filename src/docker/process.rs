@@ -113,6 +113,15 @@ impl Run {
             .map(|_| ())
     }
 
+    /// Sends `signal` to the process group of `name` (it is a session and
+    /// group leader): also reaches children that did not start their own
+    /// session. Executors that call `setsid` are not touched.
+    pub async fn signal_process_group(&self, node: &str, name: &str, signal: &str) -> Result<()> {
+        self.node_init(node, &["signal", name, signal, "--group"], &[])
+            .await
+            .map(|_| ())
+    }
+
     /// The current state of the process `name`.
     pub async fn process_status(&self, node: &str, name: &str) -> Result<ProcessStatus> {
         let out = self.node_init(node, &["status", name], &[]).await?;
