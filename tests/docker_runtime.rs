@@ -1,7 +1,7 @@
 //! The Docker layer against a real engine.
 //!
 //! Without a reachable engine (or without gcc) each test prints
-//! `skipped: ...` and returns; with `CI=true` it fails instead, so CI can
+//! `skipped <test>: <reason>` (uncaptured) and returns; with `CI=true` it fails instead, so CI can
 //! never go green without having run them.
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,7 +27,11 @@ fn skip(reason: String) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("CI=true and the Docker runtime tests cannot run: {reason}");
     }
-    eprintln!("skipped: {reason}");
+    // Straight to stderr: libtest captures `eprintln!` of passing tests,
+    // which would hide the skip.
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {reason}");
 }
 
 /// The engine, node-init and the test image, or None after reporting a skip.
