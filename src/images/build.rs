@@ -145,6 +145,41 @@ pub fn build_version(version: &str, opts: &BuildOptions) -> Result<VersionBuild,
     Ok(result(false))
 }
 
+/// Removes build directories of known versions whose inputs no longer match
+/// (an older launcher or build format), and temp directories left by
+/// interrupted builds. Returns what was removed. Downloads are kept.
+pub fn prune_builds(opts: &BuildOptions) -> Result<Vec<PathBuf>, ImagesError> {
+    let builds = opts.cache_dir.join("builds");
+    let Ok(entries) = fs::read_dir(&builds) else {
+        return Ok(Vec::new());
+    };
+    let current: HashSet<String> = versions::VERSIONS
+        .iter()
+        .map(|v| format!("{}-{}", v.version, &input_hash(v)[..16]))
+        .collect();
+    let mut removed = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale_tmp = name.starts_with(".tmp-")
+            && name
+                .rsplit('-')
+                .next()
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        let known_version = versions::VERSIONS
+            .iter()
+            .any(|v| name.starts_with(&format!("{}-", v.version)));
+        let stale_build = known_version && !name.starts_with('.') && !current.contains(&name);
+        if stale_tmp || stale_build {
+            let path = entry.path();
+            fs::remove_dir_all(&path).map_err(ImagesError::io("removing", &path))?;
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 struct Assembler<'a> {
     info: &'a VersionInfo,
     opts: &'a BuildOptions,

@@ -593,14 +593,15 @@ Symbol table '.dynsym' contains 166730 entries:
     #[test]
     fn dyn_syms() {
         let s = parse_dyn_syms(READELF_SYMS);
-        assert_eq!(s.len(), 11);
+        assert_eq!(s.len(), 12);
         assert_eq!(s[0].name, "curl_global_init");
         assert_eq!(s[0].version.as_deref(), Some("CURL_OPENSSL_3"));
         assert_eq!(s[0].version_index, Some(6));
         assert!(s[0].undefined);
-        assert!(s[3].weak);
-        assert!(!s[10].undefined);
-        assert_eq!(s[10].version, None);
+        assert!(s[4].weak && !s[3].weak);
+        assert!(!s[11].undefined);
+        assert_eq!(s[11].version, None);
+        assert_eq!(s[10].version_index, Some(3));
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod error;
 mod fetch;
 mod versions;
 
-pub use build::{build_version, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
+pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
 pub use versions::{known_versions, AgentAbi, VersionInfo, APT_PACKAGES};
