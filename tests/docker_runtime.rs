@@ -1,8 +1,9 @@
 //! The Docker layer against a real engine.
 //!
 //! Without a reachable engine (or without gcc) each test prints
-//! `skipped <test>: <reason>` (uncaptured) and returns; with `CI=true` it fails instead, so CI can
-//! never go green without having run them.
+//! `skipped <test>: <reason>` (past libtest's capture) and returns; with
+//! `CI=true` it fails instead, so CI can never go green without having run
+//! them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
