@@ -16,6 +16,8 @@ mod build;
 mod elf;
 mod error;
 mod fetch;
+#[cfg(test)]
+mod live_tests;
 mod versions;
 
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
