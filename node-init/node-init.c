@@ -191,6 +191,8 @@ static void record_exit(pid_t pid, int status) {
         path_of(path, sizeof path, run_dir, name, ".status");
         snprintf(buf, sizeof buf, "%d\n", status);
         write_atomic(path, buf);
+        /* PID 1's stderr is the container log: a trail for post-mortems. */
+        fprintf(stderr, "node-init: %s (pid %d) ended with wait status %d\n", name, (int)pid, status);
     }
     closedir(d);
 }
@@ -249,8 +251,10 @@ static int reap_for(const sigset_t *set, long long until) {
 /* SIGTERM to everything, a grace period, then SIGKILL: a clean host shutdown. */
 static void shutdown_node(const sigset_t *set) {
     if (getpid() != 1) exit(0); /* never kill(-1) outside a PID namespace */
+    fprintf(stderr, "node-init: shutting down: SIGTERM to every process\n");
     kill(-1, SIGTERM);
     if (!reap_for(set, now_ms() + grace_ms())) {
+        fprintf(stderr, "node-init: grace period of %ld ms over: SIGKILL to the rest\n", grace_ms());
         kill(-1, SIGKILL);
         reap_for(set, now_ms() + 2000);
     }
@@ -286,6 +290,7 @@ __attribute__((noreturn)) static void cmd_init(void) {
     char ready[PATH_MAX];
     path_of(ready, sizeof ready, run_dir, ".ready", "");
     write_atomic(ready, "1\n");
+    fprintf(stderr, "node-init: up as pid %d\n", (int)getpid());
     for (;;) {
         int sig = sigwaitinfo(&set, NULL);
         if (sig == SIGCHLD) reap_all();

@@ -206,6 +206,13 @@ async fn nodes_processes_restart_and_cleanup() {
     assert_eq!(String::from_utf8_lossy(&log), expected);
     let tail = run.process_log("node-a", "sleeper", 10).await.unwrap();
     assert_eq!(tail, expected.as_bytes()[10..]);
+    let first = run.new_output("node-a", "sleeper").await.unwrap();
+    assert_eq!(first, expected.as_bytes());
+    assert!(run
+        .new_output("node-a", "sleeper")
+        .await
+        .unwrap()
+        .is_empty());
 
     // Exit codes come back raw (768 = exit code 3); a restart under the same name works.
     run.start_process("node-a", "sleeper", &["/node-init", "sleep", "0", "3"], &[])
@@ -216,6 +223,17 @@ async fn nodes_processes_restart_and_cleanup() {
         .await
         .unwrap();
     assert_eq!((status.0, status.exit_code()), (768, Some(3)));
+    let second = String::from_utf8(run.new_output("node-a", "sleeper").await.unwrap()).unwrap();
+    assert!(
+        second.starts_with("node-init sleep: pid ") && second.lines().count() == 1,
+        "{second:?}"
+    );
+    let console = run.node_console("node-a").await.unwrap();
+    assert!(console.contains("node-init: up as pid 1"), "{console}");
+    assert!(
+        console.contains(&format!("sleeper (pid {pid}) ended with wait status 15")),
+        "{console}"
+    );
 
     // The process leads its own group: a group signal reaches it.
     run.start_process("node-a", "grouped", &["/node-init", "sleep"], &[])
@@ -426,6 +444,7 @@ async fn sweep_removes_dead_runs_only() {
     assert!(report.alive.contains(&live_run), "{report:?}");
     assert!(report.kept.contains(&kept_run), "{report:?}");
     assert!(report.failed.is_empty(), "{report:?}");
+    assert!(report.to_string().starts_with("removed "), "{report}");
     assert!(
         report.unknown.iter().any(|(r, _)| r == &foreign_run),
         "{report:?}"

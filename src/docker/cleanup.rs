@@ -37,6 +37,27 @@ pub struct SweepReport {
     pub failed: Vec<(String, Error)>,
 }
 
+impl std::fmt::Display for SweepReport {
+    /// One line for the progress output, e.g. "removed 2 leftover runs
+    /// (3 containers, 2 networks); left 1 live, 1 kept, 0 unknown".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let containers: usize = self.removed.values().map(|r| r.containers.len()).sum();
+        let networks: usize = self.removed.values().map(|r| r.networks.len()).sum();
+        write!(
+            f,
+            "removed {} leftover runs ({containers} containers, {networks} networks); left {} live, {} kept, {} unknown",
+            self.removed.len(),
+            self.alive.len(),
+            self.kept.len(),
+            self.unknown.len()
+        )?;
+        for (run, err) in &self.failed {
+            write!(f, "; could not remove run {run}: {err}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A run found on the engine, judged from its labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSummary {

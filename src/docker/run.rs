@@ -19,9 +19,11 @@ use bollard::models::{
     PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
-    UploadToContainerOptions,
+    CreateContainerOptions, LogsOptions, RestartContainerOptions, StartContainerOptions,
+    StopContainerOptions, UploadToContainerOptions,
 };
+
+use futures_util::StreamExt;
 
 use super::engine::Engine;
 use super::error::{api, Error, Result};
@@ -105,6 +107,8 @@ pub struct Run {
     keep: bool,
     publish_ip: Ipv4Addr,
     nodes: Mutex<BTreeMap<String, NodeInfo>>,
+    /// How far [`Run::new_output`] has read each (node, process) log.
+    log_offsets: Mutex<HashMap<(String, String), u64>>,
     cleaned: AtomicBool,
 }
 
@@ -115,18 +119,8 @@ impl Run {
             path: options.node_init.clone(),
             source,
         })?;
-        let id = labels::new_run_id();
         let owner = Owner::current();
-        let base = run_labels(&owner, &id, options.keep);
-        let seed = u64::from_str_radix(&id[id.len() - 4..], 16).unwrap_or(0) ^ owner.pid as u64;
-        let network = network::create_run_network(
-            engine,
-            &format!("uh-{id}"),
-            base,
-            options.subnet_range,
-            seed,
-        )
-        .await?;
+        let (id, network) = create_network(engine, &owner, &options).await?;
         Ok(Run {
             engine: engine.clone(),
             id,
@@ -140,6 +134,7 @@ impl Run {
                 Ipv4Addr::UNSPECIFIED
             }),
             nodes: Mutex::new(BTreeMap::new()),
+            log_offsets: Mutex::new(HashMap::new()),
             cleaned: AtomicBool::new(false),
         })
     }
@@ -473,6 +468,35 @@ impl Run {
         self.wait_ready(node).await
     }
 
+    /// The node's console: PID 1's output (node-init reports boots,
+    /// supervised exits and shutdowns there), for failure reports.
+    pub async fn node_console(&self, node: &str) -> Result<String> {
+        let info = self.node(node)?;
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        let mut logs = self.engine.client().logs(&info.container_id, Some(options));
+        while let Some(chunk) = logs.next().await {
+            let chunk = chunk.map_err(api(format!("read the console of node {node}")))?;
+            out.extend_from_slice(&chunk.into_bytes());
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// What the process `name` wrote since the previous call (the whole log
+    /// on the first): the per-step output. Logs survive node restarts, so
+    /// the cursor stays valid across them.
+    pub async fn new_output(&self, node: &str, name: &str) -> Result<Vec<u8>> {
+        let key = (node.to_string(), name.to_string());
+        let from = *self.log_offsets.lock().unwrap().get(&key).unwrap_or(&0);
+        let bytes = self.process_log(node, name, from).await?;
+        *self.log_offsets.lock().unwrap().entry(key).or_insert(0) = from + bytes.len() as u64;
+        Ok(bytes)
+    }
+
     /// Removes every container and the network of this run (by label, so
     /// nodes whose creation failed halfway go too).
     pub async fn cleanup(&self) -> Result<super::cleanup::Removed> {
@@ -522,6 +546,32 @@ impl Drop for Run {
                 "upgrade-harness: could not remove run {}; `upgrade-harness` removes it at its next start",
                 self.id
             );
+        }
+    }
+}
+
+/// A fresh run id and its network; a new id when the name is taken (two
+/// runs in the same second drew the same 16 random bits).
+async fn create_network(
+    engine: &Engine,
+    owner: &Owner,
+    options: &RunOptions,
+) -> Result<(String, RunNetwork)> {
+    let mut attempt = 0;
+    loop {
+        let id = labels::new_run_id();
+        let labels = run_labels(owner, &id, options.keep);
+        let seed = u64::from_str_radix(&id[id.len() - 4..], 16).unwrap_or(0) ^ owner.pid as u64;
+        let name = format!("uh-{id}");
+        match network::create_run_network(engine, &name, labels, options.subnet_range, seed).await {
+            Err(Error::Api {
+                source:
+                    bollard::errors::Error::DockerResponseServerError {
+                        status_code: 409, ..
+                    },
+                ..
+            }) if attempt < 3 => attempt += 1,
+            other => return other.map(|network| (id, network)),
         }
     }
 }
