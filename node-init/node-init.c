@@ -345,15 +345,17 @@ static void run_grandchild(int go_fd, int report_fd, int log_fd, const char *cwd
     setsid();
     reset_signals();
     char byte;
-    while (read(go_fd, &byte, 1) < 0 && errno == EINTR) {}
+    ssize_t got;
+    while ((got = read(go_fd, &byte, 1)) < 0 && errno == EINTR) {}
     close(go_fd);
+    if (got != 1) _exit(126); /* the starter died before writing the pid file */
     struct failure f = {0, 0};
     if (cwd && chdir(cwd) != 0) {
         f.step = 1;
         f.err = errno;
     } else {
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull >= 0) dup2(devnull, 0); /* dup2 clears close-on-exec on fd 0 */
         dup2(log_fd, 1);
         dup2(log_fd, 2);
         execvp(argv[0], argv);
