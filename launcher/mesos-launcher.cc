@@ -19,6 +19,8 @@
 // binaries):
 //   mesos-launcher master          local::launch with no agents
 //   mesos-launcher agent           one agent, in this process only
+//                                  (MESOS_LAUNCHER_DIR defaults to the
+//                                  launcher's own directory)
 //   mesos-launcher local [N]       master + N agents (N also from
 //                                  MESOS_NUM_AGENTS / MESOS_NUM_SLAVES)
 //   mesos-launcher version         print the Mesos version of this build
@@ -308,6 +310,23 @@ constexpr size_t kSlaveObject = 1024 * 1024;
 // Sizes checked by `selfcheck` against the dynamic symbol table are passed in
 // by the build; the bounds above must exceed them.
 
+// Agents look for helper programs (mesos-executor, mesos-containerizer) in
+// --launcher_dir, whose default (/usr/libexec/mesos) does not exist in these
+// images. Default it to this launcher's own directory, where the build puts
+// them (a 1.4.x agent misbehaves without a mesos-executor file there).
+void default_launcher_dir() {
+  const char* set = getenv("MESOS_LAUNCHER_DIR");
+  if (set != nullptr && *set != '\0') return;
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
+  char* slash = strrchr(path, '/');
+  if (slash == nullptr) return;
+  *slash = '\0';
+  setenv("MESOS_LAUNCHER_DIR", path, 1);
+}
+
 sigset_t blocked_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -358,6 +377,7 @@ int run_local(int agents) {
     return 1;
   }
 
+  if (agents > 0) default_launcher_dir();
   block_signals();
   initialize_libprocess("master", "mesos-master-readwrite",
                         "mesos-master-readonly");
@@ -406,6 +426,7 @@ int run_agent() {
     return 1;
   }
 
+  default_launcher_dir();
   block_signals();
 
   void* flags = alloc_object(kFlagsObject);

@@ -14,7 +14,7 @@ use super::fetch::fetch_tarball;
 use super::versions::{self, LibrarySource, VersionInfo};
 
 /// Bump when the build's logic or layout changes: every version rebuilds.
-pub const BUILD_FORMAT_VERSION: u32 = 1;
+pub const BUILD_FORMAT_VERSION: u32 = 2;
 
 /// The launcher's source, compiled into this crate so that a build depends
 /// only on the harness binary and the hash covers it.
@@ -546,7 +546,7 @@ impl<'a> Assembler<'a> {
         for d in ["tmp", "var/lib/mesos", "var/run/mesos"] {
             self.mkdir(&self.rootfs.join(d))?;
         }
-        set_mode(&self.rootfs.join("tmp"), 0o1777)?;
+        normalize_tree(&self.rootfs, &self.rootfs)?;
 
         let bytes = dir_size(&self.rootfs);
         let metadata = serde_json::json!({
@@ -620,6 +620,47 @@ fn system_package(soname: &str) -> &'static str {
         "libz.so.1" => "zlib1g",
         _ => "libc6",
     }
+}
+
+/// Fixed modes and mtimes, so that equal inputs give equal image layers
+/// (mtime `SOURCE_DATE_EPOCH`, default 0; symlinks keep theirs).
+fn normalize_tree(root: &Path, path: &Path) -> Result<(), ImagesError> {
+    let meta = fs::symlink_metadata(path).map_err(ImagesError::io("inspecting", path))?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mode = if meta.is_dir() {
+        if relative == Path::new("tmp") {
+            0o1777
+        } else {
+            0o755
+        }
+    } else if relative.starts_with("etc") {
+        0o644
+    } else {
+        0o755 // libraries, the loader, the launcher, the mesos-executor marker
+    };
+    if meta.is_dir() {
+        let mut children: Vec<PathBuf> = fs::read_dir(path)
+            .map_err(ImagesError::io("listing", path))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        children.sort();
+        for child in children {
+            normalize_tree(root, &child)?;
+        }
+    }
+    set_mode(path, mode)?;
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch);
+    let file = fs::File::open(path).map_err(ImagesError::io("opening", path))?;
+    file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
+        .map_err(ImagesError::io("setting the mtime of", path))
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), ImagesError> {
