@@ -695,6 +695,88 @@ mod tests {
         assert_eq!(a, input_hash(versions::lookup("1.11.0").unwrap()));
     }
 
+    #[test]
+    fn unknown_version_names_the_known_ones() {
+        let opts = BuildOptions::with_cache_dir(tempfile::tempdir().unwrap().path());
+        let msg = build_version("1.2.3", &opts).unwrap_err().to_string();
+        assert!(
+            msg.contains("1.4.3, 1.5.2") && msg.contains("1.11.0"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn missing_pip_says_what_to_install() {
+        let cache = tempfile::tempdir().unwrap();
+        let opts = BuildOptions {
+            python: "/nonexistent/python3".into(),
+            ..BuildOptions::with_cache_dir(cache.path())
+        };
+        let err = build_version("1.11.0", &opts).unwrap_err();
+        assert!(matches!(err, ImagesError::PipMissing { .. }), "{err}");
+        assert!(err.to_string().contains("apt-get install -y python3-pip"));
+    }
+
+    /// A scratch cache holding the already downloaded 1.4.3 tarball.
+    fn scratch_cache_with_1_4_3() -> Option<tempfile::TempDir> {
+        let cached = BuildOptions::default()
+            .cache_dir
+            .join("downloads/mesos.scheduler-1.4.3.linux-x86_64.tar.gz");
+        if std::env::var_os("UPGRADE_HARNESS_BUILD_TEST").is_none() || !cached.is_file() {
+            eprintln!(
+                "skipped: set UPGRADE_HARNESS_BUILD_TEST=1 (needs the 1.4.3 tarball in the cache)"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("downloads")).unwrap();
+        fs::copy(
+            &cached,
+            dir.path()
+                .join("downloads")
+                .join(cached.file_name().unwrap()),
+        )
+        .unwrap();
+        Some(dir)
+    }
+
+    #[test]
+    fn missing_debian_library_names_the_package() {
+        let Some(cache) = scratch_cache_with_1_4_3() else {
+            return;
+        };
+        let empty = tempfile::tempdir().unwrap();
+        let opts = BuildOptions {
+            library_dir: empty.path().to_path_buf(),
+            ..BuildOptions::with_cache_dir(cache.path())
+        };
+        let msg = build_version("1.4.3", &opts).unwrap_err().to_string();
+        assert!(msg.contains("apt-get install -y"), "{msg}");
+        assert!(
+            !cache
+                .path()
+                .join("builds")
+                .read_dir()
+                .unwrap()
+                .any(|_| true),
+            "a failed build leaves nothing"
+        );
+    }
+
+    #[test]
+    fn missing_compiler_says_what_to_install() {
+        let Some(cache) = scratch_cache_with_1_4_3() else {
+            return;
+        };
+        let opts = BuildOptions {
+            cc: "/nonexistent/gcc".into(),
+            ..BuildOptions::with_cache_dir(cache.path())
+        };
+        let err = build_version("1.4.3", &opts).unwrap_err();
+        assert!(matches!(err, ImagesError::ToolMissing { .. }), "{err}");
+        assert!(err.to_string().contains("apt-get install -y gcc"), "{err}");
+    }
+
     /// Builds 1.11.0 for real (download, g++, Debian libraries; ~1 minute
     /// cold). Run with `UPGRADE_HARNESS_BUILD_TEST=1 cargo test images::`.
     #[test]
