@@ -18,7 +18,9 @@ use super::labels::{liveness, Liveness, KEEP_LABEL, RUN_LABEL};
 /// What a removal removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Removed {
+    /// Names of the removed containers.
     pub containers: Vec<String>,
+    /// Names of the removed networks.
     pub networks: Vec<String>,
 }
 
@@ -61,8 +63,11 @@ impl std::fmt::Display for SweepReport {
 /// A run found on the engine, judged from its labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSummary {
+    /// The run id.
     pub id: String,
+    /// What its owner labels say, seen from here.
     pub liveness: Liveness,
+    /// Made with `keep`.
     pub kept: bool,
     /// The labels of one of its objects (all carry the same owner labels).
     pub labels: HashMap<String, String>,

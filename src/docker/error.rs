@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything that can go wrong in the Docker layer.
+/// Everything that can go wrong in the Docker layer. Field names say what
+/// they hold; the messages show them.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The engine did not answer a ping (or the address is malformed).

@@ -15,8 +15,11 @@ use super::run::Run;
 /// What a command printed and how it exited.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecOutput {
+    /// Exit code (-1 when the engine did not report one).
     pub code: i64,
+    /// Everything written to stdout.
     pub stdout: Vec<u8>,
+    /// Everything written to stderr.
     pub stderr: Vec<u8>,
 }
 

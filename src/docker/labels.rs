@@ -29,10 +29,15 @@ pub const NODE_LABEL: &str = "upgrade-harness.node";
 /// The identity of a harness process, as written into labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
+    /// Process id.
     pub pid: u32,
+    /// Host name (`/proc/sys/kernel/hostname`).
     pub host: String,
+    /// `/etc/machine-id`, empty if unknown.
     pub machine_id: String,
+    /// Kernel boot id, empty if unknown.
     pub boot_id: String,
+    /// Start time of `pid` in clock ticks after boot, empty if unknown.
     pub start_ticks: String,
 }
 

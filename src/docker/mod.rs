@@ -4,6 +4,8 @@
 //! host, with node-init as PID 1; processes are started and stopped inside
 //! it. Design notes: `docs/runtime.md`.
 
+#![warn(missing_docs)]
+
 mod cleanup;
 mod engine;
 mod error;

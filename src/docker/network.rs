@@ -23,7 +23,9 @@ const MAX_ATTEMPTS: usize = 16;
 /// A created network.
 #[derive(Clone, Debug)]
 pub struct RunNetwork {
+    /// Network name, `uh-<run id>`.
     pub name: String,
+    /// Engine id of the network.
     pub id: String,
     /// Network address of the /24 (x.y.z.0); the gateway is x.y.z.1.
     pub subnet: Ipv4Addr,

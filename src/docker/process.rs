@@ -44,13 +44,19 @@ impl fmt::Display for WaitStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcessStatus {
     /// Alive (or a zombie for the instant before PID 1 reaps it).
-    Running { pid: u32 },
+    Running {
+        /// Its pid in the node.
+        pid: u32,
+    },
     /// Reaped by PID 1, which recorded this status.
     Exited(WaitStatus),
     /// Never started since the node (re)booted.
     Absent,
     /// Gone without a recorded status (node-init was not PID 1).
-    Lost { pid: u32 },
+    Lost {
+        /// The pid it had.
+        pid: u32,
+    },
 }
 
 impl ProcessStatus {

@@ -88,8 +88,11 @@ pub struct NodeSpec {
 /// A created node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeInfo {
+    /// Node name.
     pub name: String,
+    /// Container name, `uh-<run id>-<node>`.
     pub container_name: String,
+    /// Engine id of the container.
     pub container_id: String,
     /// Fixed address on the run network; stable across restarts.
     pub ip: Ipv4Addr,
