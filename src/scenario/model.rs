@@ -211,9 +211,9 @@ pub struct StepOptions {
     pub note: Option<String>,
 }
 
-/// Which node a check or probe talks to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+/// Which node a check or probe talks to: `master` (the leading master), `agents` (each
+/// agent), or one node by name: `agent-2`, or the long form `{ node: agent-2 }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Target {
     /// The leading master.
     #[default]
@@ -222,6 +222,89 @@ pub enum Target {
     Agents,
     /// One node by name, e.g. `agent-2`.
     Node(String),
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match self {
+            Target::Master => "master",
+            Target::Agents => "agents",
+            Target::Node(name) => name,
+        })
+    }
+}
+
+/// `master`, `agents`, a node name, or `{ node: <name> }` (a string is never a node called
+/// `master` or `agents`: node names are `zk-N`, `master-N`, `agent-N`).
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
+        struct TargetVisitor;
+
+        impl<'de> Visitor<'de> for TargetVisitor {
+            type Value = Target;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`master`, `agents`, a node name such as `agent-2`, or `{ node: <name> }`")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Target, E> {
+                Ok(match name {
+                    "master" => Target::Master,
+                    "agents" => Target::Agents,
+                    node => Target::Node(node.to_string()),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Target, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "snake_case")]
+                enum Key {
+                    Node,
+                }
+                let Some(Key::Node) = map.next_key::<Key>()? else {
+                    return Err(de::Error::missing_field("node"));
+                };
+                let node: String = map.next_value()?;
+                if map.next_key::<Key>()?.is_some() {
+                    return Err(de::Error::duplicate_field("node"));
+                }
+                Ok(Target::Node(node))
+            }
+        }
+
+        deserializer.deserialize_any(TargetVisitor)
+    }
+}
+
+impl JsonSchema for Target {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Target".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Which node a check or probe talks to: `master` (the leading master), \
+                `agents` (each agent), or one node by name (`agent-2`, or `{ node: agent-2 }`).",
+            "oneOf": [
+                { "description": "The leading master.", "const": "master" },
+                { "description": "Every agent (the check must hold on each).", "const": "agents" },
+                {
+                    "description": "One node by name.",
+                    "type": "string",
+                    "pattern": "^(zk|master|agent)-[1-9][0-9]*$"
+                },
+                {
+                    "description": "One node by name, long form.",
+                    "type": "object",
+                    "properties": { "node": { "type": "string", "pattern": "^(zk|master|agent)-[1-9][0-9]*$" } },
+                    "required": ["node"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
 }
 
 /// An explicit expectation, made once at the named phase.

@@ -508,7 +508,8 @@ impl Validator<'_> {
     fn target(&mut self, on: &Spanned<Target>, field: String, nodes: Option<&[String]>) {
         if let (Target::Node(node), Some(nodes)) = (&on.value, nodes) {
             if !nodes.contains(node) {
-                let refs: Vec<&str> = nodes.iter().map(String::as_str).collect();
+                let mut refs = vec!["master", "agents"];
+                refs.extend(nodes.iter().map(String::as_str));
                 let p = self
                     .at(
                         on,
@@ -520,7 +521,7 @@ impl Validator<'_> {
                     .help(with_suggestion(
                         node,
                         &refs,
-                        "nodes of this topology (or `master`, `agents`)",
+                        "valid targets (the leading master, every agent, or one node)",
                     ));
                 self.out.push(p);
             }
