@@ -20,7 +20,7 @@ pub fn parse_pip_url(pip_output: &str) -> Option<String> {
     pip_output
         .split_whitespace()
         .filter(|t| t.starts_with("https://") || t.starts_with("http://"))
-        .map(|t| t.trim_end_matches(|c| c == ',' || c == '.' || c == ')' || c == '\'' || c == '"'))
+        .map(|t| t.trim_end_matches([',', '.', ')', '\'', '"']))
         .map(|t| t.split('#').next().unwrap_or(t))
         .find(|t| t.contains("mesos.scheduler-") && t.ends_with(".tar.gz"))
         .map(str::to_string)
