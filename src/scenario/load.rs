@@ -318,14 +318,22 @@ fn yaml_problem(file: &SourceFile, error: &YamlError) -> Problem {
                 "write {expected} here; `upgrade-harness schema` describes every field"
             ))
         }
-        YamlError::Unexpected { expected, .. } => problem(
-            "scenario::wrong_type",
-            format!("wrong type {}: expected {expected}", at(&path)),
-        )
-        .label(format!("expected {expected}"))
-        .help(format!(
-            "write {expected} here; `upgrade-harness schema` describes every field"
-        )),
+        YamlError::Unexpected { expected, .. } => {
+            let expected = match *expected {
+                "sequence start" => "a list (`- item` lines, or `[a, b]`)",
+                "mapping start" => "a mapping (`key: value` lines, or `{ key: value }`)",
+                "string scalar" => "a string",
+                other => other,
+            };
+            problem(
+                "scenario::wrong_type",
+                format!("wrong type {}: expected {expected}", at(&path)),
+            )
+            .label("wrong type")
+            .help(format!(
+                "write {expected} here; `upgrade-harness schema` describes every field"
+            ))
+        }
         YamlError::DuplicateMappingKey { key, .. } => {
             let key = key.as_deref().unwrap_or("?");
             problem(

@@ -294,8 +294,15 @@ impl Validator<'_> {
 
     fn steps(&mut self, s: &Scenario) {
         if s.steps.is_empty() {
+            let line = self
+                .file
+                .text()
+                .lines()
+                .position(|l| l.starts_with("steps:"));
+            let span = line.and_then(|i| self.file.span_at(i + 1, 1));
             self.out.push(
-                Problem::file("scenario::no_steps", format!("{}: `steps` is empty", self.file.name()))
+                Problem::at(self.file, span, "scenario::no_steps", "steps", "`steps` is empty")
+                    .label("no steps")
                     .help("list the upgrade steps in the order they are performed, e.g. `- upgrade_masters`"),
             );
         }
@@ -348,6 +355,9 @@ impl Validator<'_> {
     }
 
     fn order(&mut self, s: &Scenario, from: Version, to: Version) {
+        if s.steps.is_empty() {
+            return; // reported by `steps`
+        }
         let kinds: Vec<_> = s.steps.iter().map(|st| st.value.kind).collect();
         let proc = procedure(from, to);
         let path = format!("{} -> {}", from.series(), to.series());
