@@ -146,7 +146,7 @@ async fn nodes_processes_restart_and_cleanup() {
 
     // The harness can route to node addresses on a local engine: a closed
     // port answers "refused" at once instead of timing out.
-    if engine.is_local() {
+    if engine.routes_to_containers() {
         let addr = run.node_address("node-a", 1).await.unwrap();
         let err =
             tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))

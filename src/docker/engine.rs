@@ -22,6 +22,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Engine {
     docker: Docker,
     host: String,
+    /// Rootless engines and Docker Desktop keep container networks in a
+    /// separate namespace or VM: their addresses are not routable here.
+    isolated_networks: bool,
 }
 
 impl Engine {
@@ -43,23 +46,41 @@ impl Engine {
             ));
         }
         let docker = Docker::connect_with_host(host).map_err(|e| unreachable(error_chain(&e)))?;
-        let docker = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        let (docker, info) = tokio::time::timeout(CONNECT_TIMEOUT, async {
             let docker = docker.negotiate_version().await?;
             docker.ping().await?;
-            Ok::<_, bollard::errors::Error>(docker)
+            let info = docker.info().await?;
+            Ok::<_, bollard::errors::Error>((docker, info))
         })
         .await
         .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT:?}")))?
         .map_err(|e| unreachable(error_chain(&e)))?;
+        let rootless = info
+            .security_options
+            .unwrap_or_default()
+            .iter()
+            .any(|o| o.contains("name=rootless"));
+        let desktop = info
+            .operating_system
+            .is_some_and(|os| os.contains("Docker Desktop"));
         Ok(Engine {
             docker,
             host: host.to_string(),
+            isolated_networks: rootless || desktop,
         })
     }
 
     /// The address this engine was reached at.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// Whether the harness can connect to container addresses directly:
+    /// a local engine whose bridge networks live in this machine's network
+    /// namespace (not rootless, not Docker Desktop). Otherwise publish the
+    /// ports you need (`NodeSpec::publish`).
+    pub fn routes_to_containers(&self) -> bool {
+        self.is_local() && !self.isolated_networks
     }
 
     /// The engine's machine for a `tcp://` engine (where its published

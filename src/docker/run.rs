@@ -374,8 +374,8 @@ impl Run {
     }
 
     /// The node's fixed address on the run network. Other nodes reach it
-    /// there (or by name); the harness reaches it directly only when the
-    /// engine runs on this machine (Linux bridge routing).
+    /// there (or by name); the harness reaches it directly only when
+    /// [`Engine::routes_to_containers`].
     pub fn node_ip(&self, name: &str) -> Result<Ipv4Addr> {
         Ok(self.node(name)?.ip)
     }
