@@ -1,9 +1,9 @@
 //! Everything Mesos-specific lives under this module: versions, documented procedures,
 //! roles and flags, the HTTP client, readiness, and the test framework.
-pub mod procedures;
-pub mod versions;
 pub mod client;
+pub mod procedures;
 pub mod readiness;
 pub mod recordio;
 pub mod roles;
 pub mod scheduler;
+pub mod versions;

@@ -28,10 +28,16 @@ pub struct Scenario {
     pub description: String,
     /// The version the cluster starts at, e.g. `1.10.0`. `upgrade-harness check --help`
     /// lists the versions of each distribution.
-    #[schemars(with = "String", regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+    )]
     pub from: Spanned<String>,
     /// The version every component runs at the end, e.g. `1.11.0`.
-    #[schemars(with = "String", regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+    )]
     pub to: Spanned<String>,
     /// Set to `true` when `to` is older than `from` on purpose (a downgrade test).
     #[serde(default)]
@@ -113,7 +119,10 @@ pub struct Workload {
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload { tasks: 0, checkpoint: true }
+        Workload {
+            tasks: 0,
+            checkpoint: true,
+        }
     }
 }
 
@@ -157,7 +166,9 @@ pub struct Step {
 }
 
 /// The step vocabulary: every step of the documented procedures in the upgrade notes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// Rebuild and install vendor modules for the new version (no-op without modules).
@@ -246,7 +257,9 @@ impl<'de> Deserialize<'de> for Target {
             type Value = Target;
 
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("`master`, `agents`, a node name such as `agent-2`, or `{ node: <name> }`")
+                f.write_str(
+                    "`master`, `agents`, a node name such as `agent-2`, or `{ node: <name> }`",
+                )
             }
 
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Target, E> {
@@ -534,7 +547,10 @@ impl<'de> Deserialize<'de> for Step {
 
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Step, E> {
                 let kind = StepKind::deserialize(de::value::StrDeserializer::<E>::new(name))?;
-                Ok(Step { kind, options: StepOptions::default() })
+                Ok(Step {
+                    kind,
+                    options: StepOptions::default(),
+                })
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
@@ -600,9 +616,9 @@ impl StepKind {
     /// node (`<step phase>/<node>`) besides its own phase.
     pub fn one_node_at_a_time(self) -> Option<Role> {
         match self {
-            StepKind::UpgradeMasters | StepKind::RestartMasters | StepKind::RestartMastersWithFlag => {
-                Some(Role::Masters)
-            }
+            StepKind::UpgradeMasters
+            | StepKind::RestartMasters
+            | StepKind::RestartMastersWithFlag => Some(Role::Masters),
             StepKind::UpgradeAgents
             | StepKind::RestartAgents
             | StepKind::RestartAgentsWithFlag
@@ -613,7 +629,10 @@ impl StepKind {
 
     /// Whether the step restarts nodes with changed flags (needs `flags` or `unset_flags`).
     pub fn takes_flags(self) -> bool {
-        matches!(self, StepKind::RestartMastersWithFlag | StepKind::RestartAgentsWithFlag)
+        matches!(
+            self,
+            StepKind::RestartMastersWithFlag | StepKind::RestartAgentsWithFlag
+        )
     }
 }
 
@@ -636,8 +655,12 @@ impl Topology {
     /// Node names of a role, in order (`master-1`, `master-2`, ...).
     pub fn nodes(&self, role: Role) -> Vec<String> {
         match role {
-            Role::Masters => (1..=self.masters.value).map(|i| format!("master-{i}")).collect(),
-            Role::Agents => (1..=self.agents.value).map(|i| format!("agent-{i}")).collect(),
+            Role::Masters => (1..=self.masters.value)
+                .map(|i| format!("master-{i}"))
+                .collect(),
+            Role::Agents => (1..=self.agents.value)
+                .map(|i| format!("agent-{i}"))
+                .collect(),
         }
     }
 
@@ -648,7 +671,9 @@ impl Topology {
 
     /// Every node name: `zk-*`, then `master-*`, then `agent-*`.
     pub fn node_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = (1..=self.zookeeper_count()).map(|i| format!("zk-{i}")).collect();
+        let mut names: Vec<String> = (1..=self.zookeeper_count())
+            .map(|i| format!("zk-{i}"))
+            .collect();
         names.extend(self.nodes(Role::Masters));
         names.extend(self.nodes(Role::Agents));
         names
