@@ -641,3 +641,37 @@ async fn sigterm_interrupts_work_with_its_exit_code() {
     assert_eq!(outcome, Err(docker::ShutdownSignal::Terminate));
     assert_eq!(docker::ShutdownSignal::Terminate.exit_code(), 143);
 }
+
+#[tokio::test]
+async fn kept_runs_outlive_their_run_value() {
+    let Some((engine, binary, image)) = setup().await else {
+        return;
+    };
+    let options = RunOptions {
+        keep: true,
+        ..RunOptions::new(&binary)
+    };
+    let run = Run::create(&engine, options).await.unwrap();
+    run.create_node(node("kept", &image)).await.unwrap();
+    let id = run.id().to_string();
+    assert_eq!(run.finish().await.unwrap(), None);
+    drop(run);
+    let filter = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={id}")])]);
+    let left = engine
+        .client()
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filter),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    let labels = left[0].labels.as_ref().unwrap();
+    assert_eq!(
+        labels.get(docker::KEEP_LABEL).map(String::as_str),
+        Some("true")
+    );
+    let removed = docker::remove_run(&engine, &id).await.unwrap();
+    assert_eq!((removed.containers.len(), removed.networks.len()), (1, 1));
+}
