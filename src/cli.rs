@@ -90,6 +90,41 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         path: PathBuf,
     },
+    /// Run a scenario for real: a cluster in containers at `from`, every step of the plan,
+    /// invariants and checks after each phase. Results go to target/upgrade-harness/.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Leave a failed cluster up and print how to reach it.
+        #[arg(long)]
+        keep: bool,
+        /// Where run folders go.
+        #[arg(long, default_value = "target/upgrade-harness")]
+        out: PathBuf,
+    },
+    /// Per-version Mesos builds and images, made from the PyPI binaries.
+    Images {
+        /// What to do with images.
+        #[command(subcommand)]
+        command: ImagesCommand,
+    },
+    /// Remove the containers and network of a run (e.g. one kept with `run --keep`), or sweep
+    /// what dead runs left when no run id is given.
+    Clean {
+        /// Run id (the `upgrade-harness.run` label).
+        run_id: Option<String>,
+    },
+}
+
+/// `images` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build (or find) the per-version builds and the standalone images
+    /// `upgrade-harness/mesos:<version>`. Without versions: every known version.
+    Build {
+        /// Versions, e.g. 1.11.0.
+        versions: Vec<String>,
+    },
 }
 
 /// Runs a parsed command line; prints results to stdout and problems to stderr.
@@ -102,6 +137,11 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::Ok
         }
         Command::List { path } => list(&path),
+        Command::Run { file, keep, out } => crate::cli_run::run(&file, keep, &out),
+        Command::Images {
+            command: ImagesCommand::Build { versions },
+        } => crate::cli_run::images_build(&versions),
+        Command::Clean { run_id } => crate::cli_run::clean(run_id.as_deref()),
     }
 }
 

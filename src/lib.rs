@@ -2,11 +2,15 @@
 //!
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
+pub mod check;
 pub mod cli;
+mod cli_run;
 pub mod docker;
 pub mod images;
 pub mod mesos;
 pub mod plan;
+pub mod report;
+pub mod run;
 pub mod scenario;
 
 pub use cli::ExitCode;

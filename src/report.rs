@@ -1,0 +1,235 @@
+//! Reports: what a run did, step by step, as plain data; the progress lines while it runs;
+//! the JSON result in the run folder.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::check::Verdict;
+
+/// Outcome of one item (an action, an invariant, a check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It held / it was done.
+    Passed,
+    /// It did not hold.
+    Failed,
+    /// Not done here; `reason` says why. Never counted as passed.
+    Skipped,
+    /// Nothing to do by design (e.g. `rebuild_modules` without modules); `reason` says why.
+    NoOp,
+}
+
+/// One action of the plan as performed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionRecord {
+    /// Plan number.
+    pub number: usize,
+    /// What was done, in words.
+    pub what: String,
+    /// Outcome.
+    pub status: Status,
+    /// Why skipped / no-op / failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// One invariant or check at a phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerdictRecord {
+    /// `invariant` or `check`.
+    pub kind: &'static str,
+    /// Invariant name or check description.
+    pub name: String,
+    /// The node asked.
+    pub node: String,
+    /// Line in the scenario file (checks), 0 for invariants.
+    pub line: u64,
+    /// Outcome.
+    pub status: Status,
+    /// The verdict (expected / seen).
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// A phase: the actions that led to it and what was judged there.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseRecord {
+    /// Phase name, as checks name it in `after:`.
+    pub name: String,
+    /// Actions performed since the previous phase.
+    pub actions: Vec<ActionRecord>,
+    /// Invariants and checks judged at this phase.
+    pub verdicts: Vec<VerdictRecord>,
+    /// Versions running per node at this phase.
+    pub versions: std::collections::BTreeMap<String, String>,
+    /// Wall time since the previous phase, seconds.
+    pub seconds: f64,
+    /// Folder holding each node's log for this phase.
+    pub logs: PathBuf,
+}
+
+impl PhaseRecord {
+    /// Whether any action or verdict failed here.
+    pub fn failed(&self) -> bool {
+        self.actions.iter().any(|a| a.status == Status::Failed)
+            || self.verdicts.iter().any(|v| v.status == Status::Failed)
+    }
+}
+
+/// The JSON result of a run (`result.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Run id (the `upgrade-harness.run` label).
+    pub run_id: String,
+    /// `from` version.
+    pub from: String,
+    /// `to` version.
+    pub to: String,
+    /// Phases in order.
+    pub phases: Vec<PhaseRecord>,
+    /// Set when the run stopped early (infrastructure problem, interrupted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl RunReport {
+    /// Whether everything passed (skips are not failures, but are listed).
+    pub fn passed(&self) -> bool {
+        self.aborted.is_none() && !self.phases.iter().any(PhaseRecord::failed)
+    }
+
+    /// Every failure, one paragraph each: phase, node, scenario line, expected, seen, logs.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.phases {
+            for a in p.actions.iter().filter(|a| a.status == Status::Failed) {
+                out.push(format!(
+                    "phase {}: action {} ({}) failed: {}\n  logs: {}",
+                    p.name,
+                    a.number,
+                    a.what,
+                    a.reason.as_deref().unwrap_or("no reason recorded"),
+                    p.logs.display()
+                ));
+            }
+            for v in p.verdicts.iter().filter(|v| v.status == Status::Failed) {
+                let line = if v.line > 0 {
+                    format!(" (scenario line {})", v.line)
+                } else {
+                    String::new()
+                };
+                out.push(format!(
+                    "phase {}: {} {}{line} on {}\n  expected: {}\n  seen:     {}\n  logs: {}",
+                    p.name,
+                    v.kind,
+                    v.name,
+                    v.node,
+                    v.verdict.expected,
+                    v.verdict.seen,
+                    p.logs.display()
+                ));
+            }
+        }
+        if let Some(why) = &self.aborted {
+            out.push(format!("run aborted: {why}"));
+        }
+        out
+    }
+
+    /// Everything reported as skipped, with its reason.
+    pub fn skipped(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.phases {
+            for a in p.actions.iter().filter(|a| a.status == Status::Skipped) {
+                out.push(format!(
+                    "{}: {}: {}",
+                    p.name,
+                    a.what,
+                    a.reason.as_deref().unwrap_or_default()
+                ));
+            }
+            for v in p.verdicts.iter().filter(|v| v.status == Status::Skipped) {
+                out.push(format!("{}: {} {}: {}", p.name, v.kind, v.name, v.verdict.seen));
+            }
+        }
+        out
+    }
+
+    /// Writes `result.json` into `folder`.
+    pub fn write(&self, folder: &Path) -> std::io::Result<PathBuf> {
+        let path = folder.join("result.json");
+        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&path, json + "\n")?;
+        Ok(path)
+    }
+}
+
+/// Progress while running: one line per phase with its duration, on stderr.
+/// Quiet when `enabled` is false (tests print the report instead).
+#[derive(Debug)]
+pub struct Progress {
+    enabled: bool,
+    started: Instant,
+}
+
+impl Progress {
+    /// A progress printer.
+    pub fn new(enabled: bool) -> Progress {
+        Progress {
+            enabled,
+            started: Instant::now(),
+        }
+    }
+
+    /// A line for a finished phase.
+    pub fn phase(&self, record: &PhaseRecord) {
+        if !self.enabled {
+            return;
+        }
+        let mark = if record.failed() { "FAIL" } else { "ok  " };
+        let skipped = record
+            .actions
+            .iter()
+            .filter(|a| a.status == Status::Skipped)
+            .count()
+            + record
+                .verdicts
+                .iter()
+                .filter(|v| v.status == Status::Skipped)
+                .count();
+        let judged = record
+            .verdicts
+            .iter()
+            .filter(|v| v.status != Status::Skipped)
+            .count();
+        let extra = if skipped > 0 {
+            format!(", {skipped} skipped")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{mark} {:<40} {:>6.1}s  ({judged} verdicts{extra})  [{:>5.1}s]",
+            record.name,
+            record.seconds,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+
+    /// A free-form line (setup steps).
+    pub fn note(&self, what: &str, took: Duration) {
+        if self.enabled {
+            eprintln!("     {what:<40} {:>6.1}s", took.as_secs_f64());
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! A running cluster: the Docker run, and which Mesos process of which version runs in
+//! which node. The glue between the Docker layer (which knows no Mesos) and the Mesos
+//! module (which knows no Docker).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::docker::{self, NodeSpec, ProcessStatus};
+use crate::mesos::client::{base_url, MesosClient};
+use crate::mesos::readiness::Target;
+use crate::mesos::roles::{
+    self, AgentConfig, MasterConfig, MasterLocation, NodeAddress, Role, Tuning,
+};
+use crate::plan::{FlagOverrides, NodeRole};
+
+/// Name of the Mesos process inside every node (one per node, as on a real host).
+pub const PROCESS: &str = "mesos";
+
+/// How long SIGTERM gets before SIGKILL when a Mesos process is stopped.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// One Mesos node as the runner tracks it.
+#[derive(Debug, Clone)]
+pub struct NodeState {
+    /// Master or agent.
+    pub role: Role,
+    /// Version of the running (or last started) process.
+    pub version: String,
+    /// Address on the run network.
+    pub ip: String,
+    /// Pid of the Mesos process started last, `None` while it is down.
+    pub pid: Option<u32>,
+}
+
+/// The cluster of one run.
+pub struct Cluster {
+    /// The Docker run (network and nodes).
+    pub run: docker::Run,
+    /// HTTP client for every Mesos endpoint.
+    pub client: MesosClient,
+    /// Timing flags shared by masters and agents.
+    pub tuning: Tuning,
+    /// Mesos nodes by name.
+    pub nodes: BTreeMap<String, NodeState>,
+}
+
+impl Cluster {
+    /// A cluster on `run`, with no nodes yet.
+    pub fn new(run: docker::Run, client: MesosClient) -> Cluster {
+        Cluster {
+            run,
+            client,
+            tuning: Tuning::default(),
+            nodes: BTreeMap::new(),
+        }
+    }
+
+    /// Creates the node (a host container) for a Mesos master or agent.
+    pub async fn create_node(&mut self, name: &str, role: NodeRole, image: &str, version: &str) -> Result<(), String> {
+        let role = match role {
+            NodeRole::Master => Role::Master,
+            NodeRole::Agent => Role::Agent,
+            other => return Err(format!("{name}: {} nodes are not supported by this runner yet", other.as_str())),
+        };
+        let info = self
+            .run
+            .create_node(NodeSpec {
+                name: name.to_string(),
+                image: image.to_string(),
+                ..NodeSpec::default()
+            })
+            .await
+            .map_err(|e| format!("creating node {name}: {e}"))?;
+        self.nodes.insert(
+            name.to_string(),
+            NodeState {
+                role,
+                version: version.to_string(),
+                ip: info.ip.to_string(),
+                pid: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn node(&self, name: &str) -> Result<&NodeState, String> {
+        self.nodes.get(name).ok_or_else(|| format!("no node named {name}"))
+    }
+
+    /// Names of the master nodes.
+    pub fn masters(&self) -> Vec<String> {
+        self.with_role(Role::Master)
+    }
+
+    /// Names of the agent nodes.
+    pub fn agents(&self) -> Vec<String> {
+        self.with_role(Role::Agent)
+    }
+
+    fn with_role(&self, role: Role) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.role == role)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// The readiness target of a node (its running version and URL).
+    pub fn target(&self, name: &str) -> Result<Target, String> {
+        let n = self.node(name)?;
+        Ok(Target {
+            name: name.to_string(),
+            version: n.version.clone(),
+            base_url: base_url(&n.ip, n.role.port()),
+        })
+    }
+
+    /// Where agents find the master (standalone: the first master's hostname).
+    fn master_location(&self) -> MasterLocation {
+        MasterLocation::Standalone {
+            host: self.masters().first().cloned().unwrap_or_default(),
+            port: roles::MASTER_PORT,
+        }
+    }
+
+    /// Starts the Mesos process of `version` in `name`, with the scenario's flag overrides.
+    pub async fn start_mesos(&mut self, name: &str, version: &str, overrides: &FlagOverrides) -> Result<u32, String> {
+        let n = self.node(name)?.clone();
+        let address = NodeAddress {
+            hostname: name.to_string(),
+            ip: n.ip.clone(),
+        };
+        let spec = match n.role {
+            Role::Master => roles::master_process(&MasterConfig {
+                version: version.to_string(),
+                node: address,
+                ha: None,
+                tuning: self.tuning.clone(),
+            }),
+            Role::Agent => roles::agent_process(&AgentConfig {
+                version: version.to_string(),
+                node: address,
+                master: self.master_location(),
+                resources: roles::DEFAULT_AGENT_RESOURCES.to_string(),
+                tuning: self.tuning.clone(),
+            }),
+        };
+        let mut spec = spec.map_err(|e| format!("{name}: {e}"))?;
+        let unset: Vec<String> = overrides.unset.iter().cloned().collect();
+        spec.apply_flags(&overrides.set, &unset)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
+        let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let pid = self
+            .run
+            .start_process(name, PROCESS, &argv, &env)
+            .await
+            .map_err(|e| format!("starting Mesos {version} in {name}: {e}"))?;
+        let node = self.nodes.get_mut(name).expect("node exists");
+        node.version = version.to_string();
+        node.pid = Some(pid);
+        Ok(pid)
+    }
+
+    /// Stops the Mesos process in `name` (SIGTERM, then SIGKILL after a grace period).
+    pub async fn stop_mesos(&mut self, name: &str) -> Result<(), String> {
+        self.run
+            .stop_process(name, PROCESS, STOP_GRACE)
+            .await
+            .map_err(|e| format!("stopping Mesos in {name}: {e}"))?;
+        if let Some(n) = self.nodes.get_mut(name) {
+            n.pid = None;
+        }
+        Ok(())
+    }
+
+    /// Reboots the node's host: everything in it dies; the disk stays.
+    pub async fn reboot(&mut self, name: &str) -> Result<(), String> {
+        self.run
+            .restart_node(name)
+            .await
+            .map_err(|e| format!("rebooting {name}: {e}"))?;
+        if let Some(n) = self.nodes.get_mut(name) {
+            n.pid = None;
+        }
+        Ok(())
+    }
+
+    /// Waits until the process in `name` exits (a start that must fail), up to `within`.
+    /// Returns whether it exited.
+    pub async fn exited_within(&mut self, name: &str, within: Duration) -> Result<bool, String> {
+        let started = Instant::now();
+        loop {
+            let status = self
+                .run
+                .process_status(name, PROCESS)
+                .await
+                .map_err(|e| format!("status of Mesos in {name}: {e}"))?;
+            match status {
+                ProcessStatus::Running { .. } if started.elapsed() < within => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                ProcessStatus::Running { .. } => return Ok(false),
+                _ => {
+                    if let Some(n) = self.nodes.get_mut(name) {
+                        n.pid = None;
+                    }
+                    return Ok(true);
+                }
+            }
+        }
+    }
+
+    /// Whether each node's Mesos process is still the one started last (no restart loop,
+    /// no crash): `Err` names the first node where it is not.
+    pub async fn processes_stable(&self) -> Result<String, String> {
+        let mut seen = Vec::new();
+        for (name, n) in &self.nodes {
+            let Some(pid) = n.pid else { continue };
+            let status = self
+                .run
+                .process_status(name, PROCESS)
+                .await
+                .map_err(|e| format!("status of Mesos in {name}: {e}"))?;
+            match status {
+                ProcessStatus::Running { pid: now } if now == pid => seen.push(format!("{name} pid {pid}")),
+                other => return Err(format!("{name}: Mesos {} started as pid {pid}, now {other}", n.version)),
+            }
+        }
+        Ok(seen.join(", "))
+    }
+
+    /// The Mesos process's output since the previous call.
+    pub async fn new_output(&self, name: &str) -> String {
+        match self.run.new_output(name, PROCESS).await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => format!("(no output: {e})\n"),
+        }
+    }
+}

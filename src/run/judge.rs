@@ -1,0 +1,229 @@
+//! At every phase: fetch what the invariants and the scenario's checks need, and judge it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::check::{self, Evidence, Need, Verdict};
+use crate::mesos::readiness::{self, ExpectedAgent};
+use crate::mesos::roles::Role;
+use crate::report::{Status, VerdictRecord};
+use crate::scenario::model::{Invariant, Target};
+
+use super::Runner;
+
+/// How long invariants may take to settle after an action (they are waits, not snapshots).
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// The metric counting agents the master removed (registry removals).
+const AGENT_REMOVALS: &str = "master/slave_removals";
+
+/// Whether a check's `on:` reaches `node` (of `role`).
+pub fn targets(on: &Target, node: &str, role: Option<Role>) -> bool {
+    match on {
+        Target::Master => role == Some(Role::Master),
+        Target::Agents => role == Some(Role::Agent),
+        Target::Node(name) => name == node,
+    }
+}
+
+impl Runner<'_> {
+    /// Invariants, then the checks written for `phase`.
+    pub(super) async fn judge(&self, phase: &str, logs: &BTreeMap<String, String>) -> Vec<VerdictRecord> {
+        let mut out = Vec::new();
+        for inv in &self.scenario.invariants {
+            out.push(self.invariant(*inv).await);
+        }
+        for spanned in &self.scenario.checks {
+            let c = &spanned.value;
+            if c.after.value != phase {
+                continue;
+            }
+            let nodes: Vec<String> = self
+                .cluster
+                .nodes
+                .iter()
+                .filter(|(name, n)| targets(&c.on.value, name, Some(n.role)))
+                .map(|(name, _)| name.clone())
+                .collect();
+            if nodes.is_empty() {
+                out.push(record("check", check::describe(c), "-", spanned.referenced.line(), Verdict {
+                    passed: false,
+                    expected: check::describe(c),
+                    seen: format!("no node matches on: {:?}", c.on.value),
+                }));
+            }
+            for node in nodes {
+                let evidence = self.evidence(&node, &check::needed(c), logs).await;
+                let verdict = check::evaluate(c, &evidence);
+                out.push(record("check", check::describe(c), &node, spanned.referenced.line(), verdict));
+            }
+        }
+        out
+    }
+
+    /// Fetches what a check needs from `node`.
+    async fn evidence(&self, node: &str, need: &Need, logs: &BTreeMap<String, String>) -> Evidence {
+        let client = &self.cluster.client;
+        let target = match self.cluster.target(node) {
+            Ok(t) => t,
+            Err(e) => return Evidence::Unavailable(e),
+        };
+        let base = target.base_url.as_str();
+        let role = self.cluster.nodes.get(node).map(|n| n.role).unwrap_or(Role::Master);
+        match need {
+            Need::Http { method, path, body } => {
+                let path = self.substitute(path);
+                let answer = match body {
+                    Some((body, ctype)) if *method == "POST" => {
+                        client.post(base, &path, ctype, self.substitute(body).into_bytes()).await
+                    }
+                    _ => client.get(base, &path).await,
+                };
+                match answer {
+                    Ok(r) => Evidence::Http {
+                        status: r.status,
+                        body: r.text(),
+                    },
+                    Err(e) => Evidence::Unavailable(e.to_string()),
+                }
+            }
+            Need::Metrics => match client.metrics_snapshot(base).await {
+                Ok(m) => Evidence::Metrics(m.0.keys().cloned().collect::<BTreeSet<_>>()),
+                Err(e) => Evidence::Unavailable(e.to_string()),
+            },
+            Need::Flags => match client.flags(base, role).await {
+                Ok(f) => Evidence::Flags(f),
+                Err(e) => Evidence::Unavailable(e.to_string()),
+            },
+            Need::Log => Evidence::Log(logs.get(node).cloned().unwrap_or_default()),
+            Need::StartOutcome => match self.start_outcomes.get(node) {
+                Some((failed, output)) => Evidence::Start {
+                    failed: *failed,
+                    output: output.clone(),
+                },
+                None => Evidence::Unavailable(format!("{node} was not (re)started in this phase")),
+            },
+        }
+    }
+
+    /// Replaces `${agent-N.id}` with the agent IDs seen at the start.
+    fn substitute(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, id) in &self.agent_ids {
+            out = out.replace(&format!("${{{name}.id}}"), id);
+        }
+        out
+    }
+
+    /// Judges one invariant now.
+    async fn invariant(&self, inv: Invariant) -> VerdictRecord {
+        let name = format!("{inv:?}");
+        let client = &self.cluster.client;
+        let Some(master) = self.cluster.masters().first().cloned() else {
+            return skipped(&name, "no master in this cluster");
+        };
+        let leader = match self.cluster.target(&master) {
+            Ok(t) => t,
+            Err(e) => return failed(&name, &master, "a reachable master", e),
+        };
+        match inv {
+            Invariant::LeaderElected => {
+                if self.down_by_design.contains(&master) {
+                    return skipped(&name, "the master is down by design (a start that had to fail)");
+                }
+                verdict_of(&name, &master, "exactly one master leads", readiness::wait_master_elected(client, &leader, SETTLE).await.map(|_| "master/elected = 1".to_string()))
+            }
+            Invariant::AgentsRegistered => {
+                if self.agent_ids.is_empty() {
+                    return skipped(&name, "no agent has registered yet");
+                }
+                let expected: Vec<ExpectedAgent> = self
+                    .up_agent_ids()
+                    .into_iter()
+                    .map(|(hostname, id)| ExpectedAgent { hostname, id: Some(id) })
+                    .collect();
+                let want = format!("{} agents active with their IDs from the start", expected.len());
+                let got = readiness::wait_agents_active(client, &leader, &expected, SETTLE)
+                    .await
+                    .map(|ids| ids.iter().map(|(h, id)| format!("{h}={id}")).collect::<Vec<_>>().join(", "));
+                verdict_of(&name, &master, &want, got)
+            }
+            Invariant::NoAgentRemoved => match client.metrics_snapshot(&leader.base_url).await {
+                Ok(m) => match m.get(AGENT_REMOVALS) {
+                    Some(v) => record("invariant", name.clone(), &master, 0, Verdict {
+                        passed: v == 0.0,
+                        expected: format!("{AGENT_REMOVALS} = 0"),
+                        seen: format!("{AGENT_REMOVALS} = {v}"),
+                    }),
+                    None => failed(&name, &master, &format!("{AGENT_REMOVALS} = 0"), format!("{AGENT_REMOVALS} not in /metrics/snapshot")),
+                },
+                Err(e) => failed(&name, &master, &format!("{AGENT_REMOVALS} = 0"), e.to_string()),
+            },
+            Invariant::FrameworkRegistered => {
+                let Some(fw) = &self.framework else {
+                    return skipped(&name, "the test framework has not started yet");
+                };
+                let id = fw.id();
+                verdict_of(&name, &master, &format!("framework {id} active"), readiness::wait_framework_active(client, &leader, &id, SETTLE).await.map(|_| format!("framework {id} active")))
+            }
+            Invariant::TasksRunning => {
+                if self.scenario.workload.tasks == 0 {
+                    let mut r = skipped(&name, "the workload has no tasks");
+                    r.status = Status::NoOp;
+                    return r;
+                }
+                skipped(&name, "tasks cannot be launched yet: the executor and containerizer stand-in are issue 6")
+            }
+            Invariant::NoRestartLoop => {
+                let got = self.cluster.processes_stable().await;
+                verdict_of(&name, "all", "every Mesos process is the one started last", got)
+            }
+        }
+    }
+}
+
+fn record(kind: &'static str, name: String, node: &str, line: u64, verdict: Verdict) -> VerdictRecord {
+    VerdictRecord {
+        kind,
+        name,
+        node: node.to_string(),
+        line,
+        status: if verdict.passed { Status::Passed } else { Status::Failed },
+        verdict,
+    }
+}
+
+fn verdict_of<E: ToString>(name: &str, node: &str, expected: &str, got: Result<String, E>) -> VerdictRecord {
+    let (passed, seen) = match got {
+        Ok(seen) => (true, seen),
+        Err(e) => (false, e.to_string()),
+    };
+    record("invariant", name.to_string(), node, 0, Verdict {
+        passed,
+        expected: expected.to_string(),
+        seen,
+    })
+}
+
+fn failed(name: &str, node: &str, expected: &str, seen: String) -> VerdictRecord {
+    record("invariant", name.to_string(), node, 0, Verdict {
+        passed: false,
+        expected: expected.to_string(),
+        seen,
+    })
+}
+
+fn skipped(name: &str, why: &str) -> VerdictRecord {
+    VerdictRecord {
+        kind: "invariant",
+        name: name.to_string(),
+        node: "-".to_string(),
+        line: 0,
+        status: Status::Skipped,
+        verdict: Verdict {
+            passed: false,
+            expected: String::new(),
+            seen: why.to_string(),
+        },
+    }
+}
