@@ -4,9 +4,9 @@
 //! dots replaced by underscores (so that filters never need escaping):
 //! - `plan::<dir>::<stem>`: loads and checks the scenario, plans it, and compares the plan
 //!   listing with `snapshots/plans/<dir>/<stem>.snap`. Runs everywhere, no Docker.
-//! - `run::<dir>::<stem>`: the real upgrade. Always marked ignored for now, with its reason:
-//!   `upstream` scenarios cannot run here (their images cannot be pulled), and the runner for
-//!   `local` ones is not built yet. Forced to run (`--ignored`), it reports the reason as
+//! - `run::<dir>::<stem>`: the real upgrade in Docker (`upgrade_harness::run::run_file`).
+//!   Scenarios that cannot run here (`upstream`: their images cannot be pulled) are marked
+//!   ignored with the reason. Forced to run (`--ignored`), such a trial reports the reason as
 //!   ignored under `cargo test`, and fails under nextest (where a runtime "ignored" would be
 //!   shown as a pass).
 //!
@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use upgrade_harness::plan::plan;
+use upgrade_harness::run::{self, RunError, RunOptions};
 use upgrade_harness::scenario::model::{Distribution, Scenario};
 
 const UPSTREAM_REASON: &str =
     "upstream images cannot be pulled here (distribution: upstream); the plan is tested by plan::";
-const RUNNER_REASON: &str = "runner not built yet";
 
 /// One scenario file.
 #[derive(Clone)]
@@ -230,46 +230,80 @@ fn collect_snapshots(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn run_trial(file: &ScenarioFile, distribution: Option<Distribution>) -> Trial {
-    let reason = match distribution {
-        Some(Distribution::Upstream) => format!("{UPSTREAM_REASON}{}", file.id),
-        _ => RUNNER_REASON.to_string(),
-    };
-    Trial::ignorable_test(format!("run::{}", file.id), move || {
-        // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.
-        if std::env::var_os("NEXTEST").is_some() {
-            Err(format!("cannot run here: {reason}").into())
-        } else {
-            Ok(Completion::ignored_with(reason))
+/// Why a run trial is ignored, if it is: the scenario cannot run on this machine.
+fn ignore_reason(file: &ScenarioFile, scenario: Option<&Scenario>) -> Option<String> {
+    match scenario {
+        None => Some("the scenario is invalid; its plan:: trial reports why".to_string()),
+        Some(s) if s.distribution.value == Distribution::Upstream => {
+            Some(format!("{UPSTREAM_REASON}{}", file.id))
         }
-    })
-    .with_ignored_flag(true)
+        Some(s) => run::not_runnable_reason(s),
+    }
+}
+
+fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
+    let name = format!("run::{}", file.id);
+    if let Some(reason) = ignore_reason(file, scenario) {
+        return Trial::ignorable_test(name, move || {
+            // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.
+            if std::env::var_os("NEXTEST").is_some() {
+                Err(format!("cannot run here: {reason}").into())
+            } else {
+                Ok(Completion::ignored_with(reason))
+            }
+        })
+        .with_ignored_flag(true);
+    }
+    let path = file.path.clone();
+    Trial::ignorable_test(name, move || real_run(&path))
+}
+
+/// The real upgrade. Docker unreachable is reported as ignored with the reason, except in CI
+/// (`CI=true`), where it is a failure: CI must never pass without running the upgrades.
+fn real_run(path: &Path) -> Result<Completion, Failed> {
+    let opts = RunOptions {
+        out_root: root().join("target/upgrade-harness"),
+        progress: false,
+        ..RunOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
+    match rt.block_on(run::run_file(path, &opts)) {
+        Ok(report) if report.passed() => Ok(Completion::Completed),
+        Ok(report) => Err(report.failures().join("\n").into()),
+        Err(RunError::Infrastructure(why))
+            if why.contains("cannot reach the Docker engine") && std::env::var("CI").as_deref() != Ok("true") =>
+        {
+            Ok(Completion::ignored_with(format!("Docker unreachable: {why}")))
+        }
+        Err(e) => Err(e.to_string().into()),
+    }
 }
 
 fn main() {
     let args = Arguments::from_args();
     let files = scenario_files();
     let mut trials = Vec::new();
-    let (mut upstream, mut local) = (0, 0);
+    let (mut ignored, mut real) = (0, 0);
     for file in &files {
         // The distribution decides the run trial's reason; a file that does not parse still
         // gets its plan trial, which reports the error.
-        let distribution = std::fs::read_to_string(&file.path)
-            .ok()
-            .and_then(|t| serde_saphyr::from_str::<Scenario>(&t).ok())
-            .map(|s| s.distribution.value);
-        match distribution {
-            Some(Distribution::Upstream) => upstream += 1,
-            _ => local += 1,
+        let scenario = upgrade_harness::scenario::load(&file.path).ok();
+        match ignore_reason(file, scenario.as_ref()) {
+            Some(_) => ignored += 1,
+            None => real += 1,
         }
         trials.push(plan_trial(file));
-        trials.push(run_trial(file, distribution));
+        trials.push(run_trial(file, scenario.as_ref()));
     }
     trials.push(orphans_trial(&files));
     if !args.list {
         eprintln!(
-            "scenarios: {} files; run:: trials are ignored: {upstream} upstream (images cannot be pulled here), \
-             {local} local ({RUNNER_REASON})",
+            "scenarios: {} files; {real} run:: trials run real upgrades in Docker, {ignored} are ignored \
+             (each with its reason: upstream images cannot be pulled here)",
             files.len()
         );
     }
