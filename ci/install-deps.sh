@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks: the Debian libraries the Mesos builds link against,
-# binutils for strip/readelf/objdump, g++ for the launchers, and cargo-nextest.
+# Installs what a fresh machine lacks: the Debian libraries the Mesos builds link against
+# (docs/images.md), binutils for strip/readelf/objdump, g++/gcc for the launchers and node-init,
+# static glibc for node-init, and cargo-nextest.
 set -euo pipefail
-pkgs=(libsvn1 libapr1 libaprutil1 libsasl2-2 libevent-2.1-7 libunwind8 binutils g++ gcc libc6-dev)
+pkgs=(binutils g++ gcc libc6-dev python3-pip libsvn1 libapr1 libaprutil1 libsasl2-2
+      libevent-2.1-7 libevent-pthreads-2.1-7 libunwind8 zlib1g)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -11,3 +13,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt || true

@@ -147,23 +147,29 @@ impl RunReport {
         out
     }
 
-    /// Everything reported as skipped, with its reason.
+    /// Everything reported as skipped, one line per item and reason, with the phases where
+    /// it was skipped (an invariant skipped at every phase is one line, not ten).
     pub fn skipped(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+        let mut add = |item: String, phase: &str| match lines.iter_mut().find(|(i, _)| *i == item) {
+            Some((_, phases)) => phases.push(phase.to_string()),
+            None => lines.push((item, vec![phase.to_string()])),
+        };
         for p in &self.phases {
             for a in p.actions.iter().filter(|a| a.status == Status::Skipped) {
-                out.push(format!(
-                    "{}: {}: {}",
-                    p.name,
-                    a.what,
-                    a.reason.as_deref().unwrap_or_default()
-                ));
+                add(format!("{}: {}", a.what, a.reason.as_deref().unwrap_or_default()), &p.name);
             }
             for v in p.verdicts.iter().filter(|v| v.status == Status::Skipped) {
-                out.push(format!("{}: {} {}: {}", p.name, v.kind, v.name, v.verdict.seen));
+                add(format!("{} {}: {}", v.kind, v.name, v.verdict.seen), &p.name);
             }
         }
-        out
+        lines
+            .into_iter()
+            .map(|(item, phases)| match phases.as_slice() {
+                [one] => format!("{item} (at {one})"),
+                many => format!("{item} (at {} phases: {} .. {})", many.len(), many[0], many[many.len() - 1]),
+            })
+            .collect()
     }
 
     /// Writes `result.json` into `folder`.

@@ -1,5 +1,5 @@
 //! Runs real Mesos from the build directories (env-gated: it downloads, builds
-//! and starts processes). `UPGRADE_HARNESS_LIVE_TEST=1 cargo test images::live`
+//! and starts processes). `cargo test --lib images::live -- --ignored`
 //! builds 1.4.3 and 1.11.0, then on 127.0.0.1: master + agent 1.4.3, agent
 //! restart (same ID), master -> 1.11.0 (agent re-registers, same ID), agent ->
 //! 1.11.0 (same ID). No chroot: the launcher's `$ORIGIN` rpath finds
@@ -159,11 +159,8 @@ fn wait_for(port: u16, master: &str, agent: &str, id: Option<&str>) -> (String, 
 }
 
 #[test]
+#[ignore = "builds 1.4.3 and 1.11.0 and runs them on 127.0.0.1: cargo test --lib images::live -- --ignored"]
 fn live_upgrade_1_4_3_to_1_11_0() {
-    if std::env::var_os("UPGRADE_HARNESS_LIVE_TEST").is_none() {
-        eprintln!("skipped: set UPGRADE_HARNESS_LIVE_TEST=1 to build 1.4.3 and 1.11.0 and run them on 127.0.0.1");
-        return;
-    }
     let opts = BuildOptions::default();
     let old = build_version("1.4.3", &opts).unwrap();
     let new = build_version("1.11.0", &opts).unwrap();
