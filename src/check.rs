@@ -200,7 +200,11 @@ pub fn evaluate(check: &Check, evidence: &Evidence) -> Verdict {
             (JsonExpectation::Equals, None) => verdict(false, format!("no field {}", j.field)),
         };
     }
-    if let Some(name) = check.metric_present.as_ref().or(check.metric_absent.as_ref()) {
+    if let Some(name) = check
+        .metric_present
+        .as_ref()
+        .or(check.metric_absent.as_ref())
+    {
         let Evidence::Metrics(names) = evidence else {
             return mismatch(expected, evidence);
         };
@@ -234,7 +238,10 @@ pub fn evaluate(check: &Check, evidence: &Evidence) -> Verdict {
         };
         return match text.lines().find(|line| line.contains(&l.contains)) {
             Some(line) => verdict(true, line.trim().to_string()),
-            None => verdict(false, format!("no such line in {} log lines", text.lines().count())),
+            None => verdict(
+                false,
+                format!("no such line in {} log lines", text.lines().count()),
+            ),
         };
     }
     if let Some(f) = &check.fails_to_start {
@@ -317,9 +324,8 @@ mod tests {
         let body = r#"{"slaves":[{"active":true}]}"#;
         let exists = check("after: start\njson: { get: /master/state, field: /slaves/0/active }\n");
         assert!(evaluate(&exists, &http(200, body)).passed);
-        let absent = check(
-            "after: start\njson: { get: /master/state, field: /slaves/1, expect: absent }\n",
-        );
+        let absent =
+            check("after: start\njson: { get: /master/state, field: /slaves/1, expect: absent }\n");
         assert!(evaluate(&absent, &http(200, body)).passed);
         let equals = check("after: start\njson: { get: /master/state, field: /slaves/0/active, expect: equals, value: false }\n");
         let v = evaluate(&equals, &http(200, body));
@@ -347,9 +353,36 @@ mod tests {
     fn fails_to_start_needs_an_exit_with_the_message() {
         let c = check("after: x\nfails_to_start: { message: \"Flag 'work_dir' is required\" }\n");
         let out = "Flag 'work_dir' is required, but it was not provided\nUsage: ...";
-        assert!(evaluate(&c, &Evidence::Start { failed: true, output: out.into() }).passed);
-        assert!(!evaluate(&c, &Evidence::Start { failed: false, output: out.into() }).passed);
-        assert!(!evaluate(&c, &Evidence::Start { failed: true, output: "other".into() }).passed);
+        assert!(
+            evaluate(
+                &c,
+                &Evidence::Start {
+                    failed: true,
+                    output: out.into()
+                }
+            )
+            .passed
+        );
+        assert!(
+            !evaluate(
+                &c,
+                &Evidence::Start {
+                    failed: false,
+                    output: out.into()
+                }
+            )
+            .passed
+        );
+        assert!(
+            !evaluate(
+                &c,
+                &Evidence::Start {
+                    failed: true,
+                    output: "other".into()
+                }
+            )
+            .passed
+        );
     }
 
     #[test]

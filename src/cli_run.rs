@@ -33,13 +33,18 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             for f in &failures {
                 eprintln!("FAILED {f}");
             }
-            let verdict = if failures.is_empty() { "passed" } else { "FAILED" };
+            let verdict = if failures.is_empty() {
+                "passed"
+            } else {
+                "FAILED"
+            };
             eprintln!(
                 "{}: {verdict} in {:.1}s ({} phases); results in {}",
                 report.scenario,
                 report.seconds,
                 report.phases.len(),
-                out.join(format!("{}-{}", report.scenario, report.run_id)).display()
+                out.join(format!("{}-{}", report.scenario, report.run_id))
+                    .display()
             );
             if failures.is_empty() {
                 ExitCode::Ok
@@ -69,7 +74,10 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
 /// `upgrade-harness images build [VERSION...]`.
 pub fn images_build(versions: &[String]) -> ExitCode {
     let versions: Vec<String> = if versions.is_empty() {
-        images::known_versions().iter().map(|v| v.to_string()).collect()
+        images::known_versions()
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
     } else {
         versions.to_vec()
     };
@@ -149,7 +157,9 @@ pub fn clean(run_id: Option<&str>) -> ExitCode {
     let result = rt.block_on(async {
         let engine = docker::Engine::connect().await?;
         match run_id {
-            Some(id) => docker::remove_run(&engine, id).await.map(|r| format!("{r:?}")),
+            Some(id) => docker::remove_run(&engine, id)
+                .await
+                .map(|r| format!("{r:?}")),
             None => docker::sweep(&engine).await.map(|r| r.to_string()),
         }
     });

@@ -157,17 +157,28 @@ impl RunReport {
         };
         for p in &self.phases {
             for a in p.actions.iter().filter(|a| a.status == Status::Skipped) {
-                add(format!("{}: {}", a.what, a.reason.as_deref().unwrap_or_default()), &p.name);
+                add(
+                    format!("{}: {}", a.what, a.reason.as_deref().unwrap_or_default()),
+                    &p.name,
+                );
             }
             for v in p.verdicts.iter().filter(|v| v.status == Status::Skipped) {
-                add(format!("{} {}: {}", v.kind, v.name, v.verdict.seen), &p.name);
+                add(
+                    format!("{} {}: {}", v.kind, v.name, v.verdict.seen),
+                    &p.name,
+                );
             }
         }
         lines
             .into_iter()
             .map(|(item, phases)| match phases.as_slice() {
                 [one] => format!("{item} (at {one})"),
-                many => format!("{item} (at {} phases: {} .. {})", many.len(), many[0], many[many.len() - 1]),
+                many => format!(
+                    "{item} (at {} phases: {} .. {})",
+                    many.len(),
+                    many[0],
+                    many[many.len() - 1]
+                ),
             })
             .collect()
     }

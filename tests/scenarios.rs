@@ -275,9 +275,12 @@ fn real_run(path: &Path) -> Result<Completion, Failed> {
         Ok(report) if report.passed() => Ok(Completion::Completed),
         Ok(report) => Err(report.failures().join("\n").into()),
         Err(RunError::Infrastructure(why))
-            if why.contains("cannot reach the Docker engine") && std::env::var("CI").as_deref() != Ok("true") =>
+            if why.contains("cannot reach the Docker engine")
+                && std::env::var("CI").as_deref() != Ok("true") =>
         {
-            Ok(Completion::ignored_with(format!("Docker unreachable: {why}")))
+            Ok(Completion::ignored_with(format!(
+                "Docker unreachable: {why}"
+            )))
         }
         Err(e) => Err(e.to_string().into()),
     }

@@ -115,6 +115,7 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// (master version, [(agent id, agent version, active)]).
+#[allow(clippy::type_complexity)] // a one-off test helper; a type alias would not read better
 fn state(port: u16) -> Option<(String, Vec<(String, String, bool)>)> {
     let (status, body) = get(port, "/master/state")?;
     if status != 200 {
