@@ -159,7 +159,13 @@ pub fn clean(run_id: Option<&str>) -> ExitCode {
         match run_id {
             Some(id) => docker::remove_run(&engine, id)
                 .await
-                .map(|r| format!("{r:?}")),
+                .map(|r| {
+                    format!(
+                        "removed run {id}: containers [{}], networks [{}]",
+                        r.containers.join(", "),
+                        r.networks.join(", ")
+                    )
+                }),
             None => docker::sweep(&engine).await.map(|r| r.to_string()),
         }
     });

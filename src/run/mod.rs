@@ -98,14 +98,15 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let engine = docker::Engine::connect()
         .await
         .map_err(|e| RunError::Infrastructure(e.to_string()))?;
-    let swept = docker::sweep(&engine)
+    // What dead runs left behind goes first; live and kept runs are never touched.
+    docker::sweep(&engine)
         .await
         .map_err(|e| RunError::Infrastructure(e.to_string()))?;
-    let _ = swept;
     let node_init = docker::node_init::build(&opts.build.cache_dir.join("node-init"))
         .map_err(|e| RunError::Infrastructure(e.to_string()))?;
     let mut run_opts = docker::RunOptions::new(node_init);
-    run_opts.keep = false;
+    // A kept run is labelled so that sweeps spare it; it is removed below unless it failed.
+    run_opts.keep = opts.keep;
     let run = docker::Run::create(&engine, run_opts)
         .await
         .map_err(|e| RunError::Infrastructure(e.to_string()))?;
@@ -165,7 +166,6 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
                 eprintln!("  {name}: {}", t.base_url);
             }
         }
-        std::mem::forget(runner.cluster);
     } else {
         runner
             .cluster
