@@ -21,6 +21,10 @@ pub enum ExitCode {
     InvalidInput = 2,
     /// The infrastructure failed: Docker unreachable, an image build failed.
     Infrastructure = 3,
+    /// Stopped by Ctrl-C (128 + SIGINT), after removing what the run created.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + SIGTERM), after removing what the run created.
+    Terminated = 143,
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -29,7 +33,8 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure.";
+const EXIT_CODES: &str =
+    "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
 
 /// The known versions of each distribution, wrapped for `--help`.
 fn versions_help() -> String {

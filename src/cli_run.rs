@@ -60,9 +60,12 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             eprintln!("{e}");
             ExitCode::InvalidInput
         }
-        Err(e @ RunError::Interrupted(_)) => {
+        Err(e @ RunError::Interrupted(signal)) => {
             eprintln!("{e}");
-            ExitCode::Infrastructure
+            match signal {
+                docker::ShutdownSignal::Interrupt => ExitCode::Interrupted,
+                docker::ShutdownSignal::Terminate => ExitCode::Terminated,
+            }
         }
         Err(e @ RunError::Infrastructure(_)) => {
             eprintln!("error: {e}");
