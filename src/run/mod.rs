@@ -91,13 +91,14 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let plan = plan::plan(&scenario);
     let progress = Progress::new(opts.progress);
 
-    let t = Instant::now();
-    let image = prepare_images(&plan, opts).await?;
-    progress.note("images ready", t.elapsed());
-
+    // Docker first: an unreachable engine is one sentence, before minutes of builds.
     let engine = docker::Engine::connect()
         .await
         .map_err(|e| RunError::Infrastructure(e.to_string()))?;
+    let t = Instant::now();
+    let image = prepare_images(&engine, &plan, opts).await?;
+    progress.note("images ready", t.elapsed());
+
     // What dead runs left behind goes first; live and kept runs are never touched.
     docker::sweep(&engine)
         .await
@@ -178,7 +179,11 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
 }
 
 /// Builds (or finds) every version the plan needs and the node image holding them.
-async fn prepare_images(plan: &Plan, opts: &RunOptions) -> Result<String, RunError> {
+async fn prepare_images(
+    engine: &docker::Engine,
+    plan: &Plan,
+    opts: &RunOptions,
+) -> Result<String, RunError> {
     let mut versions: Vec<String> = Vec::new();
     for node in &plan.nodes {
         if let NodeImage::Host { builds } = &node.image {
@@ -199,9 +204,6 @@ async fn prepare_images(plan: &Plan, opts: &RunOptions) -> Result<String, RunErr
     .await
     .map_err(|e| RunError::Infrastructure(format!("build task failed: {e}")))?
     .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
-    let engine = docker::Engine::connect()
-        .await
-        .map_err(|e| RunError::Infrastructure(e.to_string()))?;
     let spec = ImageSpec {
         repository: "upgrade-harness/node".to_string(),
         roots: builds.iter().map(|b| b.rootfs.clone()).collect(),
@@ -215,7 +217,7 @@ async fn prepare_images(plan: &Plan, opts: &RunOptions) -> Result<String, RunErr
         )]),
         ..ImageSpec::default()
     };
-    let image = docker::build_image(&engine, &spec)
+    let image = docker::build_image(engine, &spec)
         .await
         .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
     Ok(image.reference)
