@@ -413,22 +413,12 @@ void* wait_for_agent(void* upid) {
 }
 
 int run_agent() {
-  const char* master = getenv("MESOS_MASTER");
-  if (master == nullptr || *master == '\0') {
-    fprintf(stderr,
-            "mesos-launcher: agent mode needs MESOS_MASTER (host:port of the "
-            "master, or a zk:// URL)\n");
-    return 1;
-  }
-  const char* work_dir = getenv("MESOS_WORK_DIR");
-  if (work_dir == nullptr || *work_dir == '\0') {
-    fprintf(stderr, "mesos-launcher: agent mode needs MESOS_WORK_DIR\n");
-    return 1;
-  }
-
   default_launcher_dir();
   block_signals();
 
+  // Mesos's own flag loading comes first, as in mesos-agent: a missing
+  // required flag (--work_dir has no default since 1.0) is reported in its
+  // words ("Flag 'work_dir' is required, but it was not provided").
   void* flags = alloc_object(kFlagsObject);
   slave_flags_ctor(flags);
   {
@@ -439,6 +429,20 @@ int run_agent() {
                     &prefix);
     try_warnings_or_die(ret, "failed to load agent flags from MESOS_* variables");
   }
+
+  // --master is an Option in slave::Flags; mesos-agent checks it after
+  // loading ("Missing required option `--master` or `--master_detector`").
+  // The launcher has no --master_detector (no modules), so --master it is.
+  const char* master = getenv("MESOS_MASTER");
+  if (master == nullptr || *master == '\0') {
+    fprintf(stderr,
+            "mesos-launcher: agent mode needs MESOS_MASTER (host:port of the "
+            "master, or a zk:// URL)\n");
+    return 1;
+  }
+  // Loaded above: a required flag, so the variable is set.
+  const char* work_dir = getenv("MESOS_WORK_DIR");
+  if (work_dir == nullptr) work_dir = "";
 
   initialize_libprocess("slave(1)", "mesos-agent-readwrite",
                         "mesos-agent-readonly");
