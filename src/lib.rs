@@ -12,5 +12,6 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod task_helpers;
 
 pub use cli::ExitCode;

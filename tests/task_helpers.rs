@@ -1,0 +1,194 @@
+//! The `mesos-containerizer` stand-in as an agent runs it, without an agent: the pipe
+//! handshake, the environment, the working directory and the status file.
+
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+const CONTAINERIZER: &str = env!("CARGO_BIN_EXE_mesos-containerizer");
+
+/// A close-on-exec pipe (tests run in parallel: no other test's child may inherit it); only
+/// the containerizer's child gets both ends, as from the agent (see `start`).
+fn pipe() -> (i32, i32) {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2(2) into a local array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    (fds[0], fds[1])
+}
+
+struct Launch {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+    write_end: i32,
+}
+
+/// Starts `mesos-containerizer launch` with `launch_info`, as the agent does (fds 0-2 are the
+/// sandbox files there; piped here).
+fn start(launch_info: Value) -> Launch {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = dir.path().join("containers/c1");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let (r, w) = pipe();
+    let mut cmd = Command::new(CONTAINERIZER);
+    // SAFETY: only fcntl between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(move || {
+            for fd in [r, w] {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
+        .arg("launch")
+        .env_clear()
+        .env("AGENT_ONLY", "must not reach the command")
+        .env("MESOS_CONTAINERIZER_LAUNCH_INFO", launch_info.to_string())
+        .env("MESOS_CONTAINERIZER_PIPE_READ", r.to_string())
+        .env("MESOS_CONTAINERIZER_PIPE_WRITE", w.to_string())
+        .env("MESOS_CONTAINERIZER_RUNTIME_DIRECTORY", &runtime)
+        .env("MESOS_CONTAINERIZER_UNSHARE_NAMESPACE_MNT", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SAFETY: the parent keeps only the write end, like the agent.
+    unsafe { libc::close(r) };
+    Launch {
+        dir,
+        child,
+        write_end: w,
+    }
+}
+
+impl Launch {
+    fn handshake(&self) {
+        // SAFETY: one byte to our own pipe.
+        // (-1 with EPIPE when the helper already refused to launch.)
+        unsafe { libc::write(self.write_end, b"x".as_ptr().cast(), 1) };
+        unsafe { libc::close(self.write_end) };
+    }
+
+    fn agent_dies(&self) {
+        // SAFETY: closing our own fd.
+        unsafe { libc::close(self.write_end) };
+    }
+
+    fn finish(mut self) -> (i32, String, String, String) {
+        let mut out = String::new();
+        let mut err = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        let status = std::fs::read_to_string(self.dir.path().join("containers/c1/status"))
+            .unwrap_or_default();
+        (code, status, out, err)
+    }
+}
+
+fn command(value: &str, args: &[&str]) -> Value {
+    json!({"shell": false, "value": value, "arguments": args})
+}
+
+#[test]
+fn agent_gone_before_the_handshake_gives_status_256_and_exit_1() {
+    let l = start(json!({"command": command("/bin/true", &["true"])}));
+    l.agent_dies();
+    let (code, status, _, err) = l.finish();
+    assert_eq!((code, status.as_str()), (1, "256"), "{err}");
+    assert!(err.contains("the agent closed the pipe"), "{err}");
+}
+
+#[test]
+fn writes_the_raw_wait_status_of_the_command() {
+    // exit code 3 -> wait status 768 (shell: true needs sh, which the host has).
+    let l = start(json!({"command": {"shell": true, "value": "exit 3"}}));
+    l.handshake();
+    let (code, status, _, err) = l.finish();
+    assert_eq!((code, status.as_str()), (0, "768"), "{err}");
+    let raw: i32 = status.parse().unwrap();
+    assert_eq!(std::process::ExitStatus::from_raw(raw).code(), Some(3));
+}
+
+#[test]
+fn environment_only_from_launch_info_and_working_directory_created() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let wd = sandbox.path().join("runs/latest");
+    let l = start(json!({
+        "command": command("/bin/sh", &["sh", "-c", "pwd; env | sort"]),
+        "environment": {"variables": [
+            {"name": "MESOS_SANDBOX", "type": "VALUE", "value": "/sb"},
+            {"name": "MESOS_AGENT_ENDPOINT", "value": "10.0.0.3:5051"}]},
+        "working_directory": wd,
+    }));
+    l.handshake();
+    let (code, status, out, err) = l.finish();
+    assert_eq!((code, status.as_str()), (0, "0"), "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(wd.to_str().unwrap()));
+    let env: Vec<&str> = lines
+        .filter(|l| !l.starts_with("PWD=") && !l.starts_with("SHLVL=") && !l.starts_with("_="))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            "MESOS_AGENT_ENDPOINT=10.0.0.3:5051",
+            "MESOS_SANDBOX=/sb",
+            &format!(
+                "PATH={}",
+                upgrade_harness::task_helpers::containerizer::DEFAULT_PATH
+            ),
+        ]
+    );
+}
+
+#[test]
+fn status_file_is_0600_and_signals_reach_the_command() {
+    let l = start(json!({"command": command("/bin/sleep", &["sleep", "30"])}));
+    l.handshake();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    use std::os::unix::fs::PermissionsExt;
+    let file = l.dir.path().join("containers/c1/status");
+    assert_eq!(
+        std::fs::metadata(file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(l.child.id() as i32, libc::SIGTERM) };
+    let (code, status, _, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        status,
+        libc::SIGTERM.to_string(),
+        "the command died of the forwarded SIGTERM"
+    );
+}
+
+#[test]
+fn unsupported_launch_info_is_refused_with_status_256() {
+    let l = start(
+        json!({"command": command("/bin/true", &["true"]), "rlimits": {"rlimits": [{"type": "RLMT_NOFILE"}]}}),
+    );
+    l.handshake();
+    let (code, status, _, err) = l.finish();
+    assert_eq!((code, status.as_str()), (1, "256"));
+    assert!(
+        err.contains("launch info field `rlimits` is not supported"),
+        "{err}"
+    );
+}
