@@ -624,7 +624,7 @@ fn system_package(soname: &str) -> &'static str {
 
 /// Fixed modes and mtimes, so that equal inputs give equal image layers
 /// (mtime `SOURCE_DATE_EPOCH`, default 0; symlinks keep theirs).
-fn normalize_tree(root: &Path, path: &Path) -> Result<(), ImagesError> {
+pub(super) fn normalize_tree(root: &Path, path: &Path) -> Result<(), ImagesError> {
     let meta = fs::symlink_metadata(path).map_err(ImagesError::io("inspecting", path))?;
     if meta.file_type().is_symlink() {
         return Ok(());
@@ -669,7 +669,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), ImagesError> {
         .map_err(ImagesError::io("setting permissions of", path))
 }
 
-fn dir_size(path: &Path) -> u64 {
+pub(super) fn dir_size(path: &Path) -> u64 {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return 0;
     };

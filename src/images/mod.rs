@@ -19,8 +19,10 @@ mod fetch;
 #[cfg(test)]
 mod live_tests;
 mod versions;
+pub mod zookeeper;
 
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
 pub use versions::{known_versions, AgentAbi, VersionInfo, APT_PACKAGES};
+pub use zookeeper::{build_zookeeper, ZooKeeperBuild};
