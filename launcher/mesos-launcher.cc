@@ -11,13 +11,21 @@
 //   MESOS_SLAVE_FLAGSBASE_OFFSET offset of the virtual FlagsBase base inside
 //                                slave::Flags, derived from the disassembly of
 //                                slave::Flags::Flags() by the Rust build code
+//   MESOS_MASTER_HA_ABI          0 (no HA master in this build), 107 (1.7:
+//                                MesosAllocator<...3 sorters>::create()) or
+//                                110 (1.10+: MesosAllocator<...2 sorters>())
+//   MESOS_MASTER_FLAGSBASE_OFFSET the same for master::Flags (0 without HA)
 //
 // The build checks every mangled name this file references against the
 // version's exported symbols before linking (src/images/build.rs).
 //
 // Modes (flags come from MESOS_* environment variables, as for the real
 // binaries):
-//   mesos-launcher master          local::launch with no agents
+//   mesos-launcher master          local::launch with no agents; with
+//                                  MESOS_ZK set, the same as ha-master
+//   mesos-launcher ha-master       a master wired like mesos-master: replicated
+//                                  log over ZooKeeper (MESOS_ZK, MESOS_QUORUM),
+//                                  ZooKeeper leader election and detection
 //   mesos-launcher agent           one agent, in this process only
 //                                  (MESOS_LAUNCHER_DIR defaults to the
 //                                  launcher's own directory)
@@ -50,6 +58,15 @@
 #endif
 #ifndef MESOS_SLAVE_FLAGSBASE_OFFSET
 #error "MESOS_SLAVE_FLAGSBASE_OFFSET must be derived by the build"
+#endif
+#ifndef MESOS_MASTER_HA_ABI
+#define MESOS_MASTER_HA_ABI 0
+#endif
+#ifndef MESOS_MASTER_FLAGSBASE_OFFSET
+#define MESOS_MASTER_FLAGSBASE_OFFSET 0
+#endif
+#ifndef MESOS_MASTER_HA_VERSIONS
+#define MESOS_MASTER_HA_VERSIONS "(none)"
 #endif
 
 namespace {
@@ -301,6 +318,52 @@ extern void slave_ctor(void* self, const std::string* id, const void* flags,
                    "RKS16_IPNS_10AuthorizerEE");
 #endif
 
+// ---------------------------------------------------------------------------
+// HA master entry points (MESOS_MASTER_HA_ABI != 0 only: every name is
+// checked against the version's exports by the build).
+#if MESOS_MASTER_HA_ABI != 0
+extern void master_flags_ctor(void* self)
+    asm("_ZN5mesos8internal6master5FlagsC1Ev");
+// Log(quorum, path, servers, timeout, znode, Option<zookeeper::Authentication>,
+//     autoInitialize, Option<string> metricsPrefix)
+extern void log_ctor(void* self, int quorum, const std::string* path,
+                     const std::string* servers, const int64_t* timeout,
+                     const std::string* znode, const void* auth,
+                     bool auto_initialize, const OptString* metrics_prefix)
+    asm("_ZN5mesos3log3LogC1EiRK" CXX_STRING "S9_RK8DurationS9_RK6OptionIN9zookeeper14AuthenticationEEbRKSD_IS7_E");
+extern void log_storage_ctor(void* self, void* log, unsigned long diffs)
+    asm("_ZN5mesos5state10LogStorageC1EPNS_3log3LogEm");
+// vtable of mesos::state::protobuf::State (the class itself is header-only).
+extern char protobuf_state_vtable[]
+    asm("_ZTVN5mesos5state8protobuf5StateE");
+extern void registrar_ctor(void* self, const void* flags, void* state,
+                           const OptString* realm)
+    asm("_ZN5mesos8internal6master9RegistrarC1ERKNS1_5FlagsEPNS_5state5StateERK6OptionI" CXX_STRING "E");
+extern void contender_create(void* ret, const OptString* zk,
+                             const OptString* module, const OptDuration* timeout)
+    asm("_ZN5mesos6master9contender15MasterContender6createERK6OptionI" CXX_STRING
+        "ESC_RKS3_I8DurationE");
+extern void master_ctor(void* self, void* allocator, void* registrar,
+                        void* files, void* contender, void* detector,
+                        const OptPtr* authorizer, const void* rate_limiter,
+                        const void* flags)
+    asm("_ZN5mesos8internal6master6MasterC1EPNS_9allocator9AllocatorEPNS1_9RegistrarEPNS0_5FilesEPNS_6master9contender15MasterContenderEPNSA_8detector14MasterDetectorERK6OptionIPNS_10AuthorizerEERKSH_ISt10shared_ptrIN7process11RateLimiterEEERKNS1_5FlagsE");
+extern void process_terminate(const void* upid, bool inject)
+    asm("_ZN7process9terminateERKNS_4UPIDEb");
+#if MESOS_MASTER_HA_ABI == 107
+// Try<Allocator*> MesosAllocator<HierarchicalAllocatorProcess<DRFSorter, DRFSorter, DRFSorter>>::create()
+extern void hierarchical_allocator_create(void* ret)
+    asm("_ZN5mesos8internal6master9allocator14MesosAllocatorINS2_28HierarchicalAllocatorProcessINS2_9DRFSorterES5_S5_EEE6createEv");
+#elif MESOS_MASTER_HA_ABI == 110
+// MesosAllocator<HierarchicalAllocatorProcess<DRFSorter, DRFSorter>>::MesosAllocator()
+// (creates and spawns its process; create() is not exported in 1.10/1.11)
+extern void hierarchical_allocator_ctor(void* self)
+    asm("_ZN5mesos8internal6master9allocator14MesosAllocatorINS2_28HierarchicalAllocatorProcessINS2_9DRFSorterES5_EEEC1Ev");
+#else
+#error "unknown MESOS_MASTER_HA_ABI"
+#endif
+#endif
+
 namespace {
 
 // Opaque object sizes: generous upper bounds (the real objects are smaller).
@@ -410,6 +473,196 @@ void* wait_for_agent(void* upid) {
   fprintf(stderr, "mesos-launcher: the agent process terminated\n");
   _exit(0);
   return nullptr;
+}
+
+
+void* wait_for_master(void* upid) {
+  int64_t hour = 3600LL * 1000 * 1000 * 1000;
+  while (!process_wait(upid, &hour)) {
+  }
+  fprintf(stderr, "mesos-launcher: the master process terminated\n");
+  _exit(1);
+  return nullptr;
+}
+
+// A Mesos duration as flags take it ("2secs", "500ms", "1mins"); -1 if malformed.
+int64_t parse_duration_nanos(const char* text) {
+  char* end = nullptr;
+  double value = strtod(text, &end);
+  if (end == text || value < 0) return -1;
+  std::string unit(end);
+  double scale = 0;
+  if (unit == "ns") scale = 1;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "secs") scale = 1e9;
+  else if (unit == "mins") scale = 60e9;
+  else if (unit == "hrs") scale = 3600e9;
+  else if (unit == "days") scale = 86400e9;
+  else if (unit == "weeks") scale = 7 * 86400e9;
+  else return -1;
+  return static_cast<int64_t>(value * scale);
+}
+
+// A master wired like mesos-master with --zk: the registry in a replicated log
+// whose replicas find each other through ZooKeeper (<znode>/log_replicas), and
+// leader election (contender) and detection through ZooKeeper.
+int run_ha_master() {
+#if MESOS_MASTER_HA_ABI == 0
+  fprintf(stderr,
+          "mesos-launcher: HA masters (MESOS_ZK) are not supported by this "
+          "build of Mesos %s; supported: %s\n",
+          MESOS_VERSION_STRING, MESOS_MASTER_HA_VERSIONS);
+  return 1;
+#else
+  const char* zk = getenv("MESOS_ZK");
+  if (zk == nullptr || strncmp(zk, "zk://", 5) != 0) {
+    fprintf(stderr,
+            "mesos-launcher: ha-master mode needs MESOS_ZK=zk://host:port[,...]/path "
+            "(got %s)\n", zk == nullptr ? "nothing" : zk);
+    return 1;
+  }
+  // zk://[auth@]servers/path: no authentication here.
+  std::string url(zk + 5);
+  if (url.find('@') != std::string::npos) {
+    fprintf(stderr, "mesos-launcher: ZooKeeper authentication (user:pass@) is not supported\n");
+    return 1;
+  }
+  size_t slash = url.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == url.size()) {
+    fprintf(stderr, "mesos-launcher: MESOS_ZK must look like zk://host:port/path (got %s)\n", zk);
+    return 1;
+  }
+  std::string servers = url.substr(0, slash);
+  std::string znode = url.substr(slash);
+  while (znode.size() > 1 && znode.back() == '/') znode.pop_back();
+
+  const char* quorum_text = getenv("MESOS_QUORUM");
+  int quorum = quorum_text != nullptr ? atoi(quorum_text) : 0;
+  if (quorum < 1) {
+    fprintf(stderr,
+            "mesos-launcher: MESOS_QUORUM (the replicated log quorum, a majority "
+            "of the masters) is needed with MESOS_ZK\n");
+    return 1;
+  }
+  const char* work_dir = getenv("MESOS_WORK_DIR");
+  if (work_dir == nullptr || *work_dir == '\0') {
+    fprintf(stderr, "mesos-launcher: MESOS_WORK_DIR is needed for the replicated log\n");
+    return 1;
+  }
+  const char* registry = getenv("MESOS_REGISTRY");
+  if (registry != nullptr && strcmp(registry, "replicated_log") != 0) {
+    fprintf(stderr, "mesos-launcher: ha-master mode needs MESOS_REGISTRY=replicated_log (got %s)\n",
+            registry);
+    return 1;
+  }
+  int64_t session_timeout = 10LL * 1000 * 1000 * 1000;
+  const char* timeout_text = getenv("MESOS_ZK_SESSION_TIMEOUT");
+  if (timeout_text != nullptr && *timeout_text != '\0') {
+    session_timeout = parse_duration_nanos(timeout_text);
+    if (session_timeout <= 0) {
+      fprintf(stderr, "mesos-launcher: MESOS_ZK_SESSION_TIMEOUT=%s is not a duration\n",
+              timeout_text);
+      return 1;
+    }
+  }
+  const char* auto_init = getenv("MESOS_LOG_AUTO_INITIALIZE");
+  bool auto_initialize = auto_init == nullptr || strcmp(auto_init, "false") != 0;
+
+  block_signals();
+
+  void* flags = alloc_object(kFlagsObject);
+  master_flags_ctor(flags);
+  {
+    Buffer ret;
+    std::string prefix("MESOS_");
+    flags_base_load(&ret,
+                    static_cast<char*>(flags) + MESOS_MASTER_FLAGSBASE_OFFSET,
+                    &prefix);
+    try_warnings_or_die(ret, "failed to load master flags from MESOS_* variables");
+  }
+
+  initialize_libprocess("master", "mesos-master-readwrite",
+                        "mesos-master-readonly");
+
+  // The allocator first, as mesos-master does.
+  void* allocator = nullptr;
+#if MESOS_MASTER_HA_ABI == 107
+  {
+    Buffer ret;
+    hierarchical_allocator_create(&ret);
+    allocator = try_ptr_or_die(ret, "creating the hierarchical allocator");
+  }
+#else
+  allocator = alloc_object(kSmallObject);
+  hierarchical_allocator_ctor(allocator);
+#endif
+
+  // The replicated log, its replicas found through ZooKeeper.
+  std::string log_path = std::string(work_dir) + "/replicated_log";
+  std::string log_znode = znode + "/log_replicas";
+  struct {
+    int state;
+    std::string scheme;
+    std::string credentials;
+  } no_auth{1, std::string(), std::string()};
+  OptString metrics_prefix = OptString::some("registrar/");
+  void* log = alloc_object(kSmallObject);
+  log_ctor(log, quorum, &log_path, &servers, &session_timeout, &log_znode,
+           &no_auth, auto_initialize, &metrics_prefix);
+
+  void* storage = alloc_object(kSmallObject);
+  log_storage_ctor(storage, log, 0);
+
+  // mesos::state::protobuf::State: {vptr, Storage*} (inline in Mesos headers).
+  void** state = static_cast<void**>(alloc_object(kSmallObject));
+  state[0] = protobuf_state_vtable + 2 * sizeof(void*);
+  state[1] = storage;
+
+  OptString realm = OptString::some("mesos-master-readonly");
+  void* registrar = alloc_object(kSmallObject);
+  registrar_ctor(registrar, flags, state, &realm);
+
+  OptString zk_option = OptString::some(zk);
+  OptString none = OptString::none();
+  OptDuration timeout{0, session_timeout};
+  Buffer ret;
+  contender_create(&ret, &zk_option, &none, &timeout);
+  void* contender = try_ptr_or_die(ret, "creating the ZooKeeper master contender");
+  detector_create(&ret, &zk_option, &none, &timeout);
+  void* detector = try_ptr_or_die(ret, "creating the ZooKeeper master detector");
+
+  void* files = alloc_object(kSmallObject);
+  OptPtr no_authorizer{1, nullptr};
+  files_ctor(files, &realm, &no_authorizer);
+
+  // Option<shared_ptr<RateLimiter>> NONE.
+  struct {
+    int state;
+    void* ptr;
+    void* ctrl;
+  } no_rate_limiter{1, nullptr, nullptr};
+  void* master = alloc_object(kSlaveObject);
+  master_ctor(master, allocator, registrar, files, contender, detector,
+              &no_authorizer, &no_rate_limiter, flags);
+
+  static Buffer upid;
+  process_spawn(&upid, process_base(master), false);
+  fprintf(stderr,
+          "mesos-launcher: HA master %s started (ZooKeeper %s, znode %s, quorum %d, "
+          "session timeout %.3fs)\n",
+          MESOS_VERSION_STRING, servers.c_str(), znode.c_str(), quorum,
+          session_timeout / 1e9);
+
+  pthread_t waiter;
+  pthread_create(&waiter, nullptr, wait_for_master, &upid);
+
+  int sig = wait_for_signal();
+  // No ZooKeeper session close: like a killed mesos-master, the others take
+  // over once the session expires (MESOS_ZK_SESSION_TIMEOUT).
+  fprintf(stderr, "mesos-launcher: signal %d, HA master exits\n", sig);
+  _exit(0);
+#endif
 }
 
 int run_agent() {
@@ -594,6 +847,36 @@ int selfcheck() {
   printf("local_flags_work_dir_length %zu\n", local_work_dir->size());
 
   bool ok = listed && top && matching > 0 && num_slaves == 1;
+
+#if MESOS_MASTER_HA_ABI != 0
+  // The same three checks for master::Flags (HA master mode).
+  {
+    void* mflags = alloc_object(kFlagsObject);
+    master_flags_ctor(mflags);
+    const char* mbase = static_cast<const char*>(mflags);
+    const intptr_t moffset = MESOS_MASTER_FLAGSBASE_OFFSET;
+    const intptr_t* mprimary = *reinterpret_cast<intptr_t* const*>(mbase);
+    bool mlisted = mprimary[-3] == moffset || mprimary[-4] == moffset;
+    const intptr_t* msub = *reinterpret_cast<intptr_t* const*>(mbase + moffset);
+    bool mtop = msub[-2] == -moffset;
+    int mmatching = 0;
+    if (flags_base_vtable != nullptr) {
+      const intptr_t* functions = flags_base_vtable + 2;
+      for (int i = 2; i < slots; i++) {
+        if (functions[i] != 0 && functions[i] == msub[i]) mmatching++;
+      }
+    }
+    printf("master_ha_abi %d\n", MESOS_MASTER_HA_ABI);
+    printf("master_flagsbase_offset 0x%lx\n", static_cast<long>(moffset));
+    printf("master_flagsbase_listed_in_vbase_offsets %d\n", mlisted ? 1 : 0);
+    printf("master_flagsbase_offset_to_top_ok %d\n", mtop ? 1 : 0);
+    printf("master_flagsbase_vtable_slots_matching %d of %d\n", mmatching,
+           slots > 2 ? slots - 2 : 0);
+    ok = ok && mlisted && mtop && mmatching > 0;
+  }
+#else
+  printf("master_ha_abi 0 (HA masters supported by: %s)\n", MESOS_MASTER_HA_VERSIONS);
+#endif
   printf("selfcheck %s\n", ok ? "ok" : "FAILED");
   fflush(stdout);
   _exit(ok ? 0 : 1);
@@ -601,7 +884,7 @@ int selfcheck() {
 
 int usage() {
   fprintf(stderr,
-          "usage: mesos-launcher master|agent|local [N]|version|selfcheck\n"
+          "usage: mesos-launcher master|ha-master|agent|local [N]|version|selfcheck\n"
           "Mesos %s; flags come from MESOS_* environment variables.\n",
           MESOS_VERSION_STRING);
   return 2;
@@ -609,10 +892,28 @@ int usage() {
 
 }  // namespace
 
+// Like mesos-master and mesos-agent: listen on --port (MESOS_PORT), by default 5050 for a
+// master (and local mode) and 5051 for an agent, unless LIBPROCESS_PORT says otherwise.
+// Without this libprocess binds a random port.
+void default_port(const std::string& mode) {
+  const char* set = getenv("LIBPROCESS_PORT");
+  if (set != nullptr && *set != '\0') return;
+  const char* port = getenv("MESOS_PORT");
+  if (port == nullptr || *port == '\0') port = mode == "agent" ? "5051" : "5050";
+  setenv("LIBPROCESS_PORT", port, 1);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string mode(argv[1]);
-  if (mode == "master") return run_local(0);
+  if (mode == "master" || mode == "ha-master" || mode == "agent" || mode == "local")
+    default_port(mode);
+  if (mode == "ha-master") return run_ha_master();
+  if (mode == "master") {
+    const char* zk = getenv("MESOS_ZK");
+    if (zk != nullptr && *zk != '\0') return run_ha_master();
+    return run_local(0);
+  }
   if (mode == "agent") return run_agent();
   if (mode == "local") {
     const char* n = argc > 2 ? argv[2] : getenv("MESOS_NUM_AGENTS");

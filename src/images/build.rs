@@ -93,6 +93,10 @@ fn input_hash(info: &VersionInfo) -> String {
     h.update(format!("version {}\n", info.version));
     h.update(format!("tarball {}\n", info.sha256));
     h.update(format!("agent-abi {}\n", info.agent_abi.macro_value()));
+    h.update(format!(
+        "master-ha-abi {}\n",
+        versions::master_ha_abi(info.version)
+    ));
     h.update(b"launcher\n");
     h.update(LAUNCHER_SOURCE.as_bytes());
     hex::encode(h.finalize())
@@ -420,6 +424,36 @@ impl<'a> Assembler<'a> {
                 version: self.version().into(),
                 detail,
             })?;
+        // The same for master::Flags, for versions with the HA master mode.
+        let ha_abi = versions::master_ha_abi(self.version());
+        let master_offset = if ha_abi == 0 {
+            0
+        } else {
+            let ctor = "_ZN5mesos8internal6master5FlagsC1Ev";
+            let (addr, size) =
+                elf::nm_address_size(&nm_sizes, ctor).ok_or_else(|| ImagesError::FlagsOffset {
+                    version: self.version().into(),
+                    detail: format!("{ctor} is not exported"),
+                })?;
+            let disassembly = self.tool(
+                Command::new("objdump")
+                    .args(["-d", "--no-show-raw-insn"])
+                    .arg(format!("--start-address=0x{addr:x}"))
+                    .arg(format!("--stop-address=0x{:x}", addr + size.min(0x4000)))
+                    .arg(&libmesos),
+                "binutils",
+            )?;
+            self.write(&self.work.join("master-flags-ctor.objdump"), &disassembly)?;
+            elf::flags_base_offset(&disassembly).map_err(|detail| ImagesError::FlagsOffset {
+                version: self.version().into(),
+                detail: format!("master::Flags: {detail}"),
+            })?
+        };
+        let ha_versions = versions::HA_MASTER_VERSIONS
+            .iter()
+            .map(|(v, _)| *v)
+            .collect::<Vec<_>>()
+            .join(", ");
         let vtable_slots = elf::nm_address_size(&nm_sizes, "_ZTVN5flags9FlagsBaseE")
             .map(|(_, size)| size / 8)
             .unwrap_or(0)
@@ -437,6 +471,11 @@ impl<'a> Assembler<'a> {
                 .arg(format!("-DMESOS_VERSION_STRING=\"{}\"", self.version()))
                 .arg(format!("-DMESOS_AGENT_ABI={abi}"))
                 .arg(format!("-DMESOS_SLAVE_FLAGSBASE_OFFSET=0x{offset:x}"))
+                .arg(format!("-DMESOS_MASTER_HA_ABI={ha_abi}"))
+                .arg(format!(
+                    "-DMESOS_MASTER_FLAGSBASE_OFFSET=0x{master_offset:x}"
+                ))
+                .arg(format!("-DMESOS_MASTER_HA_VERSIONS=\"{ha_versions}\""))
                 .arg(&src),
             "g++",
         )?;
@@ -557,6 +596,8 @@ impl<'a> Assembler<'a> {
             "agent_abi": abi,
             "slave_flags_flagsbase_offset": format!("0x{offset:x}"),
             "flagsbase_vtable_slots": vtable_slots,
+            "master_ha_abi": ha_abi,
+            "master_flags_flagsbase_offset": format!("0x{master_offset:x}"),
             "needed": needed,
             "stubs": stub_report,
             "python_symbols": python.len(),

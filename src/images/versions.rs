@@ -162,6 +162,24 @@ pub(crate) fn lookup(version: &str) -> Option<&'static VersionInfo> {
     VERSIONS.iter().find(|v| v.version == version)
 }
 
+/// Versions whose launcher has the HA master mode (`ha-master`, or `master`
+/// with `MESOS_ZK`), with the allocator entry point they export: 107 =
+/// `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x3>>::create()` (1.7),
+/// 110 = the `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x2>>`
+/// constructor (1.10, 1.11: `create()` is not exported). Only versions checked
+/// with three masters and a real ZooKeeper are listed (docs/zookeeper.md); the
+/// launcher of any other version refuses `MESOS_ZK` with a clear message.
+pub const HA_MASTER_VERSIONS: &[(&str, u32)] = &[("1.7.3", 107), ("1.10.0", 110), ("1.11.0", 110)];
+
+/// `MESOS_MASTER_HA_ABI` of a version: 0 when it has no HA master mode.
+pub fn master_ha_abi(version: &str) -> u32 {
+    HA_MASTER_VERSIONS
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map(|(_, abi)| *abi)
+        .unwrap_or(0)
+}
+
 /// Where a library libmesos asks for (by soname) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LibrarySource {
