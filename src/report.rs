@@ -101,6 +101,9 @@ pub struct RunReport {
     pub aborted: Option<String>,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// What the nodes answered at every phase (written to `observations.json`, not here).
+    #[serde(skip)]
+    pub observations: crate::observe::Observations,
 }
 
 impl RunReport {

@@ -9,6 +9,11 @@
 //!   ignored with the reason. Forced to run (`--ignored`), such a trial reports the reason as
 //!   ignored under `cargo test`, and fails under nextest (where a runtime "ignored" would be
 //!   shown as a pass).
+//!   A passing run's normalized observations are compared with `snapshots/runs/<dir>/<stem>/
+//!   <phase>/<node>.snap` and its API drift report with `snapshots/drift/<dir>/<stem>.snap`
+//!   (docs/snapshots.md).
+//! - `repeat::local::1_10_0-to-1_11_0`: runs that scenario twice; both runs must observe the
+//!   same normalized snapshots and drift (snapshots never churn between runs).
 //!
 //! Filters: `cargo test --test scenarios -- 1_10` or `cargo nextest run -E 'test(/1_10/)'`
 //! select `scenarios/local/1.10.0-to-1.11.0.yaml` (and `1.9.0-to-1.10.0`); `plan::seed`
@@ -17,7 +22,10 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use upgrade_harness::plan::plan;
+use upgrade_harness::drift;
+use upgrade_harness::observe::phase_folder;
+use upgrade_harness::plan::{plan, NodeRole};
+use upgrade_harness::report::RunReport;
 use upgrade_harness::run::{self, RunError, RunOptions};
 use upgrade_harness::scenario::model::{Distribution, Scenario};
 
@@ -178,10 +186,13 @@ fn plan_trial(file: &ScenarioFile) -> Trial {
     })
 }
 
-/// Every plan snapshot belongs to a scenario file, and no pending `.snap.new` is left behind:
-/// deleting or renaming a scenario must delete or rename its snapshot.
-fn orphans_trial(files: &[ScenarioFile]) -> Trial {
-    let expected: Vec<PathBuf> = files
+/// Every snapshot belongs to a scenario file, and no pending `.snap.new` is left behind:
+/// deleting or renaming a scenario must delete or rename its snapshots. Plan snapshots: one
+/// per file. Run snapshots (`snapshots/runs/`): one per phase of the plan and Mesos node
+/// (leading master and agents) of each scenario that runs here; drift: one per such scenario.
+/// The expected set comes from the plans, so this needs no Docker.
+fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) -> Trial {
+    let mut expected: Vec<PathBuf> = files
         .iter()
         .map(|f| {
             root()
@@ -190,9 +201,36 @@ fn orphans_trial(files: &[ScenarioFile]) -> Trial {
                 .join(format!("{}.snap", f.stem))
         })
         .collect();
+    for (f, s) in runnable {
+        let p = plan(s);
+        let masters = p
+            .nodes
+            .iter()
+            .filter(|n| n.role == NodeRole::Master)
+            .take(1);
+        let agents = p.nodes.iter().filter(|n| n.role == NodeRole::Agent);
+        let nodes: Vec<&str> = masters.chain(agents).map(|n| n.name.as_str()).collect();
+        for phase in p.phases() {
+            for node in &nodes {
+                expected.push(
+                    run_snapshot_dir(f)
+                        .join(phase_folder(&phase))
+                        .join(format!("{node}.snap")),
+                );
+            }
+        }
+        expected.push(
+            root()
+                .join("snapshots/drift")
+                .join(&f.dir)
+                .join(format!("{}.snap", f.stem)),
+        );
+    }
     Trial::test("plan::no_orphaned_snapshots", move || {
         let mut found = Vec::new();
-        collect_snapshots(&root().join("snapshots/plans"), &mut found);
+        for dir in ["snapshots/plans", "snapshots/runs", "snapshots/drift"] {
+            collect_snapshots(&root().join(dir), &mut found);
+        }
         let mut problems: Vec<String> = found
             .iter()
             .filter(|p| !expected.contains(p))
@@ -254,13 +292,91 @@ fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
         })
         .with_ignored_flag(true);
     }
-    let path = file.path.clone();
-    Trial::ignorable_test(name, move || real_run(&path))
+    let file = file.clone();
+    Trial::ignorable_test(name, move || real_run(&file))
 }
 
 /// The real upgrade. Docker unreachable is reported as ignored with the reason, except in CI
 /// (`CI=true`), where it is a failure: CI must never pass without running the upgrades.
-fn real_run(path: &Path) -> Result<Completion, Failed> {
+/// A passing run's normalized observations must equal its snapshots (`snapshots/runs/`,
+/// `snapshots/drift/`; docs/snapshots.md).
+fn real_run(file: &ScenarioFile) -> Result<Completion, Failed> {
+    let report = match run_once(&file.path)? {
+        Ok(report) => report,
+        Err(completion) => return Ok(completion),
+    };
+    if !report.passed() {
+        return Err(report.failures().join("\n").into());
+    }
+    let scenario = load(&file.path)?;
+    let mut failures = Vec::new();
+    for (phase, node, text) in report.observations.snapshots() {
+        let dir = run_snapshot_dir(file).join(&phase);
+        let description = format!(
+            "upgrade-harness run scenarios/{}: {node} at phase {phase}",
+            file.relative
+        );
+        if let Err(why) = assert_snapshot(file, dir, &node, description, text) {
+            failures.push(why);
+        }
+    }
+    let drift = drift::drift(&scenario, &report.observations).markdown();
+    let dir = root().join("snapshots/drift").join(&file.dir);
+    let description = format!("upgrade-harness run scenarios/{}: API drift", file.relative);
+    if let Err(why) = assert_snapshot(file, dir, &file.stem, description, drift) {
+        failures.push(why);
+    }
+    if failures.is_empty() {
+        Ok(Completion::Completed)
+    } else {
+        Err(format!(
+            "{} snapshot(s) differ (review with `cargo insta review`; docs/snapshots.md):\n{}",
+            failures.len(),
+            failures.join("\n")
+        )
+        .into())
+    }
+}
+
+/// `snapshots/runs/<dir>/<stem>`: one folder per phase, one snapshot per node.
+fn run_snapshot_dir(file: &ScenarioFile) -> PathBuf {
+    root()
+        .join("snapshots/runs")
+        .join(&file.dir)
+        .join(&file.stem)
+}
+
+/// One insta assertion; a mismatch is returned (so that every snapshot of a run is
+/// compared, and written as `.snap.new` locally), not raised.
+fn assert_snapshot(
+    file: &ScenarioFile,
+    dir: PathBuf,
+    name: &str,
+    description: String,
+    text: String,
+) -> Result<(), String> {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir.clone());
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file(format!("scenarios/{}", file.relative));
+    settings.set_description(description);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, text));
+    }));
+    outcome.map_err(|_| {
+        let shown = dir
+            .strip_prefix(root())
+            .unwrap_or(&dir)
+            .display()
+            .to_string();
+        format!("  {shown}/{name}.snap")
+    })
+}
+
+/// Runs the scenario once; `Err(completion)` when it cannot run here (Docker unreachable
+/// outside CI).
+fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
     let opts = RunOptions {
         out_root: root().join("target/upgrade-harness"),
         progress: false,
@@ -272,18 +388,75 @@ fn real_run(path: &Path) -> Result<Completion, Failed> {
         .build()
         .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
     match rt.block_on(run::run_file(path, &opts)) {
-        Ok(report) if report.passed() => Ok(Completion::Completed),
-        Ok(report) => Err(report.failures().join("\n").into()),
+        Ok(report) => Ok(Ok(report)),
         Err(RunError::Infrastructure(why))
             if why.contains("cannot reach the Docker engine")
                 && std::env::var("CI").as_deref() != Ok("true") =>
         {
-            Ok(Completion::ignored_with(format!(
+            Ok(Err(Completion::ignored_with(format!(
                 "Docker unreachable: {why}"
-            )))
+            ))))
         }
         Err(e) => Err(e.to_string().into()),
     }
+}
+
+/// The scenario whose second run must observe exactly what its first run observed.
+const REPEATED: &str = "local::1_10_0-to-1_11_0";
+
+/// `repeat::<id>`: runs one scenario twice and compares the normalized observations (every
+/// snapshot text and the drift report): the proof that snapshots do not churn between runs.
+fn repeat_trial(file: &ScenarioFile) -> Trial {
+    let file = file.clone();
+    Trial::ignorable_test(format!("repeat::{}", file.id), move || {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let report = match run_once(&file.path)? {
+                Ok(report) => report,
+                Err(completion) => return Ok(completion),
+            };
+            if !report.passed() {
+                return Err(report.failures().join("\n").into());
+            }
+            let scenario = load(&file.path)?;
+            let mut texts: Vec<(String, String)> = report
+                .observations
+                .snapshots()
+                .into_iter()
+                .map(|(phase, node, text)| (format!("{phase}/{node}"), text))
+                .collect();
+            texts.push((
+                "drift".to_string(),
+                drift::drift(&scenario, &report.observations).markdown(),
+            ));
+            seen.push(texts);
+        }
+        let differing: Vec<String> = seen[0]
+            .iter()
+            .zip(&seen[1])
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| {
+                let diff = similar::TextDiff::from_lines(&a.1, &b.1)
+                    .unified_diff()
+                    .header("first run", "second run")
+                    .to_string();
+                format!("{}:\n{diff}", a.0)
+            })
+            .collect();
+        if seen[0].len() != seen[1].len() {
+            return Err(format!(
+                "the runs observed {} and {} (phase, node) pairs",
+                seen[0].len(),
+                seen[1].len()
+            )
+            .into());
+        }
+        if differing.is_empty() {
+            Ok(Completion::Completed)
+        } else {
+            Err(differing.join("\n").into())
+        }
+    })
 }
 
 fn main() {
@@ -291,18 +464,27 @@ fn main() {
     let files = scenario_files();
     let mut trials = Vec::new();
     let (mut ignored, mut real) = (0, 0);
+    let mut runnable = Vec::new();
     for file in &files {
         // The distribution decides the run trial's reason; a file that does not parse still
         // gets its plan trial, which reports the error.
         let scenario = upgrade_harness::scenario::load(&file.path).ok();
         match ignore_reason(file, scenario.as_ref()) {
             Some(_) => ignored += 1,
-            None => real += 1,
+            None => {
+                real += 1;
+                if let Some(s) = &scenario {
+                    runnable.push((file.clone(), s.clone()));
+                }
+            }
         }
         trials.push(plan_trial(file));
         trials.push(run_trial(file, scenario.as_ref()));
+        if file.id == REPEATED {
+            trials.push(repeat_trial(file));
+        }
     }
-    trials.push(orphans_trial(&files));
+    trials.push(orphans_trial(&files, &runnable));
     if !args.list {
         eprintln!(
             "scenarios: {} files; {real} run:: trials run real upgrades in Docker, {ignored} are ignored \

@@ -129,6 +129,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         progress,
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
+        observations: crate::observe::Observations::default(),
     };
     let started = Instant::now();
     let work = runner.perform(&image);
@@ -149,10 +150,13 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         phases,
         aborted,
         seconds: started.elapsed().as_secs_f64(),
+        observations: std::mem::take(&mut runner.observations),
     };
     report
         .write(&folder)
         .map_err(|e| RunError::Infrastructure(format!("writing the result: {e}")))?;
+    crate::observe::write_run_folder(&folder, &scenario, &report.observations)
+        .map_err(|e| RunError::Infrastructure(format!("writing the observations: {e}")))?;
     if let Some(fw) = runner.framework.take() {
         let _ = fw.teardown().await;
     }
@@ -237,6 +241,8 @@ struct Runner<'a> {
     start_outcomes: BTreeMap<String, (bool, String)>,
     /// Nodes whose process is down on purpose (a start that had to fail).
     down_by_design: Vec<String>,
+    /// What the nodes answered at each phase (`crate::observe`).
+    observations: crate::observe::Observations,
 }
 
 impl Runner<'_> {
@@ -276,6 +282,8 @@ impl Runner<'_> {
                 Entry::Phase(phase) => {
                     let logs = self.collect_logs(&phase.name, phases.len()).await;
                     let verdicts = self.judge(&phase.name, &logs).await;
+                    let count = self.plan.phases().len();
+                    crate::observe::record(&mut self.observations, &self.cluster, self.scenario, &phase.name, phases.len(), count).await;
                     let record = self
                         .phase_record(&phase.name, std::mem::take(&mut actions), verdicts, phase_started)
                         .await;
