@@ -40,6 +40,8 @@
 // agent process (possibly another Mesos version) to recover.
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -564,6 +566,20 @@ int run_ha_master() {
       fprintf(stderr, "mesos-launcher: MESOS_ZK_SESSION_TIMEOUT=%s is not a duration\n",
               timeout_text);
       return 1;
+    }
+  }
+  // mesos-master creates its work dir (leveldb would fail on a missing parent).
+  {
+    std::string dir(work_dir);
+    for (size_t i = 1; i <= dir.size(); i++) {
+      if (i == dir.size() || dir[i] == '/') {
+        std::string prefix = dir.substr(0, i);
+        if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+          fprintf(stderr, "mesos-launcher: cannot create %s: %s\n", prefix.c_str(),
+                  strerror(errno));
+          return 1;
+        }
+      }
     }
   }
   const char* auto_init = getenv("MESOS_LOG_AUTO_INITIALIZE");

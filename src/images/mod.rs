@@ -26,3 +26,9 @@ pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
 pub use versions::{known_versions, AgentAbi, VersionInfo, APT_PACKAGES};
 pub use zookeeper::{build_zookeeper, ZooKeeperBuild};
+
+/// Versions whose launcher has the HA master mode (ZooKeeper leader election and a
+/// replicated log over ZooKeeper), oldest first.
+pub fn versions_with_ha_masters() -> Vec<&'static str> {
+    versions::HA_MASTER_VERSIONS.iter().map(|(v, _)| *v).collect()
+}

@@ -8,13 +8,21 @@ use std::time::{Duration, Instant};
 use crate::docker::{self, NodeSpec, ProcessStatus};
 use crate::mesos::client::{base_url, MesosClient};
 use crate::mesos::readiness::Target;
+use crate::images::zookeeper;
+use crate::mesos::readiness;
 use crate::mesos::roles::{
-    self, AgentConfig, MasterConfig, MasterLocation, NodeAddress, Role, Tuning,
+    self, AgentConfig, HaSettings, MasterConfig, MasterLocation, NodeAddress, Role, Tuning,
 };
 use crate::plan::{FlagOverrides, NodeRole};
 
 /// Name of the Mesos process inside every node (one per node, as on a real host).
 pub const PROCESS: &str = "mesos";
+
+/// Name of the ZooKeeper server process inside a ZooKeeper node.
+pub const ZOOKEEPER_PROCESS: &str = "zookeeper";
+
+/// How long a ZooKeeper server may take to answer `imok` after its start.
+const ZOOKEEPER_READY: Duration = Duration::from_secs(60);
 
 /// How long SIGTERM gets before SIGKILL when a Mesos process is stopped.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -42,6 +50,15 @@ pub struct Cluster {
     pub tuning: Tuning,
     /// Mesos nodes by name.
     pub nodes: BTreeMap<String, NodeState>,
+    /// ZooKeeper nodes by name -> address (HA masters; not Mesos nodes).
+    pub zookeepers: BTreeMap<String, String>,
+    /// How many masters the topology has: with ZooKeeper, the replicated log's quorum is
+    /// a majority of them.
+    pub planned_masters: usize,
+    /// The master that leads, as last seen by [`Cluster::elect`] (HA only).
+    pub leader: Option<String>,
+    /// Seconds from stopping a leading master until another one led, per leader change.
+    pub failovers: Vec<(String, String, f64)>,
 }
 
 impl Cluster {
@@ -52,6 +69,18 @@ impl Cluster {
             client,
             tuning: Tuning::default(),
             nodes: BTreeMap::new(),
+            zookeepers: BTreeMap::new(),
+            planned_masters: 1,
+            leader: None,
+            failovers: Vec::new(),
+        }
+    }
+
+    /// A cluster on `run` whose topology has `masters` masters (the quorum with ZooKeeper).
+    pub fn with_masters(run: docker::Run, client: MesosClient, masters: usize) -> Cluster {
+        Cluster {
+            planned_masters: masters.max(1),
+            ..Cluster::new(run, client)
         }
     }
 
@@ -87,9 +116,91 @@ impl Cluster {
         self.nodes.get(name).ok_or_else(|| format!("no node named {name}"))
     }
 
-    /// Names of the master nodes.
+    /// Names of the master nodes, the leading one first (with ZooKeeper, the leader last
+    /// seen by [`Cluster::elect`]; standalone, the only master).
     pub fn masters(&self) -> Vec<String> {
+        let mut masters = self.with_role(Role::Master);
+        if let Some(leader) = &self.leader {
+            if let Some(i) = masters.iter().position(|m| m == leader) {
+                let l = masters.remove(i);
+                masters.insert(0, l);
+            }
+        }
+        masters
+    }
+
+    /// Whether masters elect their leader through ZooKeeper.
+    pub fn is_ha(&self) -> bool {
+        !self.zookeepers.is_empty()
+    }
+
+    /// `zk://<zk address>:2181,.../mesos`.
+    pub fn zk_url(&self) -> String {
+        let servers: Vec<String> = self
+            .zookeepers
+            .values()
+            .map(|ip| format!("{ip}:{}", zookeeper::CLIENT_PORT))
+            .collect();
+        format!("zk://{}/mesos", servers.join(","))
+    }
+
+    /// Creates a ZooKeeper node, starts its server and waits for `imok`.
+    pub async fn create_zookeeper(&mut self, name: &str, image: &str) -> Result<Duration, String> {
+        let info = self
+            .run
+            .create_node(NodeSpec {
+                name: name.to_string(),
+                image: image.to_string(),
+                ..NodeSpec::default()
+            })
+            .await
+            .map_err(|e| format!("creating node {name}: {e}"))?;
+        let argv = zookeeper::server_argv();
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.run
+            .start_process(name, ZOOKEEPER_PROCESS, &argv, &[])
+            .await
+            .map_err(|e| format!("starting ZooKeeper in {name}: {e}"))?;
+        let addr = self
+            .run
+            .node_address(name, zookeeper::CLIENT_PORT)
+            .await
+            .map_err(|e| format!("address of {name}: {e}"))?;
+        let ready = zookeeper::wait_ready(addr, ZOOKEEPER_READY).await;
+        if let Err(e) = ready {
+            let log = self
+                .run
+                .process_log(name, ZOOKEEPER_PROCESS, 0)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)));
+        }
+        self.zookeepers.insert(name.to_string(), info.ip.to_string());
+        Ok(ready.unwrap_or_default())
+    }
+
+    /// Masters whose process runs.
+    fn running_masters(&self) -> Vec<String> {
         self.with_role(Role::Master)
+            .into_iter()
+            .filter(|m| self.nodes.get(m).is_some_and(|n| n.pid.is_some()))
+            .collect()
+    }
+
+    /// Waits until exactly one of the running masters has `master/elected` = 1 (every
+    /// running master answering) and remembers it as the leader.
+    pub async fn elect(&mut self, within: Duration) -> Result<String, String> {
+        let names = self.running_masters();
+        let targets = names
+            .iter()
+            .map(|n| self.target(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let i = readiness::wait_leader(&self.client, &targets, within)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.leader = Some(names[i].clone());
+        Ok(names[i].clone())
     }
 
     /// Names of the agent nodes.
@@ -115,8 +226,11 @@ impl Cluster {
         })
     }
 
-    /// Where agents find the master (standalone: the first master's hostname).
+    /// Where agents find the master (standalone: the first master's hostname; HA: ZooKeeper).
     fn master_location(&self) -> MasterLocation {
+        if self.is_ha() {
+            return MasterLocation::ZooKeeper { url: self.zk_url() };
+        }
         MasterLocation::Standalone {
             host: self.masters().first().cloned().unwrap_or_default(),
             port: roles::MASTER_PORT,
@@ -134,7 +248,10 @@ impl Cluster {
             Role::Master => roles::master_process(&MasterConfig {
                 version: version.to_string(),
                 node: address,
-                ha: None,
+                ha: self.is_ha().then(|| HaSettings {
+                    zk_url: self.zk_url(),
+                    quorum: (self.planned_masters / 2 + 1) as u32,
+                }),
                 tuning: self.tuning.clone(),
             }),
             Role::Agent => roles::agent_process(&AgentConfig {
@@ -237,4 +354,10 @@ impl Cluster {
             Err(e) => format!("(no output: {e})\n"),
         }
     }
+}
+
+/// The last `n` lines of a process's output, on one line.
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
 }

@@ -75,8 +75,25 @@ pub fn not_runnable_reason(s: &Scenario) -> Option<String> {
     if s.distribution.value == Distribution::Upstream {
         return Some("upstream images cannot be pulled on this machine".to_string());
     }
-    if s.topology.masters.value > 1 || s.topology.zookeeper.as_ref().is_some_and(|z| z.value > 0) {
-        return Some("highly available masters with ZooKeeper are not built yet (issue 7)".to_string());
+    let zookeepers = s.topology.zookeeper.as_ref().map_or(0, |z| z.value);
+    if s.topology.masters.value > 1 || zookeepers > 0 {
+        if zookeepers != 1 {
+            return Some(format!(
+                "{} masters need exactly one ZooKeeper node here (the topology has {zookeepers}); ZooKeeper ensembles are not built yet (issue 7)",
+                s.topology.masters.value
+            ));
+        }
+        let unsupported: Vec<&str> = [s.from.value.as_str(), s.to.value.as_str()]
+            .into_iter()
+            .filter(|v| images::versions_with_ha_masters().iter().all(|h| h != v))
+            .collect();
+        if !unsupported.is_empty() {
+            return Some(format!(
+                "highly available masters are built for Mesos {} only, not {} (issue 7, docs/zookeeper.md)",
+                images::versions_with_ha_masters().join(", "),
+                unsupported.join(", ")
+            ));
+        }
     }
     None
 }
@@ -122,7 +139,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let mut runner = Runner {
         scenario: &scenario,
         plan: &plan,
-        cluster: Cluster::new(run, client),
+        cluster: Cluster::with_masters(run, client, scenario.topology.masters.value as usize),
         framework: None,
         agent_ids: BTreeMap::new(),
         folder: folder.clone(),
@@ -210,7 +227,11 @@ async fn prepare_images(
     .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
     let spec = ImageSpec {
         repository: "upgrade-harness/node".to_string(),
-        roots: builds.iter().map(|b| b.rootfs.clone()).collect(),
+        roots: zookeeper_root(plan, opts)
+            .await?
+            .into_iter()
+            .chain(builds.iter().map(|b| b.rootfs.clone()))
+            .collect(),
         labels: BTreeMap::from([(
             "upgrade-harness.versions".to_string(),
             builds
@@ -225,6 +246,20 @@ async fn prepare_images(
         .await
         .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
     Ok(image.reference)
+}
+
+/// The ZooKeeper root filesystem, when the plan has ZooKeeper nodes (merged into the node
+/// image: every node can run it, only ZooKeeper nodes do).
+async fn zookeeper_root(plan: &Plan, opts: &RunOptions) -> Result<Option<PathBuf>, RunError> {
+    if !plan.nodes.iter().any(|n| n.role == NodeRole::Zookeeper) {
+        return Ok(None);
+    }
+    let build_opts = opts.build.clone();
+    let build = tokio::task::spawn_blocking(move || images::build_zookeeper(&build_opts))
+        .await
+        .map_err(|e| RunError::Infrastructure(format!("build task failed: {e}")))?
+        .map_err(|e| RunError::Infrastructure(format!("ZooKeeper build failed: {e}")))?;
+    Ok(Some(build.rootfs))
 }
 
 /// The state of one run while it performs the plan.
@@ -343,6 +378,11 @@ impl Runner<'_> {
         match &action.kind {
             ActionKind::StartNode => {
                 let role = action.role.ok_or("start action without a role")?;
+                if role == NodeRole::Zookeeper {
+                    let took = self.cluster.create_zookeeper(&node, image).await?;
+                    self.progress.note(&format!("{node}: ZooKeeper answers imok"), took);
+                    return Ok(Outcome::Done);
+                }
                 let version = action
                     .running
                     .as_ref()
@@ -384,6 +424,7 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after.clone())
                     .ok_or("restart action without a version")?;
+                let node = self.ha_master_in_turn(action, &node, &version);
                 self.restart(action, &node, &version, &overrides, false).await
             }
             ActionKind::RebootNode => {
@@ -455,10 +496,14 @@ impl Runner<'_> {
             }
             _ => None,
         };
+        let stopping = Instant::now();
         if reboot {
             self.cluster.reboot(node).await?;
         } else {
             self.cluster.stop_mesos(node).await?;
+        }
+        if role == NodeRole::Master && self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(node) {
+            self.await_failover(node, stopping).await?;
         }
         self.cluster.start_mesos(node, version, overrides).await?;
         self.down_by_design.retain(|n| n != node);
@@ -472,6 +517,7 @@ impl Runner<'_> {
             }
         }
         match role {
+            NodeRole::Master if self.cluster.is_ha() => self.wait_ha_master_back(node).await?,
             NodeRole::Master => {
                 let target = self.cluster.target(node)?;
                 readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
@@ -532,6 +578,15 @@ impl Runner<'_> {
     /// After a node's first start: a master leads; an agent registers (its ID is kept).
     async fn wait_ready_after_start(&mut self, node: &str, role: NodeRole) -> Result<(), String> {
         match role {
+            NodeRole::Master if self.cluster.is_ha() => {
+                // A master cannot recover the registry before a quorum of them runs: until
+                // the last one started, each must only answer; then exactly one leads.
+                self.wait_answers(node).await?;
+                if self.cluster.masters().len() >= self.cluster.planned_masters {
+                    self.cluster.elect(MASTER_READY).await?;
+                }
+                Ok(())
+            }
             NodeRole::Master => {
                 let target = self.cluster.target(node)?;
                 readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
@@ -560,6 +615,84 @@ impl Runner<'_> {
             }
             NodeRole::Zookeeper => Ok(()),
         }
+    }
+
+    /// With ZooKeeper, which master an upgrade action replaces: the plan names masters in
+    /// order, the run takes them non-leaders first and the leader last. Restarts without a
+    /// version change keep the plan's node.
+    fn ha_master_in_turn(&self, action: &plan::Action, node: &str, version: &str) -> String {
+        let changes = action.running.as_ref().is_some_and(|v| v.changes());
+        if !self.cluster.is_ha() || action.role != Some(NodeRole::Master) || !changes {
+            return node.to_string();
+        }
+        let pending: Vec<String> = self
+            .cluster
+            .masters()
+            .into_iter()
+            .filter(|m| self.cluster.nodes.get(m).is_some_and(|n| n.version != version))
+            .collect();
+        let leader = self.cluster.leader.clone();
+        pending
+            .iter()
+            .find(|m| Some(*m) != leader.as_ref())
+            .or(pending.first())
+            .cloned()
+            .unwrap_or_else(|| node.to_string())
+    }
+
+    /// Waits until `node` answers `/metrics/snapshot`.
+    async fn wait_answers(&self, node: &str) -> Result<(), String> {
+        let target = self.cluster.target(node)?;
+        let client = &self.cluster.client;
+        readiness::poll_until(MASTER_READY, || async {
+            client
+                .metrics_snapshot(&target.base_url)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|seen| format!("{} does not answer /metrics/snapshot: {seen}", target.name))
+    }
+
+    /// The leader `old` was stopped at `since`: waits until another master leads, records
+    /// the failover time, and waits until the agents re-registered with the new leader.
+    async fn await_failover(&mut self, old: &str, since: Instant) -> Result<(), String> {
+        let new = self.cluster.elect(MASTER_READY).await?;
+        let took = since.elapsed();
+        self.cluster
+            .failovers
+            .push((old.to_string(), new.clone(), took.as_secs_f64()));
+        self.progress
+            .note(&format!("leader {old} stopped: {new} leads"), took);
+        let line = format!("{old} -> {new} {:.3}s\n", took.as_secs_f64());
+        let path = self.folder.join("failovers.txt");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(&line);
+        let _ = std::fs::write(&path, text);
+        let target = self.cluster.target(&new)?;
+        let within = self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
+        let ids = self.up_agent_ids();
+        readiness::wait_agents_reregistered_after_master(&self.cluster.client, &target, &ids, within)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// An HA master came back (possibly at another version): it answers, exactly one
+    /// master leads, and every agent is active there with its ID.
+    async fn wait_ha_master_back(&mut self, node: &str) -> Result<(), String> {
+        self.wait_answers(node).await?;
+        let leader = self.cluster.elect(MASTER_READY).await?;
+        let target = self.cluster.target(&leader)?;
+        let expected: Vec<ExpectedAgent> = self
+            .up_agent_ids()
+            .into_iter()
+            .map(|(hostname, id)| ExpectedAgent { hostname, id: Some(id) })
+            .collect();
+        readiness::wait_agents_active(&self.cluster.client, &target, &expected, AGENT_READY)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     fn leader_url(&self) -> Result<String, String> {
