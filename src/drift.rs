@@ -91,6 +91,16 @@ impl NodeDrift {
             && self.removed.is_empty()
     }
 
+    /// Whether a check's `on:` reaches this node (or one of the agents folded into it).
+    fn targeted_by(&self, on: &crate::scenario::model::Target) -> bool {
+        use crate::scenario::model::Target;
+        match on {
+            Target::Master => self.role == "master",
+            Target::Agents => self.role == "agent",
+            Target::Node(name) => self.node == *name || self.same_on.contains(name),
+        }
+    }
+
     fn all(&self) -> impl Iterator<Item = &Change> {
         self.added
             .iter()
@@ -406,6 +416,7 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
             let observed: Vec<String> = out
                 .nodes
                 .iter()
+                .filter(|n| n.targeted_by(&c.on.value))
                 .flat_map(|n| n.all().map(move |ch| (n, ch)))
                 .filter(|(_, ch)| ch.kind == kind && matches_subject(kind, &ch.name, &name))
                 .map(|(n, ch)| format!("{}: {}", n.node, describe(ch)))

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::drift;
-use crate::mesos::client::{ClientError, MesosClient};
+use crate::mesos::client::{ClientError, MesosClient, RawResponse};
 use crate::mesos::roles::Role;
 use crate::redact::Redactor;
 use crate::run::cluster::{self, Cluster};
@@ -168,6 +168,8 @@ fn at_least(version: &str, major: u32, minor: u32) -> bool {
     (a, b) >= (major, minor)
 }
 
+const METRICS: &str = "/metrics/snapshot";
+
 /// The recorded bodies of a node of `role`.
 pub fn body_paths(role: Role) -> [&'static str; 3] {
     match role {
@@ -267,6 +269,9 @@ async fn observe_node(
     let client = &cluster.client;
     let base = target.base_url.as_str();
     let mut last = String::new();
+    // Answers of the discovery that are also recorded below: asked once per phase (the
+    // master's `/metrics/snapshot` alone can take half a second).
+    let mut seen: BTreeMap<String, RawResponse> = BTreeMap::new();
 
     if discover {
         match client.help(base).await {
@@ -296,7 +301,12 @@ async fn observe_node(
                     } else {
                         last = path.clone();
                         match client.get(base, &path).await {
-                            Ok(r) => e.status = Some(r.status),
+                            Ok(r) => {
+                                e.status = Some(r.status);
+                                if path == METRICS || body_paths(role).contains(&path.as_str()) {
+                                    seen.insert(path.clone(), r);
+                                }
+                            }
                             Err(err) => {
                                 e.error = Some(err.brief());
                                 if stopped_answering(client, base, &err).await {
@@ -322,15 +332,28 @@ async fn observe_node(
 
     if obs.findings.is_empty() {
         for path in body_paths(role) {
-            obs.bodies
-                .insert(path.to_string(), answer(client.get(base, path).await));
+            let reply = match seen.remove(path) {
+                Some(r) => Ok(r),
+                None => client.get(base, path).await,
+            };
+            obs.bodies.insert(path.to_string(), answer(reply));
         }
         last = "the bodies and /metrics/snapshot".to_string();
-        match client.metrics_snapshot(base).await {
-            Ok(m) => obs.metrics = Some(m.0.keys().cloned().collect()),
-            Err(e) => obs
-                .findings
-                .push(format!("GET /metrics/snapshot: {}", e.brief())),
+        let metrics = match seen.remove(METRICS) {
+            Some(r) => Ok(r),
+            None => client.get(base, METRICS).await,
+        };
+        match metrics.map(|r| {
+            (
+                r.status,
+                serde_json::from_slice::<BTreeMap<String, Value>>(&r.body),
+            )
+        }) {
+            Ok((200, Ok(m))) => obs.metrics = Some(m.into_keys().collect()),
+            Ok((status, _)) => obs.findings.push(format!(
+                "GET {METRICS}: HTTP {status}, not a metrics document"
+            )),
+            Err(e) => obs.findings.push(format!("GET {METRICS}: {}", e.brief())),
         }
         for p in &scenario.probes {
             let p = &p.value;
@@ -402,7 +425,7 @@ fn reaches(on: &Target, node: &str, role: Role) -> bool {
     }
 }
 
-fn answer(r: Result<crate::mesos::client::RawResponse, ClientError>) -> Answer {
+fn answer(r: Result<RawResponse, ClientError>) -> Answer {
     match r {
         Ok(r) => match serde_json::from_slice::<Value>(&r.body) {
             Ok(json) => Answer {
