@@ -189,7 +189,8 @@ fn plan_trial(file: &ScenarioFile) -> Trial {
 /// Every snapshot belongs to a scenario file, and no pending `.snap.new` is left behind:
 /// deleting or renaming a scenario must delete or rename its snapshots. Plan snapshots: one
 /// per file. Run snapshots (`snapshots/runs/`): one per phase of the plan and Mesos node
-/// (leading master and agents) of each scenario that runs here; drift: one per such scenario.
+/// (the leading master, which may be any master, and the agents) of each scenario that runs
+/// here; drift: one per such scenario.
 /// The expected set comes from the plans, so this needs no Docker.
 fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) -> Trial {
     let mut expected: Vec<PathBuf> = files
@@ -203,13 +204,13 @@ fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) 
         .collect();
     for (f, s) in runnable {
         let p = plan(s);
-        let masters = p
+        // Any master may lead at a phase (HA): each may have snapshots.
+        let nodes: Vec<&str> = p
             .nodes
             .iter()
-            .filter(|n| n.role == NodeRole::Master)
-            .take(1);
-        let agents = p.nodes.iter().filter(|n| n.role == NodeRole::Agent);
-        let nodes: Vec<&str> = masters.chain(agents).map(|n| n.name.as_str()).collect();
+            .filter(|n| matches!(n.role, NodeRole::Master | NodeRole::Agent))
+            .map(|n| n.name.as_str())
+            .collect();
         for phase in p.phases() {
             for node in &nodes {
                 expected.push(
