@@ -7,3 +7,4 @@ pub mod recordio;
 pub mod roles;
 pub mod scheduler;
 pub mod versions;
+pub mod workload;

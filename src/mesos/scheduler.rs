@@ -249,6 +249,12 @@ enum Control {
     Teardown {
         reply: tokio::sync::oneshot::Sender<Result<(), String>>,
     },
+    /// Any other call (KILL, RECONCILE, ...); the driver fills in `framework_id`.
+    Call {
+        name: String,
+        body: Value,
+        reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// A running test framework.
@@ -428,6 +434,49 @@ impl Framework {
                 reason: "no answer within 10s".into(),
             }),
         }
+    }
+
+    /// Makes a call on the current subscription (`body` without `framework_id`: the driver
+    /// adds it). Fails when not subscribed or the master does not answer 202.
+    pub async fn call(&self, name: &str, body: Value) -> Result<(), FrameworkError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let control = Control::Call {
+            name: name.to_string(),
+            body,
+            reply,
+        };
+        if self.control.send(control).is_err() {
+            return Err(self.stopped_error());
+        }
+        let id = self.id();
+        let failed = |reason: String| FrameworkError::Timeout {
+            id: id.clone(),
+            what: format!("an answer to {name}"),
+            after: CALL_TIMEOUT,
+            last: reason,
+        };
+        match tokio::time::timeout(CALL_TIMEOUT * 2, rx).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(reason))) => Err(failed(reason)),
+            Ok(Err(_)) => Err(failed("driver stopped".into())),
+            Err(_) => Err(failed("no answer".into())),
+        }
+    }
+
+    /// KILL one task.
+    pub async fn kill(&self, task_id: &str, agent_id: &str) -> Result<(), FrameworkError> {
+        let body = json!({"type": "KILL", "kill": {"task_id": {"value": task_id}, "agent_id": {"value": agent_id}}});
+        self.call("KILL", body).await
+    }
+
+    /// RECONCILE these (task, agent) pairs; the answers arrive as updates.
+    pub async fn reconcile(&self, tasks: &[(String, String)]) -> Result<(), FrameworkError> {
+        let tasks: Vec<Value> = tasks
+            .iter()
+            .map(|(t, a)| json!({"task_id": {"value": t}, "agent_id": {"value": a}}))
+            .collect();
+        self.call("RECONCILE", json!({"type": "RECONCILE", "reconcile": {"tasks": tasks}}))
+            .await
     }
 
     /// Stops the scheduler without TEARDOWN (the scheduler process "dies"); the framework
@@ -755,6 +804,9 @@ impl Driver {
                         let _ = reply.send(Err("not subscribed".into()));
                         return None;
                     }
+                    Some(Control::Call { reply, .. }) => {
+                        let _ = reply.send(Err("not subscribed (re-subscribing)".into()));
+                    }
                     None => return None,
                 },
             }
@@ -875,6 +927,14 @@ impl Driver {
                         }
                         let _ = reply.send(result);
                         return Ended::Stop;
+                    }
+                    Some(Control::Call { name, mut body, reply }) => {
+                        body["framework_id"] = json!({ "value": self.framework_id.clone().unwrap_or_default() });
+                        let result = self.call(session, &name, body).await;
+                        if let Err(reason) = &result {
+                            self.shared.record(m, FrameworkEvent::CallFailed { call: name, reason: reason.clone() });
+                        }
+                        let _ = reply.send(result);
                     }
                     None => return Ended::Stop,
                 },

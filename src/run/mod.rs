@@ -6,6 +6,7 @@
 
 pub mod cluster;
 mod judge;
+mod workload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use crate::docker::{self, ImageSpec};
 use crate::images::{self, BuildOptions};
 use crate::mesos::client::MesosClient;
 use crate::mesos::readiness::{self, ExpectedAgent};
-use crate::mesos::scheduler::{Framework, FrameworkOptions};
+use crate::mesos::scheduler::Framework;
 use crate::plan::{self, ActionKind, Entry, NodeImage, NodeRole, Plan};
 use crate::report::{ActionRecord, PhaseRecord, Progress, RunReport, Status};
 use crate::scenario::{self, model::Distribution, model::Scenario};
@@ -147,6 +148,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
         observations: crate::observe::Observations::default(),
+        work: workload::WorkloadRun::default(),
     };
     let started = Instant::now();
     let work = runner.perform(&image);
@@ -225,6 +227,10 @@ async fn prepare_images(
     .await
     .map_err(|e| RunError::Infrastructure(format!("build task failed: {e}")))?
     .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
+    let versions: Vec<String> = builds.iter().map(|b| b.version.clone()).collect();
+    let executor_builds = [plan.from.clone(), plan.to.clone()];
+    let files = workload::task_helper_files(&versions, &executor_builds, &opts.build.cache_dir.join("task-helpers"))
+        .map_err(RunError::Infrastructure)?;
     let spec = ImageSpec {
         repository: "upgrade-harness/node".to_string(),
         roots: zookeeper_root(plan, opts)
@@ -232,6 +238,7 @@ async fn prepare_images(
             .into_iter()
             .chain(builds.iter().map(|b| b.rootfs.clone()))
             .collect(),
+        files,
         labels: BTreeMap::from([(
             "upgrade-harness.versions".to_string(),
             builds
@@ -278,6 +285,8 @@ struct Runner<'a> {
     down_by_design: Vec<String>,
     /// What the nodes answered at each phase (`crate::observe`).
     observations: crate::observe::Observations,
+    /// The workload's tasks and what the runner saw of their processes.
+    work: workload::WorkloadRun,
 }
 
 impl Runner<'_> {
@@ -327,6 +336,15 @@ impl Runner<'_> {
                     self.start_outcomes.clear();
                     phase_started = Instant::now();
                 }
+            }
+        }
+        let number = self.plan.entries.len() + 1;
+        if let Some(record) = self.kill_workload(number).await {
+            let failed = record.verdicts.iter().any(|v| v.status == Status::Failed);
+            self.progress.phase(&record);
+            phases.push(record);
+            if failed {
+                return (phases, Some("killing the workload at the end failed".to_string()));
             }
         }
         (phases, None)
@@ -393,31 +411,7 @@ impl Runner<'_> {
                 self.wait_ready_after_start(&node, role).await?;
                 Ok(Outcome::Done)
             }
-            ActionKind::StartWorkload { tasks, checkpoint } => {
-                let master = self.leader_url()?;
-                let fw = Framework::subscribe(
-                    self.cluster.client.clone(),
-                    vec![master.clone()],
-                    FrameworkOptions {
-                        checkpoint: *checkpoint,
-                        ..FrameworkOptions::default()
-                    },
-                )
-                .await
-                .map_err(|e| format!("test framework did not subscribe: {e}"))?;
-                let leader = self.cluster.target(&self.cluster.masters()[0])?;
-                readiness::wait_framework_active(&self.cluster.client, &leader, &fw.id(), MASTER_READY)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                self.framework = Some(fw);
-                if *tasks > 0 {
-                    return Ok(Outcome::Skipped(format!(
-                        "framework {} subscribed; its {tasks} tasks cannot be launched yet (the executor and containerizer stand-in are issue 6)",
-                        self.framework.as_ref().map(|f| f.id()).unwrap_or_default()
-                    )));
-                }
-                Ok(Outcome::Done)
-            }
+            ActionKind::StartWorkload { tasks, checkpoint } => self.start_workload(*tasks, *checkpoint).await,
             ActionKind::ReplaceProcess | ActionKind::RestartProcess | ActionKind::RestartWithFlags => {
                 let version = action
                     .running
@@ -463,9 +457,7 @@ impl Runner<'_> {
             ActionKind::SetFrameworkCheckpoint => Ok(Outcome::Skipped(
                 "the test framework always subscribes with its configured checkpoint setting".to_string(),
             )),
-            ActionKind::ExecutorUpgrade => Ok(Outcome::Skipped(
-                "no executors run yet: tasks need the executor and containerizer stand-in of issue 6".to_string(),
-            )),
+            ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
             ActionKind::RebuildModules { modules } => Ok(Outcome::Skipped(format!(
                 "vendor modules ({}) cannot be built yet",
                 modules.join(", ")
@@ -505,6 +497,7 @@ impl Runner<'_> {
         if role == NodeRole::Master && self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(node) {
             self.await_failover(node, stopping).await?;
         }
+        self.note_agent_restart(node, reboot);
         self.cluster.start_mesos(node, version, overrides).await?;
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {

@@ -13,7 +13,8 @@
 //!    `shell: false`), otherwise `value` with `arguments` as argv;
 //! 5. forks; the child execs; the parent waits and writes the raw wait status in decimal.
 //!
-//! Launch-info fields this stand-in cannot honour (`user`, `rlimits`, `rootfs`, `mounts`,
+//! `user` switches to that user when it is not the helper's own (agents send it with their
+//! default `--switch_user`). Launch-info fields this stand-in cannot honour (`rlimits`, `rootfs`, `mounts`,
 //! `pre_exec_commands`, `capabilities`, ...) are refused with a clear error and status 256
 //! rather than ignored.
 
@@ -36,6 +37,7 @@ const SUPPORTED_KEYS: &[&str] = &[
     "environment",
     "task_environment",
     "working_directory",
+    "user",
 ];
 
 /// Why `launch` could not start the command.
@@ -79,6 +81,8 @@ pub struct LaunchInfo {
     /// The complete environment of the command.
     pub env: BTreeMap<String, String>,
     pub working_directory: Option<PathBuf>,
+    /// `user` (agents with `--switch_user`, the default, always send the framework's user).
+    pub user: Option<String>,
 }
 
 /// Reads the `MESOS_CONTAINERIZER_*` variables from `vars`.
@@ -202,6 +206,7 @@ pub fn parse_launch_info(json: &str) -> Result<LaunchInfo, LaunchError> {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(PathBuf::from),
+        user: obj.get("user").and_then(Value::as_str).map(str::to_string),
     })
 }
 
@@ -213,6 +218,20 @@ extern "C" fn forward(sig: libc::c_int) {
     if pid > 0 {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Unblocks every signal and restores SIGPIPE's default: the agent forks us from a thread
+/// that blocks SIGTERM, and Rust programs ignore SIGPIPE; a child inherits both across exec,
+/// and std's spawn resets neither, so a task would survive its SIGTERM.
+pub fn reset_signals() {
+    // SAFETY: plain sigprocmask/signal calls on a local empty set; async-signal-safe, so this
+    // is also fine between fork and exec.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -261,6 +280,7 @@ pub fn launch(flags: &LaunchFlags) -> Result<Ended, LaunchError> {
         ),
         None => None,
     };
+    reset_signals();
     install_forwarding();
     if let Some(w) = flags.pipe_write {
         // SAFETY: the fd is ours (inherited from the agent) and not used elsewhere.
@@ -300,6 +320,20 @@ pub fn launch(flags: &LaunchFlags) -> Result<Ended, LaunchError> {
         .args(&info.argv[1..])
         .env_clear()
         .envs(&info.env);
+    // SAFETY: reset_signals only makes async-signal-safe calls.
+    unsafe {
+        cmd.pre_exec(|| {
+            reset_signals();
+            Ok(())
+        });
+    }
+    if let Some(user) = &info.user {
+        let (uid, gid) = lookup_user(user)?;
+        // SAFETY: geteuid has no preconditions.
+        if uid != unsafe { libc::geteuid() } {
+            cmd.uid(uid).gid(gid);
+        }
+    }
     let mut child = cmd
         .spawn()
         .map_err(io(format!("executing {:?}", info.argv)))?;
@@ -311,6 +345,24 @@ pub fn launch(flags: &LaunchFlags) -> Result<Ended, LaunchError> {
             .map_err(io("writing the status file"))?;
     }
     Ok(Ended::Waited { wait_status: raw })
+}
+
+/// uid and gid of `user` from the node's user database.
+fn lookup_user(user: &str) -> Result<(u32, u32), LaunchError> {
+    let invalid = |why: String| LaunchError::Invalid {
+        name: "MESOS_CONTAINERIZER_LAUNCH_INFO",
+        why,
+    };
+    let name = std::ffi::CString::new(user).map_err(|_| invalid(format!("user {user:?}")))?;
+    // SAFETY: getpwnam with a valid C string; the result is read before any other call.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(invalid(format!(
+            "user {user:?} does not exist in this node"
+        )));
+    }
+    // SAFETY: non-null result of getpwnam.
+    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
 }
 
 /// `program` as exec would find it: a name without `/` is looked up in `path`.
@@ -327,6 +379,20 @@ fn resolve(program: &str, path: Option<&String>) -> OsString {
     program.into()
 }
 
+/// Every launch appends one line here when it ends: the helper's stderr is the sandbox's, which
+/// is hard to reach once the agent destroyed a failed container.
+pub const TRACE_FILE: &str = "/tmp/mesos-containerizer.trace";
+
+fn trace(line: &str) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(TRACE_FILE)
+    {
+        let _ = writeln!(f, "pid {}: {line}", std::process::id());
+    }
+}
+
 /// The whole program: `args` without argv[0]; returns the exit code.
 pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
     if args.first().map(String::as_str) != Some("launch") {
@@ -339,6 +405,7 @@ pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
     };
     match launch(&flags) {
         Ok(ended) => {
+            trace(&format!("{:?} ran {:?}", ended, flags.launch_info.argv));
             if ended == Ended::AgentGone {
                 eprintln!("mesos-containerizer: the agent closed the pipe before the handshake (it died): not launching");
             }
@@ -351,6 +418,7 @@ pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
 /// Reports `e` and writes status 256 when possible, so the agent sees a failed launch.
 fn refuse(vars: &BTreeMap<String, String>, e: &LaunchError) -> i32 {
     eprintln!("mesos-containerizer: failed to launch: {e}");
+    trace(&format!("failed to launch: {e}"));
     if let Some(dir) = vars.get("MESOS_CONTAINERIZER_RUNTIME_DIRECTORY") {
         let _ = std::fs::write(Path::new(dir).join("status"), b"256");
     }
@@ -389,6 +457,9 @@ mod tests {
             li.working_directory,
             Some(PathBuf::from("/var/lib/mesos/agent/sb"))
         );
+        assert_eq!(li.user, None);
+        let li = info(json!({"command": {"value": "x"}, "user": "root"})).unwrap();
+        assert_eq!(li.user.as_deref(), Some("root"));
     }
 
     #[test]
@@ -407,7 +478,6 @@ mod tests {
             "mounts",
             "pre_exec_commands",
             "capabilities",
-            "user",
         ] {
             let err = info(json!({"command": {"value": "x"}, key: ["something"]})).unwrap_err();
             assert!(

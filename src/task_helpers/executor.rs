@@ -293,12 +293,11 @@ impl Executor {
             Err(e) => return Ended::Lost(e.to_string()),
         };
         if resp.status != 200 {
-            let mut text = String::new();
-            let _ = stream.read_to_string(&mut text);
+            // Not reading the body: a keep-alive answer without a chunked body would block.
             return Ended::Lost(format!(
-                "SUBSCRIBE answered HTTP {}: {}",
+                "SUBSCRIBE answered HTTP {} (content-length {})",
                 resp.status,
-                text.trim()
+                resp.header("content-length").unwrap_or("-")
             ));
         }
         // The stream lives as long as the agent; its end is how a stopped agent shows.
@@ -377,9 +376,17 @@ impl Executor {
 
     fn launch(self: &Arc<Self>, info: Value) {
         let id = info["task_id"]["value"].as_str().unwrap_or("").to_string();
-        let child = std::process::Command::new(&self.self_exe)
-            .args(["task", &id])
-            .spawn();
+        let mut cmd = std::process::Command::new(&self.self_exe);
+        cmd.args(["task", &id]);
+        // SAFETY: reset_signals only makes async-signal-safe calls.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                super::containerizer::reset_signals();
+                Ok(())
+            });
+        }
+        let child = cmd.spawn();
         let mut child: Child = match child {
             Ok(c) => c,
             Err(e) => {
