@@ -8,6 +8,8 @@ pub mod cluster;
 mod judge;
 mod workload;
 
+pub use workload::TaskFaults;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub build: BuildOptions,
     /// Print one line per phase on stderr.
     pub progress: bool,
+    /// Faults injected into the workload (regression tests of issue 6).
+    pub task_faults: TaskFaults,
 }
 
 impl Default for RunOptions {
@@ -50,6 +54,7 @@ impl Default for RunOptions {
             out_root: PathBuf::from("target/upgrade-harness"),
             build: BuildOptions::default(),
             progress: true,
+            task_faults: TaskFaults::default(),
         }
     }
 }
@@ -148,7 +153,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
         observations: crate::observe::Observations::default(),
-        work: workload::WorkloadRun::default(),
+        work: workload::WorkloadRun::new(opts.task_faults.clone()),
     };
     let started = Instant::now();
     let work = runner.perform(&image);
@@ -407,6 +412,7 @@ impl Runner<'_> {
                     .map(|v| v.after.clone())
                     .ok_or("start action without a version")?;
                 self.cluster.create_node(&node, role, image, &version).await?;
+                self.after_node_created(&node).await?;
                 self.cluster.start_mesos(&node, &version, &overrides).await?;
                 self.wait_ready_after_start(&node, role).await?;
                 Ok(Outcome::Done)
@@ -498,6 +504,7 @@ impl Runner<'_> {
             self.await_failover(node, stopping).await?;
         }
         self.note_agent_restart(node, reboot);
+        self.while_agent_down(node).await?;
         self.cluster.start_mesos(node, version, overrides).await?;
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {

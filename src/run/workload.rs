@@ -55,9 +55,23 @@ pub struct ProcessFacts {
     pub sandbox: Option<String>,
 }
 
+/// Faults a regression test can inject (all off by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFaults {
+    /// Remove `/opt/mesos/<v>/mesos-executor` from every agent node after it is created: a
+    /// 1.4.x agent then re-registers without its custom executors and a newer master drops
+    /// the re-registration (`tasks.md`).
+    pub without_mesos_executor_file: bool,
+    /// At the first agent restart, SIGKILL the processes of the tasks of that agent (task,
+    /// executor, containerizer) while its Mesos process is down.
+    pub kill_tasks_while_agent_down: bool,
+}
+
 /// The workload state of a run.
 #[derive(Debug, Default)]
 pub struct WorkloadRun {
+    pub faults: TaskFaults,
+    fault_done: bool,
     pub workload: Workload,
     pub facts: BTreeMap<String, ProcessFacts>,
     /// Agent node -> how many times its Mesos process was restarted (or the node rebooted).
@@ -157,7 +171,77 @@ pub fn task_helper_files(
     Ok(files)
 }
 
+impl WorkloadRun {
+    pub fn new(faults: TaskFaults) -> WorkloadRun {
+        WorkloadRun {
+            faults,
+            ..WorkloadRun::default()
+        }
+    }
+}
+
 impl Runner<'_> {
+    /// After a node was created: the `without_mesos_executor_file` fault.
+    pub(super) async fn after_node_created(&mut self, node: &str) -> Result<(), String> {
+        if !self.work.faults.without_mesos_executor_file
+            || !self.cluster.agents().iter().any(|a| a == node)
+        {
+            return Ok(());
+        }
+        for v in [&self.plan.from, &self.plan.to] {
+            let path = format!("/opt/mesos/{v}/mesos-executor");
+            let out = self
+                .cluster
+                .run
+                .exec(node, &[docker::node_init::PATH_IN_NODE, "rm", &path])
+                .await
+                .map_err(|e| format!("removing {path} in {node}: {e}"))?;
+            if out.code != 0 {
+                return Err(format!("removing {path} in {node}: {}", out.stderr_text()));
+            }
+        }
+        Ok(())
+    }
+
+    /// While an agent's Mesos process is down: the `kill_tasks_while_agent_down` fault.
+    pub(super) async fn while_agent_down(&mut self, node: &str) -> Result<(), String> {
+        if !self.work.faults.kill_tasks_while_agent_down || self.work.fault_done {
+            return Ok(());
+        }
+        let victims: Vec<ProcessFacts> = self
+            .work
+            .facts
+            .values()
+            .filter(|f| f.node == node)
+            .cloned()
+            .collect();
+        if victims.is_empty() {
+            return Ok(());
+        }
+        self.work.fault_done = true;
+        let mut pids = Vec::new();
+        for f in &victims {
+            pids.push(f.pid.to_string());
+            pids.push(f.ppid.to_string());
+            if let Ok((containerizer, _)) = self.proc_stat(node, f.ppid).await {
+                pids.push(containerizer.to_string());
+            }
+        }
+        let exe = executor_path(&self.plan.from);
+        let mut argv = vec![exe.as_str(), "kill"];
+        argv.extend(pids.iter().map(String::as_str));
+        let out = self
+            .cluster
+            .run
+            .exec(node, &argv)
+            .await
+            .map_err(|e| format!("killing tasks in {node}: {e}"))?;
+        if out.code != 0 {
+            return Err(format!("killing tasks in {node}: {}", out.stderr_text()));
+        }
+        Ok(())
+    }
+
     /// Subscribes the test framework and launches the workload's tasks with the `from` build.
     pub(super) async fn start_workload(
         &mut self,
@@ -194,9 +278,9 @@ impl Runner<'_> {
         let to = self.scenario.to.value.clone();
         let n = self.scenario.workload.tasks;
         let launched = self.launch_tasks(&to, n).await?;
-        Ok(Outcome::NoOp(format!(
-            "launched {launched} with executor build {to}; the tasks of the old build keep running (executors are per task: an upgrade of a running executor is a new executor)"
-        )))
+        // Executors are per task: "upgrading" one means new tasks on the new build.
+        let _ = launched;
+        Ok(Outcome::Done)
     }
 
     /// Launches `n` tasks with executor build `build`, spread over the agents that are up;

@@ -549,6 +549,20 @@ pub fn task_main() -> i32 {
 pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
     match args.first().map(String::as_str) {
         Some("task") => return task_main(),
+        // Test support: SIGKILL these pids (node images have no `kill`).
+        Some("kill") => {
+            let mut code = 0;
+            for pid in &args[1..] {
+                let ok = pid
+                    .parse::<i32>()
+                    .is_ok_and(|p| p > 1 && unsafe { libc::kill(p, libc::SIGKILL) } == 0);
+                if !ok {
+                    eprintln!("upgrade-harness-executor: cannot kill {pid}");
+                    code = 1;
+                }
+            }
+            return code;
+        }
         Some("version") => {
             println!("upgrade-harness-executor {}", env!("CARGO_PKG_VERSION"));
             return 0;

@@ -1,0 +1,119 @@
+//! Regression tests of issue 6 (tasks that must survive an upgrade), against real Mesos in
+//! Docker. Ignored by default: `cargo test --test tasks_live -- --ignored --test-threads 1`
+//! (each runs a whole scenario, ~1 min; they share the machine's two cores).
+//!
+//! Each asserts that the harness reports a broken recovery at the step where it happens.
+
+use std::path::{Path, PathBuf};
+
+use upgrade_harness::report::{RunReport, Status};
+use upgrade_harness::run::{self, RunOptions, TaskFaults};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(file: &Path, faults: TaskFaults) -> RunReport {
+    let opts = RunOptions {
+        out_root: root().join("target/upgrade-harness"),
+        progress: false,
+        task_faults: faults,
+        ..RunOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run::run_file(file, &opts))
+        .expect("the run gives a verdict")
+}
+
+/// The first phase with a failure, and the failure texts there.
+fn first_failure(report: &RunReport) -> (String, Vec<String>) {
+    for p in &report.phases {
+        let mut why: Vec<String> = p
+            .verdicts
+            .iter()
+            .filter(|v| v.status == Status::Failed)
+            .map(|v| format!("{}: {}", v.name, v.verdict.seen))
+            .collect();
+        why.extend(
+            p.actions
+                .iter()
+                .filter(|a| a.status == Status::Failed)
+                .map(|a| format!("{}: {}", a.what, a.reason.clone().unwrap_or_default())),
+        );
+        if !why.is_empty() {
+            return (p.name.clone(), why);
+        }
+    }
+    panic!("the run passed: {:?}", report.aborted);
+}
+
+/// tasks.md: a 1.4.x agent without a `mesos-executor` file in its launcher_dir re-registers
+/// without its custom executors, and the newer master drops the re-registration.
+#[test]
+#[ignore = "runs Mesos in Docker (~1 min)"]
+fn issue_6_agent_1_4_without_mesos_executor_file_is_refused_by_the_new_master() {
+    let file = root().join("scenarios/local/1.4.3-to-1.11.0.yaml");
+    let report = run(
+        &file,
+        TaskFaults {
+            without_mesos_executor_file: true,
+            ..TaskFaults::default()
+        },
+    );
+    let (phase, why) = first_failure(&report);
+    eprintln!("{phase}: {why:#?}");
+    assert!(
+        phase.starts_with("(aborted)") || phase.starts_with("upgrade_masters"),
+        "{phase}: {why:?}"
+    );
+    let text = why.join("\n");
+    assert!(
+        text.contains("replace Mesos process master-1 1.4.3 -> 1.11.0")
+            || phase.starts_with("upgrade_masters"),
+        "{text}"
+    );
+}
+
+/// tasks.md: killing the container while the agent is down shows up after the restart as
+/// TASK_FAILED with REASON_EXECUTOR_TERMINATED.
+#[test]
+#[ignore = "runs Mesos in Docker (~1 min)"]
+fn issue_6_tasks_killed_while_their_agent_is_down_are_reported_failed_at_that_step() {
+    let file = root().join("scenarios/local/1.10.0-to-1.11.0.yaml");
+    let report = run(
+        &file,
+        TaskFaults {
+            kill_tasks_while_agent_down: true,
+            ..TaskFaults::default()
+        },
+    );
+    let (phase, why) = first_failure(&report);
+    eprintln!("{phase}: {why:#?}");
+    assert_eq!(phase, "upgrade_agents/agent-1", "{why:?}");
+    let text = why.join("\n");
+    assert!(
+        text.contains("TasksRunning") && text.contains("task-1 on agent-1 went TASK_FAILED"),
+        "{text}"
+    );
+}
+
+/// tasks.md: without checkpointing, recovery legitimately kills the executor: the harness
+/// reports the lost tasks at the first agent step.
+#[test]
+#[ignore = "runs Mesos in Docker (~1 min)"]
+fn issue_6_framework_without_checkpointing_loses_its_tasks_at_the_agent_step() {
+    let file = root().join("tests/fixtures/tasks/no-checkpoint-1.10.0-to-1.11.0.yaml");
+    let report = run(&file, TaskFaults::default());
+    let (phase, why) = first_failure(&report);
+    eprintln!("{phase}: {why:#?}");
+    assert_eq!(phase, "upgrade_agents/agent-1", "{why:?}");
+    let text = why.join("\n");
+    assert!(
+        text.contains("TasksRunning") && text.contains("task-1 on agent-1 went TASK_"),
+        "{text}"
+    );
+}
