@@ -36,6 +36,11 @@ fn start(launch_info: Value) -> Launch {
     unsafe {
         use std::os::unix::process::CommandExt;
         cmd.pre_exec(move || {
+            // The agent forks from a libprocess thread that blocks SIGTERM: so do we.
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
             for fd in [r, w] {
                 if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
                     return Err(std::io::Error::last_os_error());

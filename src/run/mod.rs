@@ -320,6 +320,8 @@ impl Runner<'_> {
                     });
                     if failed {
                         let why = actions.last().and_then(|a| a.reason.clone());
+                        // The progress line points at this phase's logs: write them.
+                        self.collect_logs("(aborted)", phases.len()).await;
                         let record = self
                             .phase_record("(aborted)", std::mem::take(&mut actions), Vec::new(), phase_started)
                             .await;
