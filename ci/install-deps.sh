@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks: the Debian libraries the Mesos builds link against
 # (docs/images.md), binutils for strip/readelf/objdump, g++/gcc for the launchers and node-init,
-# static glibc for node-init, and cargo-nextest.
+# static glibc for node-init, ZooKeeper and a JDK (jlink) for the ZooKeeper node, and cargo-nextest.
 set -euo pipefail
 pkgs=(binutils g++ gcc libc6-dev python3-pip libsvn1 libapr1 libaprutil1 libsasl2-2
-      libevent-2.1-7 libevent-pthreads-2.1-7 libunwind8 zlib1g)
+      libevent-2.1-7 libevent-pthreads-2.1-7 libunwind8 zlib1g zookeeper openjdk-17-jdk-headless)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
