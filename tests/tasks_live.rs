@@ -72,8 +72,11 @@ fn issue_6_agent_1_4_without_mesos_executor_file_is_refused_by_the_new_master() 
     );
     let text = why.join("\n");
     assert!(
-        text.contains("replace Mesos process master-1 1.4.3 -> 1.11.0")
-            || phase.starts_with("upgrade_masters"),
+        text.contains("replace Mesos process master-1 1.4.3 -> 1.11.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Task has an invalid ExecutorID 'executor-task-"),
         "{text}"
     );
 }

@@ -527,9 +527,9 @@ impl Runner<'_> {
                     .map_err(|e| e.to_string())?;
                 let within = self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
                 let ids = self.up_agent_ids();
-                readiness::wait_agents_reregistered_after_master(&self.cluster.client, &target, &ids, within)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                if let Err(e) = readiness::wait_agents_reregistered_after_master(&self.cluster.client, &target, &ids, within).await {
+                    return Err(format!("{e}{}", self.master_refusals(node).await));
+                }
             }
             NodeRole::Agent => {
                 let leader = self.cluster.target(&self.cluster.masters()[0])?;
