@@ -206,8 +206,9 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     Ok(report)
 }
 
-/// Builds (or finds) every version the plan needs and the node image holding them.
-async fn prepare_images(
+/// Builds (or finds) every version the plan needs and the node image holding them (also used
+/// by tests that build a cluster without a whole run, e.g. `tests/ha_quorum.rs`).
+pub async fn prepare_images(
     engine: &docker::Engine,
     plan: &Plan,
     opts: &RunOptions,
