@@ -197,3 +197,197 @@ fn unsupported_launch_info_is_refused_with_status_256() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The executor against a fake agent on 127.0.0.1.
+
+mod fake_agent {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    #[derive(Default)]
+    pub struct Seen {
+        pub calls: Vec<Value>,
+        /// The stream of the latest SUBSCRIBE.
+        pub stream: Option<TcpStream>,
+    }
+
+    /// Accepts connections: SUBSCRIBE gets a chunked 200 (kept for `send`), anything else 202.
+    pub fn start() -> (String, Arc<Mutex<Seen>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            for sock in listener.incoming() {
+                let Ok(mut sock) = sock else { continue };
+                let mut r = BufReader::new(sock.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0u8; len];
+                r.read_exact(&mut body).unwrap();
+                let call: Value = serde_json::from_slice(&body).unwrap();
+                let mut st = seen2.lock().unwrap();
+                if call["type"] == "SUBSCRIBE" {
+                    sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                        .unwrap();
+                    st.stream = Some(sock);
+                } else {
+                    sock.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+                        .unwrap();
+                }
+                st.calls.push(call);
+            }
+        });
+        (addr, seen)
+    }
+
+    /// Sends events on the current stream (RecordIO in HTTP chunks).
+    pub fn send(seen: &Arc<Mutex<Seen>>, events: &[Value]) {
+        let mut st = seen.lock().unwrap();
+        let s = st.stream.as_mut().expect("subscribed");
+        for e in events {
+            let rec = e.to_string();
+            let data = format!("{}\n{rec}", rec.len());
+            s.write_all(format!("{:x}\r\n{data}\r\n", data.len()).as_bytes())
+                .unwrap();
+        }
+    }
+
+    /// Closes the stream: the agent went away.
+    pub fn close(seen: &Arc<Mutex<Seen>>) {
+        if let Some(s) = seen.lock().unwrap().stream.take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Waits for the `n`-th call (1-based) satisfying `pred`.
+    pub fn wait_call(seen: &Arc<Mutex<Seen>>, n: usize, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let found: Vec<Value> = seen
+                .lock()
+                .unwrap()
+                .calls
+                .iter()
+                .filter(|c| pred(c))
+                .cloned()
+                .collect();
+            if found.len() >= n {
+                return found[n - 1].clone();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "call #{n} not seen; calls: {:?}",
+                seen.lock().unwrap().calls
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
+    use std::time::{Duration, Instant};
+    let (addr, seen) = fake_agent::start();
+    let mut exe = Command::new(env!("CARGO_BIN_EXE_upgrade-harness-executor"))
+        .args(["--build", "test-build"])
+        .env("MESOS_AGENT_ENDPOINT", &addr)
+        .env("MESOS_FRAMEWORK_ID", "F")
+        .env("MESOS_EXECUTOR_ID", "E")
+        .env("MESOS_CHECKPOINT", "1")
+        .env("MESOS_RECOVERY_TIMEOUT", "10secs")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let is = |kind: &'static str| move |c: &Value| c["type"] == kind;
+    let state = |s: &'static str| {
+        move |c: &Value| c["type"] == "UPDATE" && c["update"]["status"]["state"] == s
+    };
+
+    let sub = fake_agent::wait_call(&seen, 1, is("SUBSCRIBE"));
+    assert_eq!(sub["executor_id"]["value"], "E");
+    let task = json!({"name": "t", "task_id": {"value": "T1"}, "agent_id": {"value": "S0"}, "resources": []});
+    fake_agent::send(
+        &seen,
+        &[
+            json!({"type": "SUBSCRIBED", "subscribed": {"agent_info": {"id": {"value": "S0"}, "hostname": "a"}}}),
+            json!({"type": "LAUNCH", "launch": {"task": task}}),
+        ],
+    );
+    let running = fake_agent::wait_call(&seen, 1, state("TASK_RUNNING"));
+    let status = &running["update"]["status"];
+    let message = status["message"].as_str().unwrap();
+    let (build, pid) =
+        upgrade_harness::task_helpers::executor::parse_running_message(message).unwrap();
+    assert_eq!(build, "test-build");
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the task is a live process"
+    );
+    let uuid = status["uuid"].as_str().unwrap().to_string();
+
+    // The agent restarts: the executor re-subscribes with its unacknowledged update and task.
+    fake_agent::close(&seen);
+    let again = fake_agent::wait_call(&seen, 2, is("SUBSCRIBE"));
+    assert_eq!(
+        again["subscribe"]["unacknowledged_updates"][0]["status"]["uuid"],
+        uuid.as_str()
+    );
+    assert_eq!(
+        again["subscribe"]["unacknowledged_tasks"][0]["task_id"]["value"],
+        "T1"
+    );
+    fake_agent::send(
+        &seen,
+        &[
+            json!({"type": "SUBSCRIBED", "subscribed": {"agent_info": {"id": {"value": "S0"}, "hostname": "a"}}}),
+            json!({"type": "ACKNOWLEDGED", "acknowledged": {"task_id": {"value": "T1"}, "uuid": uuid}}),
+            json!({"type": "KILL", "kill": {"task_id": {"value": "T1"}}}),
+        ],
+    );
+    let killed = fake_agent::wait_call(&seen, 1, state("TASK_KILLED"));
+    let uuid2 = killed["update"]["status"]["uuid"].clone();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}/stat")).exists() || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            stat.contains(") Z ")
+        }
+    );
+    fake_agent::send(
+        &seen,
+        &[
+            json!({"type": "ACKNOWLEDGED", "acknowledged": {"task_id": {"value": "T1"}, "uuid": uuid2}}),
+        ],
+    );
+    let start = Instant::now();
+    let code = loop {
+        if let Some(s) = exe.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the executor did not exit after its last acknowledgement"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut log = String::new();
+    exe.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains(": re-subscribed (agent S0)"), "{log}");
+}
