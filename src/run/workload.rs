@@ -147,7 +147,10 @@ fn stripped(source: &Path, cache: &Path) -> PathBuf {
         return out;
     }
     let _ = std::fs::create_dir_all(cache);
-    let tmp = cache.join(format!("{name}.{}.tmp", std::process::id()));
+    // Unique per call: scenario trials run in parallel threads of one process.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache.join(format!("{name}.{}.{n}.tmp", std::process::id()));
     let ok = std::process::Command::new("strip")
         .arg("-o")
         .arg(&tmp)
