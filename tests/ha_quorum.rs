@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use bollard::query_parameters::ListContainersOptions;
 use upgrade_harness::docker::{self, node_init, Engine, ProcessStatus, RUN_LABEL};
 use upgrade_harness::mesos::client::MesosClient;
+use upgrade_harness::mesos::readiness::poll_until;
 use upgrade_harness::plan::{self, NodeRole};
 use upgrade_harness::run::cluster::{leads, Cluster, QuorumOutcome, PROCESS, REGISTRY_FETCHED};
 use upgrade_harness::run::{self, RunOptions};
@@ -171,20 +172,36 @@ async fn scenario_steps(
         order.len(),
         plan.to
     ));
-    // The signal the verdict rests on: the leader has recovered its registry, the others
-    // have not (they never fetched it).
-    for (i, name) in order.iter().enumerate() {
+    // The signal the verdict rests on: the leader recovers its registry (shortly after its
+    // election: `elect` waits for `master/elected` only), the others never fetch it.
+    let url = cluster.target(&order[0])?.base_url;
+    let client = &cluster.client;
+    poll_until(ELECTION, || async {
+        let m = client
+            .metrics_snapshot(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        if leads(&m) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}, {}",
+                m.describe("master/elected"),
+                m.describe(REGISTRY_FETCHED)
+            ))
+        }
+    })
+    .await
+    .map_err(|seen| format!("{leader} did not recover its registry: {seen}"))?;
+    for name in &order[1..] {
         let m = cluster
             .client
             .metrics_snapshot(&cluster.target(name)?.base_url)
             .await
             .map_err(|e| format!("{name}: {e}"))?;
-        if leads(&m) != (i == 0) {
+        if leads(&m) {
             return Err(format!(
-                "{name}: leads = {}, expected {}: {}, {}",
-                leads(&m),
-                i == 0,
-                m.describe("master/elected"),
+                "{name} (not the leader) leads: {}",
                 m.describe(REGISTRY_FETCHED)
             ));
         }
