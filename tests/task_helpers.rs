@@ -305,6 +305,8 @@ mod fake_agent {
 fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
     use std::time::{Duration, Instant};
     let (addr, seen) = fake_agent::start();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr");
     let mut exe = Command::new(env!("CARGO_BIN_EXE_upgrade-harness-executor"))
         .args(["--build", "test-build"])
         .env("MESOS_AGENT_ENDPOINT", &addr)
@@ -312,7 +314,7 @@ fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
         .env("MESOS_EXECUTOR_ID", "E")
         .env("MESOS_CHECKPOINT", "1")
         .env("MESOS_RECOVERY_TIMEOUT", "10secs")
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
     let is = |kind: &'static str| move |c: &Value| c["type"] == kind;
@@ -333,8 +335,9 @@ fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
     let running = fake_agent::wait_call(&seen, 1, state("TASK_RUNNING"));
     let status = &running["update"]["status"];
     let message = status["message"].as_str().unwrap();
-    let (build, pid) =
-        upgrade_harness::task_helpers::executor::parse_running_message(message).unwrap();
+    let build = upgrade_harness::task_helpers::executor::parse_running_message(message).unwrap();
+    let log_now = std::fs::read_to_string(&log_path).unwrap();
+    let pid = upgrade_harness::task_helpers::executor::launched_pid(&log_now, "T1").unwrap();
     assert_eq!(build, "test-build");
     assert!(
         std::path::Path::new(&format!("/proc/{pid}")).exists(),
@@ -386,8 +389,7 @@ fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut log = String::new();
-    exe.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains(": re-subscribed (agent S0)"), "{log}");
 }

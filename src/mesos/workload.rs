@@ -4,7 +4,7 @@
 //! Each task has its own executor (`executor-<task id>`, `type: CUSTOM`, command = the
 //! executor binary at an absolute path with `shell: false`: node images have no `sh`), is
 //! pinned to one agent by hostname, and records every status update it gets. The executor's
-//! TASK_RUNNING message carries its build and the task's pid.
+//! TASK_RUNNING message carries its build (the pid is in the executor's log).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -50,8 +50,7 @@ pub struct TaskRecord {
     pub agent_id: Option<String>,
     /// Every update, in order: (state, reason, message).
     pub updates: Vec<(String, Option<String>, Option<String>)>,
-    /// From the TASK_RUNNING message: the task's pid in its node and the executor build.
-    pub pid: Option<u32>,
+    /// From the TASK_RUNNING message: the executor build.
     pub reported_build: Option<String>,
     /// A KILL was asked for (TASK_KILLED is then expected).
     pub kill_requested: bool,
@@ -105,7 +104,6 @@ impl Workload {
                     spec: spec.clone(),
                     agent_id: None,
                     updates: Vec::new(),
-                    pid: None,
                     reported_build: None,
                     kill_requested: false,
                 },
@@ -140,8 +138,7 @@ impl Workload {
             t.agent_id = Some(a.clone());
         }
         if u.state == "TASK_RUNNING" {
-            if let Some((build, pid)) = u.message.as_deref().and_then(parse_running_message) {
-                t.pid = Some(pid);
+            if let Some(build) = u.message.as_deref().and_then(parse_running_message) {
                 t.reported_build = Some(build);
             }
         }
@@ -308,12 +305,12 @@ mod tests {
         };
         h.on_update(&up(
             "TASK_RUNNING",
-            Some("upgrade-harness-executor 1.10.0: task task-1 runs as pid 77"),
+            Some("upgrade-harness-executor 1.10.0: task task-1 running"),
         ));
         let t = &w.tasks()["task-1"];
         assert_eq!(
-            (t.pid, t.reported_build.as_deref(), t.state()),
-            (Some(77), Some("1.10.0"), Some("TASK_RUNNING"))
+            (t.reported_build.as_deref(), t.state()),
+            (Some("1.10.0"), Some("TASK_RUNNING"))
         );
         assert!(t.first_bad().is_none());
         h.on_update(&up("TASK_KILLED", None));

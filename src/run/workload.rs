@@ -371,7 +371,7 @@ impl Runner<'_> {
                         bad.2.clone().unwrap_or_default()
                     ));
                 }
-                if t.state() != Some("TASK_RUNNING") || t.pid.is_none() {
+                if t.state() != Some("TASK_RUNNING") {
                     waiting.push(format!("{id}: {}", t.state().unwrap_or("not launched")));
                 }
             }
@@ -399,9 +399,10 @@ impl Runner<'_> {
         for id in &ids {
             let t = &tasks[id];
             let node = t.spec.hostname.clone();
-            let pid = t.pid.expect("checked above");
+            let sandbox = self.executor_sandbox(&node, id).await?;
+            let pid = self.task_pid(&node, &sandbox, id).await?;
             let (ppid, start_time) = self.proc_stat(&node, pid).await?;
-            let sandbox = self.executor_sandbox(&node, id).await.ok();
+            let sandbox = Some(sandbox);
             self.work.facts.insert(
                 id.clone(),
                 ProcessFacts {
@@ -458,6 +459,19 @@ impl Runner<'_> {
             }
         }
         Err(format!("{node} does not list executor {executor_id}"))
+    }
+
+    /// The task's pid, from its executor's log (`task <id> launched as pid <pid>`).
+    async fn task_pid(&self, node: &str, sandbox: &str, task_id: &str) -> Result<u32, String> {
+        let path = format!("{sandbox}/stderr");
+        let out = self
+            .cluster
+            .run
+            .exec(node, &[docker::node_init::PATH_IN_NODE, "cat", &path])
+            .await
+            .map_err(|e| format!("reading {path} in {node}: {e}"))?;
+        crate::task_helpers::executor::launched_pid(&out.stdout_text(), task_id)
+            .ok_or_else(|| format!("{path} in {node} does not name the pid of {task_id}"))
     }
 
     /// How many times the executor logged a re-subscription (its stderr in the sandbox).

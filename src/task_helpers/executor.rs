@@ -14,9 +14,9 @@
 //!   (2 s) after its recovery;
 //! - without checkpointing, it kills its tasks and exits, as the Mesos executor library does.
 //!
-//! Every TASK_RUNNING update says which executor build runs the task and the task's pid:
-//! `message` = `upgrade-harness-executor <build>: task <id> runs as pid <pid>` and the labels
-//! `executor_build`, `task_pid`. The harness parses the message ([`parse_running_message`]).
+//! Every TASK_RUNNING update says which executor build runs the task: `message` =
+//! `upgrade-harness-executor <build>: task <id> running` and the label `executor_build`
+//! ([`parse_running_message`]). The task's pid is in the executor's log ([`launched_pid`]).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -102,17 +102,28 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(n * secs))
 }
 
-/// The TASK_RUNNING message: which build runs which task as which pid.
-pub fn running_message(build: &str, task_id: &str, pid: u32) -> String {
-    format!("upgrade-harness-executor {build}: task {task_id} runs as pid {pid}")
+/// The TASK_RUNNING message: which build runs which task. (The pid is not in it: Mesos keeps
+/// status messages in its state, and a pid would make every state snapshot churn. The
+/// executor's log has it: [`launched_pid`].)
+pub fn running_message(build: &str, task_id: &str) -> String {
+    format!("upgrade-harness-executor {build}: task {task_id} running")
 }
 
-/// (build, pid) from a TASK_RUNNING message of this executor.
-pub fn parse_running_message(msg: &str) -> Option<(String, u32)> {
+/// The build from a TASK_RUNNING message of this executor.
+pub fn parse_running_message(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("upgrade-harness-executor ")?;
-    let (build, rest) = rest.split_once(": task ")?;
-    let pid = rest.rsplit_once(" runs as pid ")?.1.trim().parse().ok()?;
-    Some((build.to_string(), pid))
+    let (build, _) = rest.split_once(": task ")?;
+    Some(build.to_string())
+}
+
+/// The pid of `task_id` from the executor's log (its sandbox `stderr`): the last
+/// `task <id> launched as pid <pid>` line.
+pub fn launched_pid(log: &str, task_id: &str) -> Option<u32> {
+    let needle = format!("task {task_id} launched as pid ");
+    log.lines().rev().find_map(|l| {
+        l.split_once(&needle)
+            .and_then(|(_, p)| p.trim().parse().ok())
+    })
 }
 
 struct TaskEntry {
@@ -417,11 +428,8 @@ impl Executor {
         self.send_update(
             &id,
             "TASK_RUNNING",
-            &running_message(&self.cfg.build, &id, pid),
-            &[
-                ("executor_build", self.cfg.build.clone()),
-                ("task_pid", pid.to_string()),
-            ],
+            &running_message(&self.cfg.build, &id),
+            &[("executor_build", self.cfg.build.clone())],
         );
         let me = self.clone();
         std::thread::spawn(move || {
@@ -607,19 +615,17 @@ mod tests {
 
     #[test]
     fn running_message_round_trips() {
-        let m = running_message("1.10.0", "task-1", 4242);
-        assert_eq!(
-            m,
-            "upgrade-harness-executor 1.10.0: task task-1 runs as pid 4242"
-        );
-        assert_eq!(
-            parse_running_message(&m),
-            Some(("1.10.0".to_string(), 4242))
-        );
+        let m = running_message("1.10.0", "task-1");
+        assert_eq!(m, "upgrade-harness-executor 1.10.0: task task-1 running");
+        assert_eq!(parse_running_message(&m).as_deref(), Some("1.10.0"));
         assert_eq!(
             parse_running_message("Unreachable agent re-reregistered"),
             None
         );
+        let log = "upgrade-harness-executor [1.0]: task task-1 launched as pid 35\nupgrade-harness-executor [2.0]: task task-10 launched as pid 99\n";
+        assert_eq!(launched_pid(log, "task-1"), Some(35));
+        assert_eq!(launched_pid(log, "task-10"), Some(99));
+        assert_eq!(launched_pid(log, "task-2"), None);
     }
 
     fn cfg() -> Config {
