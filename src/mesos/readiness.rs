@@ -114,8 +114,19 @@ pub async fn wait_master_elected(
 
 const ELECTED: &str = "master/elected";
 
+/// A timer Mesos lists only once the registrar fetched the registry: a master that leads
+/// for real (elected and recovered) has it.
+pub const REGISTRY_FETCHED: &str = "registrar/state_fetch_ms";
+
 fn elected(m: &Metrics) -> bool {
     m.get(ELECTED) == Some(1.0)
+}
+
+/// Whether a master leads for real: elected, and its registry recovered. A master left
+/// without a quorum also says `master/elected = 1`, while its recovery hangs until it aborts
+/// after `--registry_fetch_timeout` (seen on 1.11.0: 62 s), so election alone is not enough.
+pub fn leads(m: &Metrics) -> bool {
+    elected(m) && m.get(REGISTRY_FETCHED).is_some()
 }
 
 /// Waits until exactly one of `masters` is leading and returns its index. With HA, the others
@@ -131,10 +142,15 @@ pub async fn wait_leader(
         for (i, m) in masters.iter().enumerate() {
             match client.metrics_snapshot(&m.base_url).await {
                 Ok(metrics) => {
-                    if elected(&metrics) {
+                    if leads(&metrics) {
                         leaders.push(i);
                     }
-                    seen.push(format!("{}: {}", m.name, metrics.describe(ELECTED)));
+                    seen.push(format!(
+                        "{}: {}, {}",
+                        m.name,
+                        metrics.describe(ELECTED),
+                        metrics.describe(REGISTRY_FETCHED)
+                    ));
                 }
                 Err(e) => seen.push(format!("{}: {}", m.name, e.brief())),
             }

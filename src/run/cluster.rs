@@ -424,14 +424,7 @@ impl std::fmt::Display for QuorumOutcome {
 }
 
 const ELECTED: &str = "master/elected";
-/// A timer Mesos lists only once the registrar fetched the registry: a master that leads
-/// for real (elected and recovered) has it.
-pub const REGISTRY_FETCHED: &str = "registrar/state_fetch_ms";
-
-/// Whether a master leads for real: elected, and its registry recovered.
-pub fn leads(m: &crate::mesos::client::Metrics) -> bool {
-    m.get(ELECTED) == Some(1.0) && m.get(REGISTRY_FETCHED).is_some()
-}
+pub use crate::mesos::readiness::{leads, REGISTRY_FETCHED};
 
 impl Cluster {
     /// The replicated log's quorum: a majority of the topology's masters.
