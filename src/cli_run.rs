@@ -160,15 +160,13 @@ pub fn clean(run_id: Option<&str>) -> ExitCode {
     let result = rt.block_on(async {
         let engine = docker::Engine::connect().await?;
         match run_id {
-            Some(id) => docker::remove_run(&engine, id)
-                .await
-                .map(|r| {
-                    format!(
-                        "removed run {id}: containers [{}], networks [{}]",
-                        r.containers.join(", "),
-                        r.networks.join(", ")
-                    )
-                }),
+            Some(id) => docker::remove_run(&engine, id).await.map(|r| {
+                format!(
+                    "removed run {id}: containers [{}], networks [{}]",
+                    r.containers.join(", "),
+                    r.networks.join(", ")
+                )
+            }),
             None => docker::sweep(&engine).await.map(|r| r.to_string()),
         }
     });

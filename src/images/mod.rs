@@ -30,5 +30,8 @@ pub use zookeeper::{build_zookeeper, ZooKeeperBuild};
 /// Versions whose launcher has the HA master mode (ZooKeeper leader election and a
 /// replicated log over ZooKeeper), oldest first.
 pub fn versions_with_ha_masters() -> Vec<&'static str> {
-    versions::HA_MASTER_VERSIONS.iter().map(|(v, _)| *v).collect()
+    versions::HA_MASTER_VERSIONS
+        .iter()
+        .map(|(v, _)| *v)
+        .collect()
 }

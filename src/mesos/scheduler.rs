@@ -475,8 +475,11 @@ impl Framework {
             .iter()
             .map(|(t, a)| json!({"task_id": {"value": t}, "agent_id": {"value": a}}))
             .collect();
-        self.call("RECONCILE", json!({"type": "RECONCILE", "reconcile": {"tasks": tasks}}))
-            .await
+        self.call(
+            "RECONCILE",
+            json!({"type": "RECONCILE", "reconcile": {"tasks": tasks}}),
+        )
+        .await
     }
 
     /// Stops the scheduler without TEARDOWN (the scheduler process "dies"); the framework

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::docker::{self, NodeSpec, ProcessStatus};
-use crate::mesos::client::{base_url, MesosClient};
-use crate::mesos::readiness::Target;
 use crate::images::zookeeper;
+use crate::mesos::client::{base_url, MesosClient};
 use crate::mesos::readiness;
+use crate::mesos::readiness::Target;
 use crate::mesos::roles::{
     self, AgentConfig, HaSettings, MasterConfig, MasterLocation, NodeAddress, Role, Tuning,
 };
@@ -85,11 +85,22 @@ impl Cluster {
     }
 
     /// Creates the node (a host container) for a Mesos master or agent.
-    pub async fn create_node(&mut self, name: &str, role: NodeRole, image: &str, version: &str) -> Result<(), String> {
+    pub async fn create_node(
+        &mut self,
+        name: &str,
+        role: NodeRole,
+        image: &str,
+        version: &str,
+    ) -> Result<(), String> {
         let role = match role {
             NodeRole::Master => Role::Master,
             NodeRole::Agent => Role::Agent,
-            other => return Err(format!("{name}: {} nodes are not supported by this runner yet", other.as_str())),
+            other => {
+                return Err(format!(
+                    "{name}: {} nodes are not supported by this runner yet",
+                    other.as_str()
+                ))
+            }
         };
         let info = self
             .run
@@ -113,7 +124,9 @@ impl Cluster {
     }
 
     fn node(&self, name: &str) -> Result<&NodeState, String> {
-        self.nodes.get(name).ok_or_else(|| format!("no node named {name}"))
+        self.nodes
+            .get(name)
+            .ok_or_else(|| format!("no node named {name}"))
     }
 
     /// Names of the master nodes, the leading one first (with ZooKeeper, the leader last
@@ -176,7 +189,8 @@ impl Cluster {
                 .unwrap_or_default();
             return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)));
         }
-        self.zookeepers.insert(name.to_string(), info.ip.to_string());
+        self.zookeepers
+            .insert(name.to_string(), info.ip.to_string());
         Ok(ready.unwrap_or_default())
     }
 
@@ -238,7 +252,12 @@ impl Cluster {
     }
 
     /// Starts the Mesos process of `version` in `name`, with the scenario's flag overrides.
-    pub async fn start_mesos(&mut self, name: &str, version: &str, overrides: &FlagOverrides) -> Result<u32, String> {
+    pub async fn start_mesos(
+        &mut self,
+        name: &str,
+        version: &str,
+        overrides: &FlagOverrides,
+    ) -> Result<u32, String> {
         let n = self.node(name)?.clone();
         let address = NodeAddress {
             hostname: name.to_string(),
@@ -340,8 +359,15 @@ impl Cluster {
                 .await
                 .map_err(|e| format!("status of Mesos in {name}: {e}"))?;
             match status {
-                ProcessStatus::Running { pid: now } if now == pid => seen.push(format!("{name} pid {pid}")),
-                other => return Err(format!("{name}: Mesos {} started as pid {pid}, now {other}", n.version)),
+                ProcessStatus::Running { pid: now } if now == pid => {
+                    seen.push(format!("{name} pid {pid}"))
+                }
+                other => {
+                    return Err(format!(
+                        "{name}: Mesos {} started as pid {pid}, now {other}",
+                        n.version
+                    ))
+                }
             }
         }
         Ok(seen.join(", "))
@@ -443,7 +469,11 @@ impl Cluster {
     /// [`QuorumOutcome::Lost`]; one that does is [`QuorumOutcome::MinorityLeads`].
     /// A remaining master whose process exits meanwhile is reported in `last_seen`.
     /// `Err` only when a stop or a status query fails.
-    pub async fn stop_masters_at_once(&mut self, names: &[String], within: Duration) -> Result<QuorumOutcome, String> {
+    pub async fn stop_masters_at_once(
+        &mut self,
+        names: &[String],
+        within: Duration,
+    ) -> Result<QuorumOutcome, String> {
         for name in names {
             if self.node(name)?.role != Role::Master {
                 return Err(format!("{name} is not a master"));

@@ -28,7 +28,11 @@ pub fn targets(on: &Target, node: &str, role: Option<Role>) -> bool {
 
 impl Runner<'_> {
     /// Invariants, then the checks written for `phase`.
-    pub(super) async fn judge(&self, phase: &str, logs: &BTreeMap<String, String>) -> Vec<VerdictRecord> {
+    pub(super) async fn judge(
+        &self,
+        phase: &str,
+        logs: &BTreeMap<String, String>,
+    ) -> Vec<VerdictRecord> {
         let mut out = Vec::new();
         for inv in &self.scenario.invariants {
             out.push(self.invariant(*inv).await);
@@ -46,16 +50,28 @@ impl Runner<'_> {
                 .map(|(name, _)| name.clone())
                 .collect();
             if nodes.is_empty() {
-                out.push(record("check", check::describe(c), "-", spanned.referenced.line(), Verdict {
-                    passed: false,
-                    expected: check::describe(c),
-                    seen: format!("no node matches on: {:?}", c.on.value),
-                }));
+                out.push(record(
+                    "check",
+                    check::describe(c),
+                    "-",
+                    spanned.referenced.line(),
+                    Verdict {
+                        passed: false,
+                        expected: check::describe(c),
+                        seen: format!("no node matches on: {:?}", c.on.value),
+                    },
+                ));
             }
             for node in nodes {
                 let evidence = self.evidence(&node, &check::needed(c), logs).await;
                 let verdict = check::evaluate(c, &evidence);
-                out.push(record("check", check::describe(c), &node, spanned.referenced.line(), verdict));
+                out.push(record(
+                    "check",
+                    check::describe(c),
+                    &node,
+                    spanned.referenced.line(),
+                    verdict,
+                ));
             }
         }
         out
@@ -69,13 +85,20 @@ impl Runner<'_> {
             Err(e) => return Evidence::Unavailable(e),
         };
         let base = target.base_url.as_str();
-        let role = self.cluster.nodes.get(node).map(|n| n.role).unwrap_or(Role::Master);
+        let role = self
+            .cluster
+            .nodes
+            .get(node)
+            .map(|n| n.role)
+            .unwrap_or(Role::Master);
         match need {
             Need::Http { method, path, body } => {
                 let path = self.substitute(path);
                 let answer = match body {
                     Some((body, ctype)) if *method == "POST" => {
-                        client.post(base, &path, ctype, self.substitute(body).into_bytes()).await
+                        client
+                            .post(base, &path, ctype, self.substitute(body).into_bytes())
+                            .await
                     }
                     _ => client.get(base, &path).await,
                 };
@@ -129,9 +152,19 @@ impl Runner<'_> {
         match inv {
             Invariant::LeaderElected => {
                 if self.down_by_design.contains(&master) {
-                    return skipped(&name, "the master is down by design (a start that had to fail)");
+                    return skipped(
+                        &name,
+                        "the master is down by design (a start that had to fail)",
+                    );
                 }
-                verdict_of(&name, &master, "exactly one master leads", readiness::wait_master_elected(client, &leader, SETTLE).await.map(|_| "master/elected = 1".to_string()))
+                verdict_of(
+                    &name,
+                    &master,
+                    "exactly one master leads",
+                    readiness::wait_master_elected(client, &leader, SETTLE)
+                        .await
+                        .map(|_| "master/elected = 1".to_string()),
+                )
             }
             Invariant::AgentsRegistered => {
                 if self.agent_ids.is_empty() {
@@ -140,31 +173,65 @@ impl Runner<'_> {
                 let expected: Vec<ExpectedAgent> = self
                     .up_agent_ids()
                     .into_iter()
-                    .map(|(hostname, id)| ExpectedAgent { hostname, id: Some(id) })
+                    .map(|(hostname, id)| ExpectedAgent {
+                        hostname,
+                        id: Some(id),
+                    })
                     .collect();
-                let want = format!("{} agents active with their IDs from the start", expected.len());
+                let want = format!(
+                    "{} agents active with their IDs from the start",
+                    expected.len()
+                );
                 let got = readiness::wait_agents_active(client, &leader, &expected, SETTLE)
                     .await
-                    .map(|ids| ids.iter().map(|(h, id)| format!("{h}={id}")).collect::<Vec<_>>().join(", "));
+                    .map(|ids| {
+                        ids.iter()
+                            .map(|(h, id)| format!("{h}={id}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    });
                 verdict_of(&name, &master, &want, got)
             }
             Invariant::NoAgentRemoved => match client.metrics_snapshot(&leader.base_url).await {
                 Ok(m) => match m.get(AGENT_REMOVALS) {
-                    Some(v) => record("invariant", name.clone(), &master, 0, Verdict {
-                        passed: v == 0.0,
-                        expected: format!("{AGENT_REMOVALS} = 0"),
-                        seen: format!("{AGENT_REMOVALS} = {v}"),
-                    }),
-                    None => failed(&name, &master, &format!("{AGENT_REMOVALS} = 0"), format!("{AGENT_REMOVALS} not in /metrics/snapshot")),
+                    Some(v) => record(
+                        "invariant",
+                        name.clone(),
+                        &master,
+                        0,
+                        Verdict {
+                            passed: v == 0.0,
+                            expected: format!("{AGENT_REMOVALS} = 0"),
+                            seen: format!("{AGENT_REMOVALS} = {v}"),
+                        },
+                    ),
+                    None => failed(
+                        &name,
+                        &master,
+                        &format!("{AGENT_REMOVALS} = 0"),
+                        format!("{AGENT_REMOVALS} not in /metrics/snapshot"),
+                    ),
                 },
-                Err(e) => failed(&name, &master, &format!("{AGENT_REMOVALS} = 0"), e.to_string()),
+                Err(e) => failed(
+                    &name,
+                    &master,
+                    &format!("{AGENT_REMOVALS} = 0"),
+                    e.to_string(),
+                ),
             },
             Invariant::FrameworkRegistered => {
                 let Some(fw) = &self.framework else {
                     return skipped(&name, "the test framework has not started yet");
                 };
                 let id = fw.id();
-                verdict_of(&name, &master, &format!("framework {id} active"), readiness::wait_framework_active(client, &leader, &id, SETTLE).await.map(|_| format!("framework {id} active")))
+                verdict_of(
+                    &name,
+                    &master,
+                    &format!("framework {id} active"),
+                    readiness::wait_framework_active(client, &leader, &id, SETTLE)
+                        .await
+                        .map(|_| format!("framework {id} active")),
+                )
             }
             Invariant::TasksRunning => {
                 if self.scenario.workload.tasks == 0 {
@@ -173,45 +240,87 @@ impl Runner<'_> {
                     return r;
                 }
                 let (passed, expected, seen) = self.tasks_running().await;
-                record("invariant", name.clone(), "agents", 0, Verdict { passed, expected, seen })
+                record(
+                    "invariant",
+                    name.clone(),
+                    "agents",
+                    0,
+                    Verdict {
+                        passed,
+                        expected,
+                        seen,
+                    },
+                )
             }
             Invariant::NoRestartLoop => {
                 let got = self.cluster.processes_stable().await;
-                verdict_of(&name, "all", "every Mesos process is the one started last", got)
+                verdict_of(
+                    &name,
+                    "all",
+                    "every Mesos process is the one started last",
+                    got,
+                )
             }
         }
     }
 }
 
-fn record(kind: &'static str, name: String, node: &str, line: u64, verdict: Verdict) -> VerdictRecord {
+fn record(
+    kind: &'static str,
+    name: String,
+    node: &str,
+    line: u64,
+    verdict: Verdict,
+) -> VerdictRecord {
     VerdictRecord {
         kind,
         name,
         node: node.to_string(),
         line,
-        status: if verdict.passed { Status::Passed } else { Status::Failed },
+        status: if verdict.passed {
+            Status::Passed
+        } else {
+            Status::Failed
+        },
         verdict,
     }
 }
 
-fn verdict_of<E: ToString>(name: &str, node: &str, expected: &str, got: Result<String, E>) -> VerdictRecord {
+fn verdict_of<E: ToString>(
+    name: &str,
+    node: &str,
+    expected: &str,
+    got: Result<String, E>,
+) -> VerdictRecord {
     let (passed, seen) = match got {
         Ok(seen) => (true, seen),
         Err(e) => (false, e.to_string()),
     };
-    record("invariant", name.to_string(), node, 0, Verdict {
-        passed,
-        expected: expected.to_string(),
-        seen,
-    })
+    record(
+        "invariant",
+        name.to_string(),
+        node,
+        0,
+        Verdict {
+            passed,
+            expected: expected.to_string(),
+            seen,
+        },
+    )
 }
 
 fn failed(name: &str, node: &str, expected: &str, seen: String) -> VerdictRecord {
-    record("invariant", name.to_string(), node, 0, Verdict {
-        passed: false,
-        expected: expected.to_string(),
-        seen,
-    })
+    record(
+        "invariant",
+        name.to_string(),
+        node,
+        0,
+        Verdict {
+            passed: false,
+            expected: expected.to_string(),
+            seen,
+        },
+    )
 }
 
 fn skipped(name: &str, why: &str) -> VerdictRecord {

@@ -235,8 +235,12 @@ pub async fn prepare_images(
     .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
     let versions: Vec<String> = builds.iter().map(|b| b.version.clone()).collect();
     let executor_builds = [plan.from.clone(), plan.to.clone()];
-    let files = workload::task_helper_files(&versions, &executor_builds, &opts.build.cache_dir.join("task-helpers"))
-        .map_err(RunError::Infrastructure)?;
+    let files = workload::task_helper_files(
+        &versions,
+        &executor_builds,
+        &opts.build.cache_dir.join("task-helpers"),
+    )
+    .map_err(RunError::Infrastructure)?;
     let spec = ImageSpec {
         repository: "upgrade-harness/node".to_string(),
         roots: zookeeper_root(plan, opts)
@@ -324,20 +328,41 @@ impl Runner<'_> {
                         // The progress line points at this phase's logs: write them.
                         self.collect_logs("(aborted)", phases.len()).await;
                         let record = self
-                            .phase_record("(aborted)", std::mem::take(&mut actions), Vec::new(), phase_started)
+                            .phase_record(
+                                "(aborted)",
+                                std::mem::take(&mut actions),
+                                Vec::new(),
+                                phase_started,
+                            )
                             .await;
                         self.progress.phase(&record);
                         phases.push(record);
-                        return (phases, why.map(|w| format!("action {} failed: {w}", action.number)));
+                        return (
+                            phases,
+                            why.map(|w| format!("action {} failed: {w}", action.number)),
+                        );
                     }
                 }
                 Entry::Phase(phase) => {
                     let logs = self.collect_logs(&phase.name, phases.len()).await;
                     let verdicts = self.judge(&phase.name, &logs).await;
                     let count = self.plan.phases().len();
-                    crate::observe::record(&mut self.observations, &self.cluster, self.scenario, &phase.name, phases.len(), count).await;
+                    crate::observe::record(
+                        &mut self.observations,
+                        &self.cluster,
+                        self.scenario,
+                        &phase.name,
+                        phases.len(),
+                        count,
+                    )
+                    .await;
                     let record = self
-                        .phase_record(&phase.name, std::mem::take(&mut actions), verdicts, phase_started)
+                        .phase_record(
+                            &phase.name,
+                            std::mem::take(&mut actions),
+                            verdicts,
+                            phase_started,
+                        )
                         .await;
                     self.progress.phase(&record);
                     phases.push(record);
@@ -352,7 +377,10 @@ impl Runner<'_> {
             self.progress.phase(&record);
             phases.push(record);
             if failed {
-                return (phases, Some("killing the workload at the end failed".to_string()));
+                return (
+                    phases,
+                    Some("killing the workload at the end failed".to_string()),
+                );
             }
         }
         (phases, None)
@@ -381,7 +409,9 @@ impl Runner<'_> {
     }
 
     fn phase_dir(&self, phase: &str) -> PathBuf {
-        self.folder.join("logs").join(phase.replace(['/', '#'], "_"))
+        self.folder
+            .join("logs")
+            .join(phase.replace(['/', '#'], "_"))
     }
 
     /// Saves each node's output since the previous phase; returns it by node.
@@ -503,7 +533,10 @@ impl Runner<'_> {
         } else {
             self.cluster.stop_mesos(node).await?;
         }
-        if role == NodeRole::Master && self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(node) {
+        if role == NodeRole::Master
+            && self.cluster.is_ha()
+            && self.cluster.leader.as_deref() == Some(node)
+        {
             self.await_failover(node, stopping).await?;
         }
         self.note_agent_restart(node, reboot);
@@ -512,8 +545,15 @@ impl Runner<'_> {
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {
             let exited = self.cluster.exited_within(node, FAILING_START).await?;
-            let output = self.cluster.run.process_log(node, cluster::PROCESS, 0).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            self.start_outcomes.insert(node.to_string(), (exited, output));
+            let output = self
+                .cluster
+                .run
+                .process_log(node, cluster::PROCESS, 0)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            self.start_outcomes
+                .insert(node.to_string(), (exited, output));
             if exited {
                 self.down_by_design.push(node.to_string());
                 return Ok(Outcome::Done);
@@ -526,9 +566,17 @@ impl Runner<'_> {
                 readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
                     .await
                     .map_err(|e| e.to_string())?;
-                let within = self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
+                let within =
+                    self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
                 let ids = self.up_agent_ids();
-                if let Err(e) = readiness::wait_agents_reregistered_after_master(&self.cluster.client, &target, &ids, within).await {
+                if let Err(e) = readiness::wait_agents_reregistered_after_master(
+                    &self.cluster.client,
+                    &target,
+                    &ids,
+                    within,
+                )
+                .await
+                {
                     return Err(format!("{e}{}", self.master_refusals(node).await));
                 }
             }
@@ -558,7 +606,9 @@ impl Runner<'_> {
 
     /// Whether a `fails_to_start` check at this action's phases targets `node`.
     fn start_must_fail(&self, action: &plan::Action, node: &str) -> bool {
-        let Some(step) = &action.step else { return false };
+        let Some(step) = &action.step else {
+            return false;
+        };
         let node_phase = format!("{}/{node}", step.phase);
         let role = self.cluster.nodes.get(node).map(|n| n.role);
         self.scenario.checks.iter().any(|c| {
@@ -632,7 +682,12 @@ impl Runner<'_> {
             .cluster
             .masters()
             .into_iter()
-            .filter(|m| self.cluster.nodes.get(m).is_some_and(|n| n.version != version))
+            .filter(|m| {
+                self.cluster
+                    .nodes
+                    .get(m)
+                    .is_some_and(|n| n.version != version)
+            })
             .collect();
         let leader = self.cluster.leader.clone();
         pending
@@ -676,9 +731,14 @@ impl Runner<'_> {
         let target = self.cluster.target(&new)?;
         let within = self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
         let ids = self.up_agent_ids();
-        readiness::wait_agents_reregistered_after_master(&self.cluster.client, &target, &ids, within)
-            .await
-            .map_err(|e| e.to_string())
+        readiness::wait_agents_reregistered_after_master(
+            &self.cluster.client,
+            &target,
+            &ids,
+            within,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     /// An HA master came back (possibly at another version): it answers, exactly one
@@ -690,7 +750,10 @@ impl Runner<'_> {
         let expected: Vec<ExpectedAgent> = self
             .up_agent_ids()
             .into_iter()
-            .map(|(hostname, id)| ExpectedAgent { hostname, id: Some(id) })
+            .map(|(hostname, id)| ExpectedAgent {
+                hostname,
+                id: Some(id),
+            })
             .collect();
         readiness::wait_agents_active(&self.cluster.client, &target, &expected, AGENT_READY)
             .await
