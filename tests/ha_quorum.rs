@@ -120,7 +120,7 @@ async fn lost_quorum() {
             last_seen,
             ..
         } => {
-            assert_eq!(running, &[remaining.clone()]);
+            assert_eq!(running, std::slice::from_ref(&remaining));
             assert_eq!((*masters, *quorum), (3, 2));
             assert!(last_seen.contains(&remaining), "{last_seen}");
         }
