@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::build::{dir_size, normalize_tree, BuildOptions};
 use super::elf;
-use super::error::{tail, ImagesError};
+use super::error::ImagesError;
 
 /// Bump when the layout or the build logic changes.
 pub const ZOOKEEPER_FORMAT_VERSION: u32 = 1;
@@ -169,39 +169,10 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Image
     ImagesError::io(action, path.to_path_buf())
 }
 
-/// Runs a tool; a missing tool or a failure becomes one sentence naming the package.
+/// Runs a tool (see [`super::build::run_tool`]); its stdout and stderr, which `jar` and
+/// `jlink` both use.
 fn tool(cmd: &mut Command, package: &str) -> Result<String, ImagesError> {
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let shown = std::iter::once(program.clone())
-        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ImagesError::ToolMissing {
-                tool: program.clone(),
-                package: package.to_string(),
-                detail: e.to_string(),
-            }
-        } else {
-            ImagesError::Tool {
-                version: WHAT.into(),
-                command: tail(&shown, 300),
-                stderr_tail: e.to_string(),
-            }
-        }
-    })?;
-    if !out.status.success() {
-        let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
-        if text.trim().is_empty() {
-            text = String::from_utf8_lossy(&out.stdout).into_owned();
-        }
-        return Err(ImagesError::Tool {
-            version: WHAT.into(),
-            command: tail(&shown, 300),
-            stderr_tail: tail(&format!("{} ({})", text, out.status), 800),
-        });
-    }
+    let out = super::build::run_tool(WHAT, cmd, package)?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok(text)
