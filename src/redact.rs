@@ -22,6 +22,8 @@
 //! | versions (only when asked: [`Redactor::redact_versions`]) | `[version]` |
 //! | amounts and ranges under `used_resources`, `offered_resources`, `*_allocated`, and a framework's `resources` | `[amount]` |
 //! | `offers`, `inverse_offers` (depend on allocation timing) | `[offers]` |
+//! | `ports` inside those allocation maps (listed only while an offer holds them) | dropped |
+//! | an agent's own `reserved_resources*` maps (it learns reservations late; the master's stay) | `{}` |
 //! | a framework's `reregistered_time` (depends on when the scheduler re-subscribes) | left out |
 //!
 //! Object keys come out sorted; arrays of objects are sorted by a stable key (`id`, `name`,
@@ -199,12 +201,22 @@ impl Redactor {
                 let amounts = in_amounts || key.is_some_and(is_amount_key);
                 // A framework's `resources` are what it was allocated: used plus offered.
                 let framework = map.contains_key("failover_timeout");
+                let agent_root = map.contains_key("master_hostname");
                 let mut entries: Vec<(String, Value)> = map
                     .iter()
                     .filter(|(k, _)| {
                         !(framework && TIMING_KEYS_OF_FRAMEWORKS.contains(&k.as_str()))
                     })
+                    // A `ports` range shows in allocation maps only while an offer holding
+                    // it is outstanding (cpus, mem, disk, gpus are always listed): timing.
+                    .filter(|(k, _)| !(amounts && k.as_str() == "ports"))
                     .map(|(k, v)| {
+                        // An agent hears of reservations made on the master asynchronously,
+                        // so its own maps fill a phase early or late: they are emptied here
+                        // (the master's `slaves/*/reserved_resources` keep them).
+                        if agent_root && k.starts_with("reserved_resources") && v.is_object() {
+                            return (self.text(k), Value::Object(Map::new()));
+                        }
                         let alloc = framework && (k == "resources" || k == "resources_full");
                         (self.text(k), self.walk(Some(k), v, amounts || alloc))
                     })
@@ -503,8 +515,7 @@ mod tests {
               "pid": "scheduler-[uuid]@[ip]:[port]",
               "registered_time": "[timestamp]",
               "resources": {
-                "cpus": "[amount]",
-                "ports": "[amount]"
+                "cpus": "[amount]"
               },
               "unregistered_time": "[timestamp]",
               "used_resources": {
