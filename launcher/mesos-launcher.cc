@@ -11,9 +11,12 @@
 //   MESOS_SLAVE_FLAGSBASE_OFFSET offset of the virtual FlagsBase base inside
 //                                slave::Flags, derived from the disassembly of
 //                                slave::Flags::Flags() by the Rust build code
-//   MESOS_MASTER_HA_ABI          0 (no HA master in this build), 107 (1.7:
-//                                MesosAllocator<...3 sorters>::create()) or
-//                                110 (1.10+: MesosAllocator<...2 sorters>())
+//   MESOS_MASTER_HA_ABI          the allocator entry point of the HA master:
+//                                0 (no HA master in this build), 107
+//                                (1.4-1.8: MesosAllocator<...3 sorters>::create()),
+//                                106 (the 1.6.1 build exports only the base-object
+//                                constructor MesosAllocator<...3 sorters>()), or
+//                                110 (1.9+: MesosAllocator<...2 sorters>())
 //   MESOS_MASTER_FLAGSBASE_OFFSET the same for master::Flags (0 without HA)
 //
 // The build checks every mangled name this file references against the
@@ -356,9 +359,15 @@ extern void process_terminate(const void* upid, bool inject)
 // Try<Allocator*> MesosAllocator<HierarchicalAllocatorProcess<DRFSorter, DRFSorter, DRFSorter>>::create()
 extern void hierarchical_allocator_create(void* ret)
     asm("_ZN5mesos8internal6master9allocator14MesosAllocatorINS2_28HierarchicalAllocatorProcessINS2_9DRFSorterES5_S5_EEE6createEv");
+#elif MESOS_MASTER_HA_ABI == 106
+// MesosAllocator<HierarchicalAllocatorProcess<DRFSorter, DRFSorter, DRFSorter>>::MesosAllocator()
+// as the base-object constructor (C2): the only entry the 1.6.1 build exports. The
+// class has no virtual bases, so C2 builds a complete object like C1 would.
+extern void hierarchical_allocator_ctor(void* self)
+    asm("_ZN5mesos8internal6master9allocator14MesosAllocatorINS2_28HierarchicalAllocatorProcessINS2_9DRFSorterES5_S5_EEEC2Ev");
 #elif MESOS_MASTER_HA_ABI == 110
 // MesosAllocator<HierarchicalAllocatorProcess<DRFSorter, DRFSorter>>::MesosAllocator()
-// (creates and spawns its process; create() is not exported in 1.10/1.11)
+// (creates and spawns its process; create() is not exported in 1.9-1.11)
 extern void hierarchical_allocator_ctor(void* self)
     asm("_ZN5mesos8internal6master9allocator14MesosAllocatorINS2_28HierarchicalAllocatorProcessINS2_9DRFSorterES5_EEEC1Ev");
 #else

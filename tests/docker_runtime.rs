@@ -5,6 +5,9 @@
 //! `CI=true` it fails instead, so CI can never go green without having run
 //! them.
 
+mod common;
+use common::skip;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -22,18 +25,6 @@ use upgrade_harness::docker::{
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Skips (or, in CI, fails) with the reason.
-fn skip(reason: String) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and the Docker runtime tests cannot run: {reason}");
-    }
-    // Straight to stderr: libtest captures `eprintln!` of passing tests,
-    // which would hide the skip.
-    use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("?").to_string();
-    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {reason}");
-}
 
 /// The engine, node-init and the test image, or None after reporting a skip.
 async fn setup() -> Option<(Engine, PathBuf, String)> {
@@ -480,16 +471,7 @@ async fn dropping_a_run_removes_it() {
     run.create_node(node("dropped", &image)).await.unwrap();
     let id = run.id().to_string();
     drop(run);
-    let filter = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={id}")])]);
-    let left = engine
-        .client()
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filter),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    let left = common::containers_of_run(&engine, &id).await;
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -656,16 +638,7 @@ async fn kept_runs_outlive_their_run_value() {
     let id = run.id().to_string();
     assert_eq!(run.finish().await.unwrap(), None);
     drop(run);
-    let filter = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={id}")])]);
-    let left = engine
-        .client()
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filter),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    let left = common::containers_of_run(&engine, &id).await;
     assert_eq!(left.len(), 1);
     let labels = left[0].labels.as_ref().unwrap();
     assert_eq!(

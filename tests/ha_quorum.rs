@@ -13,12 +13,13 @@
 //! after the verdict and prints whether its process exits by itself (Mesos aborts a master
 //! whose registry recovery times out, `--registry_fetch_timeout`, default 1 min).
 
-use std::collections::HashMap;
+mod common;
+use common::skip;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::ListContainersOptions;
-use upgrade_harness::docker::{self, node_init, Engine, ProcessStatus, RUN_LABEL};
+use upgrade_harness::docker::{self, node_init, Engine, ProcessStatus};
 use upgrade_harness::mesos::client::MesosClient;
 use upgrade_harness::mesos::readiness::poll_until;
 use upgrade_harness::plan::{self, NodeRole};
@@ -29,16 +30,6 @@ use upgrade_harness::scenario;
 /// How long the remaining master is watched for a leader after the two stops.
 const NO_LEADER_WITHIN: Duration = Duration::from_secs(15);
 const ELECTION: Duration = Duration::from_secs(60);
-
-/// Skips (or, in CI, fails) with the reason.
-fn skip(reason: String) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true and the HA quorum test cannot run: {reason}");
-    }
-    use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("?").to_string();
-    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {reason}");
-}
 
 fn say(line: String) {
     use std::io::Write;
@@ -91,16 +82,7 @@ async fn lost_quorum() {
 
     // Cleanup first: nothing of the run may be left, whatever the verdict.
     removed.expect("cleanup of the run");
-    let filter = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")])]);
-    let left = engine
-        .client()
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filter),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    let left = common::containers_of_run(&engine, &run_id).await;
     assert!(left.is_empty(), "containers of run {run_id} left: {left:?}");
 
     let (outcome, stop_took, remaining) = result.unwrap_or_else(|e| panic!("{e}"));

@@ -213,6 +213,36 @@ impl<'a> Assembler<'a> {
     }
 
     /// Runs a tool; a missing tool and a failure become one-line errors.
+    /// The offset of the virtual `FlagsBase` base inside `<namespace>::Flags` (`slave` or
+    /// `master`), from the disassembly of its constructor (kept in the work folder).
+    fn flags_base_offset(
+        &self,
+        nm_sizes: &str,
+        libmesos: &Path,
+        namespace: &str,
+    ) -> Result<u64, ImagesError> {
+        let ctor = format!("_ZN5mesos8internal{}{namespace}5FlagsC1Ev", namespace.len());
+        let fail = |detail: String| ImagesError::FlagsOffset {
+            version: self.version().into(),
+            detail: format!("{namespace}::Flags: {detail}"),
+        };
+        let (addr, size) = elf::nm_address_size(nm_sizes, &ctor)
+            .ok_or_else(|| fail(format!("{ctor} is not exported")))?;
+        let disassembly = self.tool(
+            Command::new("objdump")
+                .args(["-d", "--no-show-raw-insn"])
+                .arg(format!("--start-address=0x{addr:x}"))
+                .arg(format!("--stop-address=0x{:x}", addr + size.min(0x4000)))
+                .arg(libmesos),
+            "binutils",
+        )?;
+        self.write(
+            &self.work.join(format!("{namespace}-flags-ctor.objdump")),
+            &disassembly,
+        )?;
+        elf::flags_base_offset(&disassembly).map_err(fail)
+    }
+
     fn tool(&self, cmd: &mut Command, package: &str) -> Result<String, ImagesError> {
         let out = run_tool(self.version(), cmd, package)?;
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -374,50 +404,13 @@ impl<'a> Assembler<'a> {
                 .arg(&libmesos),
             "binutils",
         )?;
-        let ctor = "_ZN5mesos8internal5slave5FlagsC1Ev";
-        let (addr, size) =
-            elf::nm_address_size(&nm_sizes, ctor).ok_or_else(|| ImagesError::FlagsOffset {
-                version: self.version().into(),
-                detail: format!("{ctor} is not exported"),
-            })?;
-        let disassembly = self.tool(
-            Command::new("objdump")
-                .args(["-d", "--no-show-raw-insn"])
-                .arg(format!("--start-address=0x{addr:x}"))
-                .arg(format!("--stop-address=0x{:x}", addr + size.min(0x4000)))
-                .arg(&libmesos),
-            "binutils",
-        )?;
-        self.write(&self.work.join("slave-flags-ctor.objdump"), &disassembly)?;
-        let offset =
-            elf::flags_base_offset(&disassembly).map_err(|detail| ImagesError::FlagsOffset {
-                version: self.version().into(),
-                detail,
-            })?;
+        let offset = self.flags_base_offset(&nm_sizes, &libmesos, "slave")?;
         // The same for master::Flags, for versions with the HA master mode.
         let ha_abi = versions::master_ha_abi(self.version());
         let master_offset = if ha_abi == 0 {
             0
         } else {
-            let ctor = "_ZN5mesos8internal6master5FlagsC1Ev";
-            let (addr, size) =
-                elf::nm_address_size(&nm_sizes, ctor).ok_or_else(|| ImagesError::FlagsOffset {
-                    version: self.version().into(),
-                    detail: format!("{ctor} is not exported"),
-                })?;
-            let disassembly = self.tool(
-                Command::new("objdump")
-                    .args(["-d", "--no-show-raw-insn"])
-                    .arg(format!("--start-address=0x{addr:x}"))
-                    .arg(format!("--stop-address=0x{:x}", addr + size.min(0x4000)))
-                    .arg(&libmesos),
-                "binutils",
-            )?;
-            self.write(&self.work.join("master-flags-ctor.objdump"), &disassembly)?;
-            elf::flags_base_offset(&disassembly).map_err(|detail| ImagesError::FlagsOffset {
-                version: self.version().into(),
-                detail: format!("master::Flags: {detail}"),
-            })?
+            self.flags_base_offset(&nm_sizes, &libmesos, "master")?
         };
         let ha_versions = versions::HA_MASTER_VERSIONS
             .iter()

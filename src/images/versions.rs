@@ -164,12 +164,29 @@ pub(crate) fn lookup(version: &str) -> Option<&'static VersionInfo> {
 
 /// Versions whose launcher has the HA master mode (`ha-master`, or `master`
 /// with `MESOS_ZK`), with the allocator entry point they export: 107 =
-/// `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x3>>::create()` (1.7),
-/// 110 = the `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x2>>`
-/// constructor (1.10, 1.11: `create()` is not exported). Only versions checked
-/// with three masters and a real ZooKeeper are listed (docs/zookeeper.md); the
-/// launcher of any other version refuses `MESOS_ZK` with a clear message.
-pub const HA_MASTER_VERSIONS: &[(&str, u32)] = &[("1.7.3", 107), ("1.10.0", 110), ("1.11.0", 110)];
+/// `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x3>>::create()` (1.4-1.8),
+/// 106 = that class's base-object constructor (the 1.6.1 openSUSE build exports
+/// neither `create()` nor the complete-object constructor), 110 = the
+/// `MesosAllocator<HierarchicalAllocatorProcess<DRFSorter x2>>` constructor (1.9+:
+/// `create()` is not exported). The build checks every entry point against the
+/// version's exported symbols; each version was run with three masters and a real
+/// ZooKeeper (docs/zookeeper.md).
+pub const HA_MASTER_VERSIONS: &[(&str, u32)] = &[
+    ("1.4.3", 107),
+    ("1.5.2", 107),
+    ("1.5.3", 107),
+    ("1.6.1", 106),
+    ("1.6.2", 107),
+    ("1.7.0", 107),
+    ("1.7.1", 107),
+    ("1.7.2", 107),
+    ("1.7.3", 107),
+    ("1.8.0", 107),
+    ("1.8.1", 107),
+    ("1.9.0", 110),
+    ("1.10.0", 110),
+    ("1.11.0", 110),
+];
 
 /// `MESOS_MASTER_HA_ABI` of a version: 0 when it has no HA master mode.
 pub fn master_ha_abi(version: &str) -> u32 {

@@ -42,13 +42,18 @@ impl Runner<'_> {
             if c.after.value != phase {
                 continue;
             }
-            let nodes: Vec<String> = self
-                .cluster
-                .nodes
-                .iter()
-                .filter(|(name, n)| targets(&c.on.value, name, Some(n.role)))
-                .map(|(name, _)| name.clone())
-                .collect();
+            // `master` is the leader: with ZooKeeper the others answer most master
+            // endpoints with a 307 redirect to it.
+            let nodes: Vec<String> = match &c.on.value {
+                Target::Master => self.cluster.masters().into_iter().take(1).collect(),
+                on => self
+                    .cluster
+                    .nodes
+                    .iter()
+                    .filter(|(name, n)| targets(on, name, Some(n.role)))
+                    .map(|(name, _)| name.clone())
+                    .collect(),
+            };
             if nodes.is_empty() {
                 out.push(record(
                     "check",

@@ -760,10 +760,6 @@ impl Runner<'_> {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
-
-    fn leader_url(&self) -> Result<String, String> {
-        Ok(self.cluster.target(&self.cluster.masters()[0])?.base_url)
-    }
 }
 
 /// What an action came to.

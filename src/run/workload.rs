@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::check::Verdict;
-use crate::docker;
 use crate::docker::ImageFile;
 use crate::mesos::readiness;
 use crate::mesos::scheduler::{Framework, FrameworkOptions};
@@ -215,15 +214,11 @@ impl Runner<'_> {
         }
         for v in [&self.plan.from, &self.plan.to] {
             let path = format!("/opt/mesos/{v}/mesos-executor");
-            let out = self
-                .cluster
+            self.cluster
                 .run
-                .exec(node, &[docker::node_init::PATH_IN_NODE, "rm", &path])
+                .remove_path(node, &path)
                 .await
                 .map_err(|e| format!("removing {path} in {node}: {e}"))?;
-            if out.code != 0 {
-                return Err(format!("removing {path} in {node}: {}", out.stderr_text()));
-            }
         }
         Ok(())
     }
@@ -292,10 +287,17 @@ impl Runner<'_> {
         tasks: u32,
         checkpoint: bool,
     ) -> Result<Outcome, String> {
-        let master = self.leader_url()?;
+        // Every master, the leader first: after a leader change the framework finds the
+        // new one (a non-leader answers 307 and the next is tried).
+        let masters = self
+            .cluster
+            .masters()
+            .iter()
+            .map(|m| self.cluster.target(m).map(|t| t.base_url))
+            .collect::<Result<Vec<_>, _>>()?;
         let fw = Framework::subscribe_with(
             self.cluster.client.clone(),
-            vec![master],
+            masters,
             FrameworkOptions {
                 checkpoint,
                 ..FrameworkOptions::default()
@@ -421,20 +423,25 @@ impl Runner<'_> {
         Ok(out.join(", "))
     }
 
+    /// A file of a running node, as text.
+    async fn read_text(&self, node: &str, path: &str) -> Result<String, String> {
+        let bytes = self
+            .cluster
+            .run
+            .read_file(node, path)
+            .await
+            .map_err(|e| format!("reading {path} in {node}: {e}"))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// `(ppid, start time)` of `pid` in `node`.
     async fn proc_stat(&self, node: &str, pid: u32) -> Result<(u32, u64), String> {
         let path = format!("/proc/{pid}/stat");
-        let out = self
-            .cluster
-            .run
-            .exec(node, &[docker::node_init::PATH_IN_NODE, "cat", &path])
+        let text = self
+            .read_text(node, &path)
             .await
-            .map_err(|e| format!("reading {path} in {node}: {e}"))?;
-        if out.code != 0 {
-            return Err(format!("no process {pid} in {node}"));
-        }
-        parse_stat(&out.stdout_text())
-            .ok_or_else(|| format!("cannot parse {path} in {node}: {:?}", out.stdout_text()))
+            .map_err(|e| format!("no process {pid} in {node} ({e})"))?;
+        parse_stat(&text).ok_or_else(|| format!("cannot parse {path} in {node}: {text:?}"))
     }
 
     /// The sandbox directory of the task's executor, from the agent's `/state`.
@@ -464,26 +471,15 @@ impl Runner<'_> {
     /// The task's pid, from its executor's log (`task <id> launched as pid <pid>`).
     async fn task_pid(&self, node: &str, sandbox: &str, task_id: &str) -> Result<u32, String> {
         let path = format!("{sandbox}/stderr");
-        let out = self
-            .cluster
-            .run
-            .exec(node, &[docker::node_init::PATH_IN_NODE, "cat", &path])
-            .await
-            .map_err(|e| format!("reading {path} in {node}: {e}"))?;
-        crate::task_helpers::executor::launched_pid(&out.stdout_text(), task_id)
+        let text = self.read_text(node, &path).await?;
+        crate::task_helpers::executor::launched_pid(&text, task_id)
             .ok_or_else(|| format!("{path} in {node} does not name the pid of {task_id}"))
     }
 
     /// How many times the executor logged a re-subscription (its stderr in the sandbox).
     async fn resubscriptions(&self, node: &str, sandbox: &str) -> Result<(u32, String), String> {
         let path = format!("{sandbox}/stderr");
-        let out = self
-            .cluster
-            .run
-            .exec(node, &[docker::node_init::PATH_IN_NODE, "cat", &path])
-            .await
-            .map_err(|e| e.to_string())?;
-        let text = out.stdout_text();
+        let text = self.read_text(node, &path).await?;
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.contains(": re-subscribed"))
