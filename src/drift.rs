@@ -383,13 +383,28 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
     out.from_phase = first.phase.clone();
     out.to_phase = last.phase.clone();
     for to in &last.nodes {
-        let Some(from) = first.nodes.iter().find(|n| n.node == to.node) else {
+        // Masters are probed at the leader only, and with ZooKeeper the leader changes when
+        // the old one is upgraded (last): the leader at the end is compared with the leader
+        // at the start.
+        let from = first.nodes.iter().find(|n| n.node == to.node).or_else(|| {
+            let leader_then = first.nodes.iter().find(|n| n.role == "master");
+            leader_then.filter(|_| to.role == "master")
+        });
+        let Some(from) = from else {
             continue;
         };
         if from.down.is_some() || to.down.is_some() {
             continue;
         }
-        let d = node_drift(&r, from, to);
+        let mut d = node_drift(&r, from, to);
+        if from.node != to.node {
+            // Not a change between versions: the two leaders' own names (`--hostname`).
+            d.changed.retain(|c| {
+                c.from.as_deref() != Some(from.node.as_str())
+                    || c.to.as_deref() != Some(to.node.as_str())
+            });
+            d.node = format!("{} (leader; {} led at the start)", to.node, from.node);
+        }
         let same = out.nodes.iter_mut().find(|o| {
             o.role == d.role
                 && o.from_version == d.from_version
@@ -686,6 +701,35 @@ mod tests {
         assert!(d.is_empty());
         assert!(d.undocumented.is_empty());
         assert!(d.documented.iter().all(|x| x.observed.is_empty()));
+    }
+
+    #[test]
+    fn with_a_new_leader_the_leaders_are_compared() {
+        let old = master(
+            "1.10.0",
+            &[],
+            &[],
+            json!({"a": "1", "hostname": "master-1"}),
+            json!({"id": "x"}),
+        );
+        let mut new = master(
+            "1.11.0",
+            &[],
+            &[],
+            json!({"a": "1", "b": "2", "hostname": "master-2"}),
+            json!({"id": "x"}),
+        );
+        new.node = "master-2".into();
+        let d = drift(&scenario(), &observations(old, new));
+        assert_eq!(d.nodes.len(), 1);
+        assert_eq!(
+            d.nodes[0].node,
+            "master-2 (leader; master-1 led at the start)"
+        );
+        assert_eq!(d.nodes[0].from_version, "1.10.0");
+        assert_eq!(d.nodes[0].to_version, "1.11.0");
+        assert!(d.markdown().contains("flag b (2)"), "{}", d.markdown());
+        assert!(!d.markdown().contains("hostname"), "{}", d.markdown());
     }
 
     #[test]
