@@ -40,7 +40,11 @@
 //
 // SIGTERM/SIGINT: a master (or local cluster) calls local::shutdown() and
 // _exit(0); an agent _exit(0)s at once, leaving its checkpoints for the next
-// agent process (possibly another Mesos version) to recover.
+// agent process (possibly another Mesos version) to recover. An HA master
+// _exit(0)s like a killed mesos-master (its ZooKeeper session expires later);
+// SIGUSR1 stops it gracefully (master terminated, then its ZooKeeper candidacy
+// withdrawn, so the next leader is elected at once). Other modes treat SIGUSR1
+// as SIGTERM.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -406,10 +410,11 @@ sigset_t blocked_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
-// Blocks SIGTERM/SIGINT in this thread; threads created later (libprocess
+// Blocks SIGTERM/SIGINT/SIGUSR1 in this thread; threads created later (libprocess
 // workers) inherit the mask, so only sigwait() below sees them.
 void block_signals() {
   sigset_t set = blocked_signals();
@@ -487,10 +492,14 @@ void* wait_for_agent(void* upid) {
 }
 
 
+// Set while an HA master stops gracefully: its termination is then expected.
+volatile bool master_stopping = false;
+
 void* wait_for_master(void* upid) {
   int64_t hour = 3600LL * 1000 * 1000 * 1000;
   while (!process_wait(upid, &hour)) {
   }
+  if (master_stopping) return nullptr;
   fprintf(stderr, "mesos-launcher: the master process terminated\n");
   _exit(1);
   return nullptr;
@@ -683,8 +692,28 @@ int run_ha_master() {
   pthread_create(&waiter, nullptr, wait_for_master, &upid);
 
   int sig = wait_for_signal();
-  // No ZooKeeper session close: like a killed mesos-master, the others take
-  // over once the session expires (MESOS_ZK_SESSION_TIMEOUT).
+  if (sig == SIGUSR1) {
+    // Graceful stop, as mesos-master's own shutdown order: terminate the master
+    // first, then destroy the contender, whose ZooKeeper session closes, so its
+    // candidacy znode goes at once and another master is elected without waiting
+    // for the session to expire.
+    master_stopping = true;
+    fprintf(stderr, "mesos-launcher: signal %d, HA master stops gracefully\n", sig);
+    process_terminate(&upid, true);
+    int64_t limit = 10LL * 1000 * 1000 * 1000;
+    if (!process_wait(&upid, &limit)) {
+      fprintf(stderr, "mesos-launcher: the master did not terminate within 10s\n");
+      _exit(1);
+    }
+    // The complete-object destructor: the first slot of the contender's vtable.
+    using Destructor = void (*)(void*);
+    Destructor destroy = (*reinterpret_cast<Destructor**>(contender))[0];
+    destroy(contender);
+    fprintf(stderr, "mesos-launcher: master terminated, ZooKeeper candidacy withdrawn\n");
+    _exit(0);
+  }
+  // SIGTERM/SIGINT: no ZooKeeper session close, like a killed mesos-master: the
+  // others take over once the session expires (MESOS_ZK_SESSION_TIMEOUT).
   fprintf(stderr, "mesos-launcher: signal %d, HA master exits\n", sig);
   _exit(0);
 #endif

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::scenario::model::{Distribution, Order, Scenario, Step, StepKind};
+use crate::scenario::model::{Distribution, MasterStop, Order, Scenario, Step, StepKind};
 use crate::scenario::phases::{step_phases, START};
 
 /// Image of the ZooKeeper node for the `local` distribution (built by the project).
@@ -51,6 +51,8 @@ pub struct Plan {
     pub order: Order,
     /// The nodes of the cluster as they are started.
     pub nodes: Vec<Node>,
+    /// How a master is stopped for its restart (differs only with ZooKeeper).
+    pub master_stop: MasterStop,
     /// Actions and phases, in execution order.
     pub entries: Vec<Entry>,
 }
@@ -627,6 +629,7 @@ pub fn plan(s: &Scenario) -> Plan {
         node_model,
         order: s.order.value.clone(),
         nodes,
+        master_stop: s.topology.master_stop,
         entries,
     }
 }
@@ -845,11 +848,16 @@ impl Action {
     }
 }
 
-fn step_header(kind: StepKind, masters: usize, model: NodeModel) -> Option<String> {
-    let masters_order = if masters > 1 {
-        "masters one at a time, non-leaders first, leader last: order decided at run time"
-    } else {
-        "one master"
+fn step_header(
+    kind: StepKind,
+    masters: usize,
+    stop: MasterStop,
+    model: NodeModel,
+) -> Option<String> {
+    let masters_order = match (masters > 1, stop) {
+        (false, _) => "one master",
+        (true, MasterStop::Crash) => "masters one at a time, non-leaders first, leader last: order decided at run time; each stopped like a crash (SIGTERM: a new leader once its ZooKeeper session expires)",
+        (true, MasterStop::Graceful) => "masters one at a time, non-leaders first, leader last: order decided at run time; each stopped gracefully (terminated, then its ZooKeeper candidacy withdrawn)",
     };
     Some(match node_step(kind)? {
         (NodeRole::Master, NodeEffect::Install | NodeEffect::Reconfigure) => {
@@ -937,7 +945,12 @@ impl fmt::Display for Plan {
                             if st.phase != st.kind.name() {
                                 write!(f, " (phase `{}`)", st.phase)?;
                             }
-                            if let Some(h) = step_header(st.kind, self.masters(), self.node_model) {
+                            if let Some(h) = step_header(
+                                st.kind,
+                                self.masters(),
+                                self.master_stop,
+                                self.node_model,
+                            ) {
                                 write!(f, ": {h}")?;
                             }
                             writeln!(f)?;

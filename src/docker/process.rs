@@ -183,10 +183,21 @@ impl Run {
         name: &str,
         grace: Duration,
     ) -> Result<WaitStatus> {
+        self.stop_process_with(node, name, "TERM", grace).await
+    }
+
+    /// [`Run::stop_process`] with another first signal (a node-init name such as `USR1`).
+    pub async fn stop_process_with(
+        &self,
+        node: &str,
+        name: &str,
+        signal: &str,
+        grace: Duration,
+    ) -> Result<WaitStatus> {
         if let ProcessStatus::Exited(st) = self.process_status(node, name).await? {
             return Ok(st);
         }
-        self.signal_quietly(node, name, "TERM").await?;
+        self.signal_quietly(node, name, signal).await?;
         match self.wait_process_exit(node, name, grace).await {
             Err(Error::Timeout { .. }) => {
                 self.signal_quietly(node, name, "KILL").await?;

@@ -59,6 +59,9 @@ pub struct Cluster {
     pub leader: Option<String>,
     /// Seconds from stopping a leading master until another one led, per leader change.
     pub failovers: Vec<(String, String, f64)>,
+    /// HA masters stop gracefully (SIGUSR1 to the launcher: the master terminates, then
+    /// withdraws its ZooKeeper candidacy) instead of like a killed `mesos-master` (SIGTERM).
+    pub graceful_master_stop: bool,
 }
 
 impl Cluster {
@@ -73,6 +76,7 @@ impl Cluster {
             planned_masters: 1,
             leader: None,
             failovers: Vec::new(),
+            graceful_master_stop: false,
         }
     }
 
@@ -300,8 +304,14 @@ impl Cluster {
 
     /// Stops the Mesos process in `name` (SIGTERM, then SIGKILL after a grace period).
     pub async fn stop_mesos(&mut self, name: &str) -> Result<(), String> {
+        let ha_master = self.is_ha() && self.node(name)?.role == Role::Master;
+        let signal = if ha_master && self.graceful_master_stop {
+            "USR1"
+        } else {
+            "TERM"
+        };
         self.run
-            .stop_process(name, PROCESS, STOP_GRACE)
+            .stop_process_with(name, PROCESS, signal, STOP_GRACE)
             .await
             .map_err(|e| format!("stopping Mesos in {name}: {e}"))?;
         if let Some(n) = self.nodes.get_mut(name) {

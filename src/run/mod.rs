@@ -21,7 +21,7 @@ use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::mesos::scheduler::Framework;
 use crate::plan::{self, ActionKind, Entry, NodeImage, NodeRole, Plan};
 use crate::report::{ActionRecord, PhaseRecord, Progress, RunReport, Status};
-use crate::scenario::{self, model::Distribution, model::Scenario};
+use crate::scenario::{self, model::Distribution, model::MasterStop, model::Scenario};
 
 use cluster::Cluster;
 
@@ -142,10 +142,12 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         .map_err(|e| RunError::Infrastructure(format!("creating {}: {e}", folder.display())))?;
 
     let client = MesosClient::new().map_err(|e| RunError::Infrastructure(e.to_string()))?;
+    let mut cluster = Cluster::with_masters(run, client, scenario.topology.masters.value as usize);
+    cluster.graceful_master_stop = scenario.topology.master_stop == MasterStop::Graceful;
     let mut runner = Runner {
         scenario: &scenario,
         plan: &plan,
-        cluster: Cluster::with_masters(run, client, scenario.topology.masters.value as usize),
+        cluster,
         framework: None,
         agent_ids: BTreeMap::new(),
         folder: folder.clone(),

@@ -102,6 +102,23 @@ pub struct Topology {
     /// Agents (1-50).
     #[schemars(with = "u32", range(min = 1, max = 50))]
     pub agents: Spanned<u32>,
+    /// How a master is stopped for its restart: `crash` (the default: SIGTERM, which a real
+    /// `mesos-master` does not handle, so with ZooKeeper the others wait for its session to
+    /// expire) or `graceful` (the master terminates, then withdraws its ZooKeeper candidacy:
+    /// the next leader is elected at once). Only HA masters stop differently.
+    #[serde(default)]
+    pub master_stop: MasterStop,
+}
+
+/// How a master is stopped when it is restarted or upgraded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MasterStop {
+    /// SIGTERM: like a killed `mesos-master` (its ZooKeeper session expires later).
+    #[default]
+    Crash,
+    /// The master terminates, then its ZooKeeper session closes.
+    Graceful,
 }
 
 /// The work that runs through the upgrade.
