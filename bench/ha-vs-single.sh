@@ -13,8 +13,11 @@ paths=("$@")
 cargo build --quiet
 bin=./target/debug/upgrade-harness
 peak_mem() { # sums MemUsage (MiB) of the containers of any harness run
-  docker ps -q --filter label=upgrade-harness.run | xargs -r docker stats --no-stream \
-    --format '{{.MemUsage}}' 2>/dev/null | awk '{
+  local usage
+  # A container can go between `ps` and `stats` (the run removes it): keep what was read.
+  usage=$(docker ps -q --filter label=upgrade-harness.run |
+    xargs -r docker stats --no-stream --format '{{.MemUsage}}' 2>/dev/null) || true
+  echo "$usage" | awk '{
       v = $1; u = v; gsub(/[0-9.]/, "", u); gsub(/[A-Za-z]/, "", v);
       if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
       s += v } END { printf "%.0f", s }'

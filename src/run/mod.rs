@@ -155,6 +155,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
         observations: crate::observe::Observations::default(),
+        master_turn: None,
         work: workload::WorkloadRun::new(opts.task_faults.clone()),
     };
     let started = Instant::now();
@@ -297,6 +298,9 @@ struct Runner<'a> {
     down_by_design: Vec<String>,
     /// What the nodes answered at each phase (`crate::observe`).
     observations: crate::observe::Observations,
+    /// For the report, the master an HA upgrade action really replaced when it differs from
+    /// the plan's node or was the leader: (plan's node, replaced node, it led).
+    master_turn: Option<(String, String, bool)>,
     /// The workload's tasks and what the runner saw of their processes.
     work: workload::WorkloadRun,
 }
@@ -318,9 +322,15 @@ impl Runner<'_> {
                         Err(why) => (Status::Failed, Some(why)),
                     };
                     let failed = status == Status::Failed;
+                    let mut what = describe_action(action);
+                    if let Some((planned, replaced, led)) = self.master_turn.take() {
+                        what = what.replacen(&planned, &replaced, 1);
+                        let leader = if led { "the leader, last" } else { "a non-leader" };
+                        what.push_str(&format!(" (plan's turn of {planned}; {leader})"));
+                    }
                     actions.push(ActionRecord {
                         number: action.number,
-                        what: describe_action(action),
+                        what,
                         status,
                         reason,
                         seconds: t.elapsed().as_secs_f64(),
@@ -459,7 +469,12 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after.clone())
                     .ok_or("restart action without a version")?;
+                let planned = node.clone();
                 let node = self.ha_master_in_turn(action, &node, &version);
+                let led = self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(&node);
+                if node != planned || led {
+                    self.master_turn = Some((planned, node.clone(), led));
+                }
                 self.restart(action, &node, &version, &overrides, false).await
             }
             ActionKind::RebootNode => {
