@@ -325,7 +325,11 @@ impl Runner<'_> {
                     let mut what = describe_action(action);
                     if let Some((planned, replaced, led)) = self.master_turn.take() {
                         what = what.replacen(&planned, &replaced, 1);
-                        let leader = if led { "the leader, last" } else { "a non-leader" };
+                        let leader = if led {
+                            "the leader, last"
+                        } else {
+                            "a non-leader"
+                        };
                         what.push_str(&format!(" (plan's turn of {planned}; {leader})"));
                     }
                     actions.push(ActionRecord {
