@@ -15,7 +15,8 @@ use super::Runner;
 const SETTLE: Duration = Duration::from_secs(20);
 
 /// The metric counting agents the master removed (registry removals).
-const AGENT_REMOVALS: &str = "master/slave_removals";
+/// Counters of agents the master removed: while running, and at registry recovery.
+const AGENT_REMOVALS: [&str; 2] = ["master/slave_removals", "master/recovery_slave_removals"];
 
 /// Whether a check's `on:` reaches `node` (of `role`).
 pub fn targets(on: &Target, node: &str, role: Option<Role>) -> bool {
@@ -197,33 +198,31 @@ impl Runner<'_> {
                     });
                 verdict_of(&name, &master, &want, got)
             }
-            Invariant::NoAgentRemoved => match client.metrics_snapshot(&leader.base_url).await {
-                Ok(m) => match m.get(AGENT_REMOVALS) {
-                    Some(v) => record(
-                        "invariant",
-                        name.clone(),
-                        &master,
-                        0,
-                        Verdict {
-                            passed: v == 0.0,
-                            expected: format!("{AGENT_REMOVALS} = 0"),
-                            seen: format!("{AGENT_REMOVALS} = {v}"),
-                        },
-                    ),
-                    None => failed(
-                        &name,
-                        &master,
-                        &format!("{AGENT_REMOVALS} = 0"),
-                        format!("{AGENT_REMOVALS} not in /metrics/snapshot"),
-                    ),
-                },
-                Err(e) => failed(
-                    &name,
-                    &master,
-                    &format!("{AGENT_REMOVALS} = 0"),
-                    e.to_string(),
-                ),
-            },
+            Invariant::NoAgentRemoved => {
+                // Removed while running, or dropped from the registry at the leader's
+                // recovery (a registry loss after a master change).
+                let want = AGENT_REMOVALS
+                    .iter()
+                    .map(|c| format!("{c} = 0"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let seen = client
+                    .metrics_snapshot(&leader.base_url)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|m| {
+                        AGENT_REMOVALS
+                            .iter()
+                            .map(|c| match m.get(c) {
+                                Some(v) if v == 0.0 => Ok(format!("{c} = 0")),
+                                Some(v) => Err(format!("{c} = {v}")),
+                                None => Err(format!("{c} not in /metrics/snapshot")),
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                            .map(|ok| ok.join(", "))
+                    });
+                verdict_of(&name, &master, &want, seen)
+            }
             Invariant::FrameworkRegistered => {
                 let Some(fw) = &self.framework else {
                     return skipped(&name, "the test framework has not started yet");

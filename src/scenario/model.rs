@@ -511,7 +511,8 @@ pub enum Invariant {
     LeaderElected,
     /// Every agent is active with the ID it had at the start.
     AgentsRegistered,
-    /// No agent was removed from the registry.
+    /// No agent was removed from the registry (`master/slave_removals` and
+    /// `master/recovery_slave_removals` are 0 at the leader).
     NoAgentRemoved,
     /// The test framework is still registered with its ID.
     FrameworkRegistered,
