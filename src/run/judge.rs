@@ -214,7 +214,7 @@ impl Runner<'_> {
                         AGENT_REMOVALS
                             .iter()
                             .map(|c| match m.get(c) {
-                                Some(v) if v == 0.0 => Ok(format!("{c} = 0")),
+                                Some(0.0) => Ok(format!("{c} = 0")),
                                 Some(v) => Err(format!("{c} = {v}")),
                                 None => Err(format!("{c} not in /metrics/snapshot")),
                             })
