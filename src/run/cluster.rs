@@ -52,6 +52,8 @@ pub struct Cluster {
     pub nodes: BTreeMap<String, NodeState>,
     /// ZooKeeper nodes by name -> address (HA masters; not Mesos nodes).
     pub zookeepers: BTreeMap<String, String>,
+    /// ZooKeeper nodes by name -> the pid its server started with (watched like Mesos's).
+    zookeeper_pids: BTreeMap<String, u32>,
     /// How many masters the topology has: with ZooKeeper, the replicated log's quorum is
     /// a majority of them.
     pub planned_masters: usize,
@@ -73,6 +75,7 @@ impl Cluster {
             tuning: Tuning::default(),
             nodes: BTreeMap::new(),
             zookeepers: BTreeMap::new(),
+            zookeeper_pids: BTreeMap::new(),
             planned_masters: 1,
             leader: None,
             failovers: Vec::new(),
@@ -174,10 +177,12 @@ impl Cluster {
             .map_err(|e| format!("creating node {name}: {e}"))?;
         let argv = zookeeper::server_argv();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        self.run
+        let pid = self
+            .run
             .start_process(name, ZOOKEEPER_PROCESS, &argv, &[])
             .await
             .map_err(|e| format!("starting ZooKeeper in {name}: {e}"))?;
+        self.zookeeper_pids.insert(name.to_string(), pid);
         let addr = self
             .run
             .node_address(name, zookeeper::CLIENT_PORT)
@@ -360,32 +365,40 @@ impl Cluster {
     /// Whether each node's Mesos process is still the one started last (no restart loop,
     /// no crash): `Err` names the first node where it is not.
     pub async fn processes_stable(&self) -> Result<String, String> {
+        let mesos = self.nodes.iter().filter_map(|(name, n)| {
+            let what = format!("Mesos {}", n.version);
+            n.pid.map(|pid| (name, PROCESS, what, pid))
+        });
+        let zookeeper = self
+            .zookeeper_pids
+            .iter()
+            .map(|(name, pid)| (name, ZOOKEEPER_PROCESS, "ZooKeeper".to_string(), *pid));
         let mut seen = Vec::new();
-        for (name, n) in &self.nodes {
-            let Some(pid) = n.pid else { continue };
+        for (name, process, what, pid) in mesos.chain(zookeeper) {
             let status = self
                 .run
-                .process_status(name, PROCESS)
+                .process_status(name, process)
                 .await
-                .map_err(|e| format!("status of Mesos in {name}: {e}"))?;
+                .map_err(|e| format!("status of {what} in {name}: {e}"))?;
             match status {
                 ProcessStatus::Running { pid: now } if now == pid => {
                     seen.push(format!("{name} pid {pid}"))
                 }
-                other => {
-                    return Err(format!(
-                        "{name}: Mesos {} started as pid {pid}, now {other}",
-                        n.version
-                    ))
-                }
+                other => return Err(format!("{name}: {what} started as pid {pid}, now {other}")),
             }
         }
         Ok(seen.join(", "))
     }
 
-    /// The Mesos process's output since the previous call.
+    /// The output of node `name`'s main process (Mesos, or a ZooKeeper server) since the
+    /// previous call.
     pub async fn new_output(&self, name: &str) -> String {
-        match self.run.new_output(name, PROCESS).await {
+        let process = if self.zookeepers.contains_key(name) {
+            ZOOKEEPER_PROCESS
+        } else {
+            PROCESS
+        };
+        match self.run.new_output(name, process).await {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) => format!("(no output: {e})\n"),
         }

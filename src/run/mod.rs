@@ -440,6 +440,11 @@ impl Runner<'_> {
             let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
             out.insert(name.clone(), text);
         }
+        // ZooKeeper's output is kept with the phase, though checks read Mesos logs only.
+        for name in self.cluster.zookeepers.keys() {
+            let text = self.cluster.new_output(name).await;
+            let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
+        }
         out
     }
 
