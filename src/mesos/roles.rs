@@ -22,6 +22,11 @@ pub const MASTER_WORK_DIR: &str = "/var/lib/mesos/master";
 pub const AGENT_WORK_DIR: &str = "/var/lib/mesos/agent";
 /// Agent runtime dir inside a node (container pids and status files; must survive restarts).
 pub const AGENT_RUNTIME_DIR: &str = "/var/run/mesos";
+/// Where an agent checkpoints the kernel's boot ID. At start it compares it with the
+/// current one to tell a host reboot (recover no executor: they all died) from a restart
+/// of its own process. A container restart keeps the host's boot ID, so a simulated reboot
+/// must change this file (and empty the runtime dir, a tmpfs on real hosts).
+pub const AGENT_BOOT_ID_FILE: &str = "/var/lib/mesos/agent/meta/boot_id";
 /// Where a version's build lives inside a node.
 pub const INSTALL_ROOT: &str = "/opt/mesos";
 

@@ -325,12 +325,31 @@ impl Cluster {
         Ok(())
     }
 
-    /// Reboots the node's host: everything in it dies; the disk stays.
+    /// Reboots the node's host: everything in it dies; the disk stays. An agent sees it as
+    /// a reboot: new boot ID, empty runtime dir (`roles::AGENT_BOOT_ID_FILE`).
     pub async fn reboot(&mut self, name: &str) -> Result<(), String> {
         self.run
             .restart_node(name)
             .await
             .map_err(|e| format!("rebooting {name}: {e}"))?;
+        if self.node(name)?.role == Role::Agent {
+            let boot_id = format!(
+                "{:032x}\n",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos()
+            );
+            let file = roles::AGENT_BOOT_ID_FILE;
+            self.run
+                .write_file(name, file, boot_id.as_bytes(), 0o644)
+                .await
+                .map_err(|e| format!("writing a new boot ID to {file} in {name}: {e}"))?;
+            self.run
+                .remove_path(name, roles::AGENT_RUNTIME_DIR)
+                .await
+                .map_err(|e| format!("emptying {} in {name}: {e}", roles::AGENT_RUNTIME_DIR))?;
+        }
         if let Some(n) = self.nodes.get_mut(name) {
             n.pid = None;
         }

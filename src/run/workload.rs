@@ -538,7 +538,18 @@ impl Runner<'_> {
         let mut fine = Vec::new();
         for (id, t) in &tasks {
             if self.work.ended_by_design.contains(id) {
-                fine.push(format!("{id}: ended with its rebooted agent (expected)"));
+                // A reboot kills every process: the task must be seen to end.
+                match t.first_bad() {
+                    Some(end) => fine.push(format!(
+                        "{id}: ended with its rebooted agent ({}, expected)",
+                        end.0
+                    )),
+                    None => wrong.push(format!(
+                        "{id}: its agent {} rebooted, yet no update ended it (last: {})",
+                        t.spec.hostname,
+                        t.state().unwrap_or("no update")
+                    )),
+                }
                 continue;
             }
             if let Some(bad) = t.first_bad() {
