@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use upgrade_harness::docker::{self, node_init, Engine, ProcessStatus};
 use upgrade_harness::mesos::client::MesosClient;
-use upgrade_harness::mesos::readiness::poll_until;
+use upgrade_harness::mesos::readiness::{leads, poll_until, REGISTRY_FETCHED};
 use upgrade_harness::plan::{self, NodeRole};
-use upgrade_harness::run::cluster::{leads, Cluster, QuorumOutcome, PROCESS, REGISTRY_FETCHED};
+use upgrade_harness::run::cluster::{Cluster, QuorumOutcome, PROCESS};
 use upgrade_harness::run::{self, RunOptions};
 use upgrade_harness::scenario;
 

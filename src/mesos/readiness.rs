@@ -129,6 +129,26 @@ pub fn leads(m: &Metrics) -> bool {
     elected(m) && m.get(REGISTRY_FETCHED).is_some()
 }
 
+/// A master's leadership in words: `Ok` when it [`leads`], else `Err` with what it shows
+/// (elected in ZooKeeper but its registry not recovered: without a quorum of log replicas
+/// that recovery cannot finish).
+pub fn leadership(m: &Metrics) -> Result<String, String> {
+    if leads(m) {
+        Ok(format!(
+            "{}, {}",
+            m.describe(ELECTED),
+            m.describe(REGISTRY_FETCHED)
+        ))
+    } else if elected(m) {
+        Err(format!(
+            "{} but its registry not recovered (no {REGISTRY_FETCHED})",
+            m.describe(ELECTED)
+        ))
+    } else {
+        Err(m.describe(ELECTED))
+    }
+}
+
 /// Waits until exactly one of `masters` is leading and returns its index. With HA, the others
 /// must be serving too (`master/elected = 0`): a master that does not answer is not ready.
 pub async fn wait_leader(
@@ -451,6 +471,28 @@ pub fn unapplied_flags(
         .collect()
 }
 
+/// The master's log lines about refused re-registrations (the last three, shortened).
+pub fn refusal_lines(log: &str) -> Vec<String> {
+    let mut out: Vec<String> = log
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            (l.contains("re-registration")
+                || l.contains("reregistration")
+                || l.contains("reregister"))
+                && (l.contains("invalid") || l.contains("dropping") || l.contains("refus"))
+        })
+        .map(|l| {
+            // Drop the glog prefix (`I1126 08:41:05.978960    155 master.cpp:123] `).
+            let text = l.split_once("] ").map(|(_, t)| t).unwrap_or(l);
+            text.chars().take(300).collect()
+        })
+        .collect();
+    out.dedup();
+    let n = out.len();
+    out.split_off(n.saturating_sub(3))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,5 +579,16 @@ mod tests {
         })
         .await;
         assert_eq!(r.unwrap_err(), "nothing (no probe completed)");
+    }
+
+    #[test]
+    fn refusals_quote_the_masters_reason() {
+        let log = "I1126 08:00:00.000000    90 master.cpp:7000] Received re-register agent message from agent S0\n\
+W1126 08:00:00.100000    90 master.cpp:7100] Dropping re-registration of agent at slave(1)@10.0.0.3:5051 because it sent an invalid re-registration: Task has an invalid ExecutorID\n";
+        assert_eq!(
+            refusal_lines(log),
+            ["Dropping re-registration of agent at slave(1)@10.0.0.3:5051 because it sent an invalid re-registration: Task has an invalid ExecutorID"]
+        );
+        assert!(refusal_lines("I1126 master.cpp:1] Re-registered agent S0").is_empty());
     }
 }

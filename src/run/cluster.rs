@@ -40,6 +40,15 @@ pub struct NodeState {
     pub pid: Option<u32>,
 }
 
+/// A ZooKeeper node of the cluster.
+#[derive(Debug, Clone)]
+pub struct ZooKeeperNode {
+    /// Its address on the run's network.
+    pub ip: String,
+    /// The pid its server started with (watched like a Mesos process's).
+    pub pid: u32,
+}
+
 /// The cluster of one run.
 pub struct Cluster {
     /// The Docker run (network and nodes).
@@ -50,10 +59,8 @@ pub struct Cluster {
     pub tuning: Tuning,
     /// Mesos nodes by name.
     pub nodes: BTreeMap<String, NodeState>,
-    /// ZooKeeper nodes by name -> address (HA masters; not Mesos nodes).
-    pub zookeepers: BTreeMap<String, String>,
-    /// ZooKeeper nodes by name -> the pid its server started with (watched like Mesos's).
-    zookeeper_pids: BTreeMap<String, u32>,
+    /// ZooKeeper nodes by name (HA masters; not Mesos nodes).
+    pub zookeepers: BTreeMap<String, ZooKeeperNode>,
     /// How many masters the topology has: with ZooKeeper, the replicated log's quorum is
     /// a majority of them.
     pub planned_masters: usize,
@@ -75,7 +82,6 @@ impl Cluster {
             tuning: Tuning::default(),
             nodes: BTreeMap::new(),
             zookeepers: BTreeMap::new(),
-            zookeeper_pids: BTreeMap::new(),
             planned_masters: 1,
             leader: None,
             failovers: Vec::new(),
@@ -159,7 +165,7 @@ impl Cluster {
         let servers: Vec<String> = self
             .zookeepers
             .values()
-            .map(|ip| format!("{ip}:{}", zookeeper::CLIENT_PORT))
+            .map(|z| format!("{}:{}", z.ip, zookeeper::CLIENT_PORT))
             .collect();
         format!("zk://{}/mesos", servers.join(","))
     }
@@ -182,7 +188,6 @@ impl Cluster {
             .start_process(name, ZOOKEEPER_PROCESS, &argv, &[])
             .await
             .map_err(|e| format!("starting ZooKeeper in {name}: {e}"))?;
-        self.zookeeper_pids.insert(name.to_string(), pid);
         let addr = self
             .run
             .node_address(name, zookeeper::CLIENT_PORT)
@@ -198,8 +203,9 @@ impl Cluster {
                 .unwrap_or_default();
             return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)));
         }
+        let ip = info.ip.to_string();
         self.zookeepers
-            .insert(name.to_string(), info.ip.to_string());
+            .insert(name.to_string(), ZooKeeperNode { ip, pid });
         Ok(ready.unwrap_or_default())
     }
 
@@ -381,7 +387,7 @@ impl Cluster {
         }
     }
 
-    /// Whether each node's Mesos process is still the one started last (no restart loop,
+    /// Whether each node's Mesos process (and each ZooKeeper server) is still the one started last (no restart loop,
     /// no crash): `Err` names the first node where it is not.
     pub async fn processes_stable(&self) -> Result<String, String> {
         let mesos = self.nodes.iter().filter_map(|(name, n)| {
@@ -389,9 +395,9 @@ impl Cluster {
             n.pid.map(|pid| (name, PROCESS, what, pid))
         });
         let zookeeper = self
-            .zookeeper_pids
+            .zookeepers
             .iter()
-            .map(|(name, pid)| (name, ZOOKEEPER_PROCESS, "ZooKeeper".to_string(), *pid));
+            .map(|(name, z)| (name, ZOOKEEPER_PROCESS, "ZooKeeper".to_string(), z.pid));
         let mut seen = Vec::new();
         for (name, process, what, pid) in mesos.chain(zookeeper) {
             let status = self
@@ -491,9 +497,6 @@ impl std::fmt::Display for QuorumOutcome {
     }
 }
 
-const ELECTED: &str = "master/elected";
-pub use crate::mesos::readiness::{leads, REGISTRY_FETCHED};
-
 impl Cluster {
     /// The replicated log's quorum: a majority of the topology's masters.
     pub fn quorum(&self) -> usize {
@@ -506,7 +509,7 @@ impl Cluster {
     ///
     /// With a quorum left, waits for a single leader ([`Cluster::elect`]). Without one,
     /// watches the remaining masters for the whole of `within`: none may lead, i.e. be
-    /// elected *and* have recovered its registry ([`leads`]; a master elected in ZooKeeper
+    /// elected *and* have recovered its registry ([`readiness::leads`]; a master elected in ZooKeeper
     /// without a quorum of log replicas shows `master/elected=1` while its recovery hangs):
     /// [`QuorumOutcome::Lost`]; one that does is [`QuorumOutcome::MinorityLeads`].
     /// A remaining master whose process exits meanwhile is reported in `last_seen`.
@@ -556,24 +559,10 @@ impl Cluster {
                 }
                 let target = this.target(name)?;
                 match this.client.metrics_snapshot(&target.base_url).await {
-                    Ok(m) if leads(&m) => {
-                        return Ok((
-                            name.clone(),
-                            format!(
-                                "{name} {}, {}",
-                                m.describe(ELECTED),
-                                m.describe(REGISTRY_FETCHED)
-                            ),
-                        ))
-                    }
-                    // Elected in ZooKeeper but still recovering the registry: without a
-                    // quorum of log replicas that recovery cannot finish (seen on 1.11.0:
-                    // elected 2 s after the stops, aborted after --registry_fetch_timeout).
-                    Ok(m) if m.get(ELECTED) == Some(1.0) => seen.push(format!(
-                        "{name} {} but its registry not recovered (no {REGISTRY_FETCHED})",
-                        m.describe(ELECTED)
-                    )),
-                    Ok(m) => seen.push(format!("{name} {}", m.describe(ELECTED))),
+                    Ok(m) => match readiness::leadership(&m) {
+                        Ok(leads) => return Ok((name.clone(), format!("{name} {leads}"))),
+                        Err(not) => seen.push(format!("{name} {not}")),
+                    },
                     Err(e) => seen.push(format!("{name} /metrics/snapshot: {}", e.brief())),
                 }
             }

@@ -261,7 +261,7 @@ impl Runner<'_> {
                 verdict_of(
                     &name,
                     "all",
-                    "every Mesos process is the one started last",
+                    "every Mesos process (and ZooKeeper server) is the one started last",
                     got,
                 )
             }

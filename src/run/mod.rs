@@ -155,7 +155,6 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
         observations: crate::observe::Observations::default(),
-        master_turn: None,
         work: workload::WorkloadRun::new(opts.task_faults.clone()),
     };
     let started = Instant::now();
@@ -298,9 +297,6 @@ struct Runner<'a> {
     down_by_design: Vec<String>,
     /// What the nodes answered at each phase (`crate::observe`).
     observations: crate::observe::Observations,
-    /// For the report, the master an HA upgrade action really replaced when it differs from
-    /// the plan's node or was the leader: (plan's node, replaced node, it led).
-    master_turn: Option<(String, String, bool)>,
     /// The workload's tasks and what the runner saw of their processes.
     work: workload::WorkloadRun,
 }
@@ -315,23 +311,18 @@ impl Runner<'_> {
             match entry {
                 Entry::Action(action) => {
                     let t = Instant::now();
+                    let mut what = describe_action(action);
                     let (status, reason) = match self.act(action, image).await {
                         Ok(Outcome::Done) => (Status::Passed, None),
+                        Ok(Outcome::DoneAs(really)) => {
+                            what = really;
+                            (Status::Passed, None)
+                        }
                         Ok(Outcome::NoOp(why)) => (Status::NoOp, Some(why)),
                         Ok(Outcome::Skipped(why)) => (Status::Skipped, Some(why)),
                         Err(why) => (Status::Failed, Some(why)),
                     };
                     let failed = status == Status::Failed;
-                    let mut what = describe_action(action);
-                    if let Some((planned, replaced, led)) = self.master_turn.take() {
-                        what = what.replacen(&planned, &replaced, 1);
-                        let leader = if led {
-                            "the leader, last"
-                        } else {
-                            "a non-leader"
-                        };
-                        what.push_str(&format!(" (plan's turn of {planned}; {leader})"));
-                    }
                     actions.push(ActionRecord {
                         number: action.number,
                         what,
@@ -478,13 +469,24 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after.clone())
                     .ok_or("restart action without a version")?;
-                let planned = node.clone();
-                let node = self.ha_master_in_turn(action, &node, &version);
-                let led = self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(&node);
-                if node != planned || led {
-                    self.master_turn = Some((planned, node.clone(), led));
-                }
-                self.restart(action, &node, &version, &overrides, false).await
+                // With ZooKeeper the run picks the master (non-leaders first): the report
+                // says which one this action replaced.
+                let replaced = self.ha_master_in_turn(action, &node, &version);
+                let led = self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(&replaced);
+                let really = (replaced != node || led).then(|| {
+                    let turn = if led { "the leader, last" } else { "a non-leader" };
+                    format!(
+                        "{} (plan's turn of {node}; {turn})",
+                        describe_action(action).replacen(&node, &replaced, 1)
+                    )
+                });
+                self.restart(action, &replaced, &version, &overrides, false)
+                    .await
+                    .map_err(|e| match &really {
+                        Some(really) => format!("{really}: {e}"),
+                        None => e,
+                    })?;
+                Ok(really.map_or(Outcome::Done, Outcome::DoneAs))
             }
             ActionKind::RebootNode => {
                 let version = action
@@ -628,6 +630,25 @@ impl Runner<'_> {
             NodeRole::Zookeeper => {}
         }
         Ok(Outcome::Done)
+    }
+
+    /// Why the master refused re-registrations, from its log (`; the master logged: ...`),
+    /// or nothing. Names the 1.4 `mesos-executor` bug ("Task has an invalid ExecutorID").
+    pub(super) async fn master_refusals(&self, master: &str) -> String {
+        let Ok(log) = self
+            .cluster
+            .run
+            .process_log(master, cluster::PROCESS, 0)
+            .await
+        else {
+            return String::new();
+        };
+        let log = String::from_utf8_lossy(&log);
+        let lines: Vec<String> = readiness::refusal_lines(&log);
+        if lines.is_empty() {
+            return String::new();
+        }
+        format!("; the master logged: {}", lines.join(" | "))
     }
 
     /// Whether a `fails_to_start` check at this action's phases targets `node`.
@@ -791,6 +812,8 @@ impl Runner<'_> {
 /// What an action came to.
 enum Outcome {
     Done,
+    /// Done, but not quite as the plan describes it (the report shows this instead).
+    DoneAs(String),
     NoOp(String),
     Skipped(String),
 }

@@ -89,28 +89,6 @@ pub fn parse_stat(stat: &str) -> Option<(u32, u64)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
 }
 
-/// The master's log lines about refused re-registrations (the last three, shortened).
-pub fn refusal_lines(log: &str) -> Vec<String> {
-    let mut out: Vec<String> = log
-        .lines()
-        .filter(|l| {
-            let l = l.to_ascii_lowercase();
-            (l.contains("re-registration")
-                || l.contains("reregistration")
-                || l.contains("reregister"))
-                && (l.contains("invalid") || l.contains("dropping") || l.contains("refus"))
-        })
-        .map(|l| {
-            // Drop the glog prefix (`I1126 08:41:05.978960    155 master.cpp:123] `).
-            let text = l.split_once("] ").map(|(_, t)| t).unwrap_or(l);
-            text.chars().take(300).collect()
-        })
-        .collect();
-    out.dedup();
-    let n = out.len();
-    out.split_off(n.saturating_sub(3))
-}
-
 /// Finds a helper binary built with the harness: next to the running executable, or one
 /// directory up (tests run from `target/debug/deps`).
 pub fn helper_binary(name: &str) -> Result<PathBuf, String> {
@@ -260,25 +238,6 @@ impl Runner<'_> {
             return Err(format!("killing tasks in {node}: {}", out.stderr_text()));
         }
         Ok(())
-    }
-
-    /// Why the master refused re-registrations, from its log (`; the master logged: ...`),
-    /// or nothing. Names the 1.4 `mesos-executor` bug ("Task has an invalid ExecutorID").
-    pub(super) async fn master_refusals(&self, master: &str) -> String {
-        let Ok(log) = self
-            .cluster
-            .run
-            .process_log(master, super::cluster::PROCESS, 0)
-            .await
-        else {
-            return String::new();
-        };
-        let log = String::from_utf8_lossy(&log);
-        let lines: Vec<String> = refusal_lines(&log);
-        if lines.is_empty() {
-            return String::new();
-        }
-        format!("; the master logged: {}", lines.join(" | "))
     }
 
     /// Subscribes the test framework and launches the workload's tasks with the `from` build.
@@ -761,17 +720,6 @@ mod tests {
         let odd = "7 (a) b) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0";
         assert_eq!(parse_stat(odd), Some((1, 55)));
         assert_eq!(parse_stat("garbage"), None);
-    }
-
-    #[test]
-    fn refusals_quote_the_masters_reason() {
-        let log = "I1126 08:00:00.000000    90 master.cpp:7000] Received re-register agent message from agent S0\n\
-W1126 08:00:00.100000    90 master.cpp:7100] Dropping re-registration of agent at slave(1)@10.0.0.3:5051 because it sent an invalid re-registration: Task has an invalid ExecutorID\n";
-        assert_eq!(
-            refusal_lines(log),
-            ["Dropping re-registration of agent at slave(1)@10.0.0.3:5051 because it sent an invalid re-registration: Task has an invalid ExecutorID"]
-        );
-        assert!(refusal_lines("I1126 master.cpp:1] Re-registered agent S0").is_empty());
     }
 
     #[test]

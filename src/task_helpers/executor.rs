@@ -116,10 +116,13 @@ pub fn parse_running_message(msg: &str) -> Option<String> {
     Some(build.to_string())
 }
 
+/// Logged by the executor between a task's ID and its pid, read back by [`launched_pid`].
+const LAUNCHED_AS_PID: &str = " launched as pid ";
+
 /// The pid of `task_id` from the executor's log (its sandbox `stderr`): the last
 /// `task <id> launched as pid <pid>` line.
 pub fn launched_pid(log: &str, task_id: &str) -> Option<u32> {
-    let needle = format!("task {task_id} launched as pid ");
+    let needle = format!("task {task_id}{LAUNCHED_AS_PID}");
     log.lines().rev().find_map(|l| {
         l.split_once(&needle)
             .and_then(|(_, p)| p.trim().parse().ok())
@@ -424,7 +427,7 @@ impl Executor {
                 ended: None,
             },
         );
-        log(&format!("task {id} launched as pid {pid}"));
+        log(&format!("task {id}{LAUNCHED_AS_PID}{pid}"));
         self.send_update(
             &id,
             "TASK_RUNNING",
@@ -490,25 +493,31 @@ impl Executor {
             // SAFETY: signalling our own children.
             unsafe { libc::kill(*pid as i32, libc::SIGTERM) };
         }
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if self
-                .state
-                .lock()
-                .unwrap()
-                .tasks
-                .values()
-                .all(|t| t.ended.is_some())
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if self.all_ended_within(grace) {
+            return;
         }
         for pid in &pids {
             // SAFETY: as above.
             unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
         }
-        std::thread::sleep(Duration::from_millis(200));
+        // Their waiter threads record the exits (and send the updates).
+        self.all_ended_within(Duration::from_secs(2));
+    }
+
+    /// Whether every task's process has ended (its waiter recorded it) within `limit`.
+    fn all_ended_within(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let state = self.state.lock().unwrap();
+            if state.tasks.values().all(|t| t.ended.is_some()) {
+                return true;
+            }
+            drop(state);
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends an UPDATE; it stays unacknowledged (and is re-sent with the next SUBSCRIBE)
