@@ -11,9 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::observe::{NodeObservation, Observations};
-use crate::redact::{label, Redactor};
+use crate::domain::{Role, Version};
+use crate::observation::{EndpointStatus, NodeObservation, Observations};
+use crate::redact::Redactor;
 use crate::scenario::model::Scenario;
+use crate::snapshot::{metric_names, Render};
 
 /// What kind of thing changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -59,16 +61,16 @@ pub struct Change {
 }
 
 /// The changes seen on one node.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeDrift {
     /// Node name.
     pub node: String,
     /// `master` or `agent`.
-    pub role: String,
+    pub role: Role,
     /// Version at the first phase.
-    pub from_version: String,
+    pub from_version: Version,
     /// Version at the last phase.
-    pub to_version: String,
+    pub to_version: Version,
     /// Endpoints, metrics, flags, state fields that appeared.
     pub added: Vec<Change>,
     /// Endpoint statuses and flag values that changed.
@@ -95,8 +97,8 @@ impl NodeDrift {
     fn targeted_by(&self, on: &crate::scenario::model::Target) -> bool {
         use crate::scenario::model::Target;
         match on {
-            Target::Master => self.role == "master",
-            Target::Agents => self.role == "agent",
+            Target::Master => self.role == Role::Master,
+            Target::Agents => self.role == Role::Agent,
             Target::Node(name) => self.node == *name || self.same_on.contains(name),
         }
     }
@@ -139,48 +141,6 @@ pub struct Drift {
     pub documented: Vec<Documented>,
     /// Observed changes no check documents (`<node>: <kind> <name>`).
     pub undocumented: Vec<String>,
-}
-
-/// JSON as `(path, compact value)` leaves. Array elements of arrays of objects are named by
-/// their label (`id`, `name`, ...) when labels are unique, else by index; arrays of scalars and
-/// empty containers are one leaf.
-pub fn flatten(v: &Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    walk(String::new(), v, &mut out);
-    out
-}
-
-fn walk(path: String, v: &Value, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(map) if !map.is_empty() => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            for k in keys {
-                walk(format!("{path}/{k}"), &map[k], out);
-            }
-        }
-        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
-            let labels: Vec<Option<String>> = items.iter().map(label).collect();
-            let unique = labels.iter().all(Option::is_some)
-                && labels.iter().collect::<BTreeSet<_>>().len() == labels.len();
-            for (i, item) in items.iter().enumerate() {
-                let name = if unique {
-                    labels[i].clone().unwrap_or_default()
-                } else {
-                    i.to_string()
-                };
-                walk(format!("{path}/{name}"), item, out);
-            }
-        }
-        other => out.push((
-            if path.is_empty() {
-                "/".to_string()
-            } else {
-                path
-            },
-            other.to_string(),
-        )),
-    }
 }
 
 /// The field paths of a document with array elements generalized: `/slaves/*/hostname`.
@@ -246,14 +206,18 @@ fn flags_doc(n: &NodeObservation) -> BTreeMap<String, String> {
 pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) -> NodeDrift {
     let mut d = NodeDrift {
         node: from.node.clone(),
-        role: from.role.clone(),
-        from_version: from.version.clone(),
-        to_version: to.version.clone(),
-        ..NodeDrift::default()
+        role: from.role,
+        from_version: from.version,
+        to_version: to.version,
+        added: Vec::new(),
+        changed: Vec::new(),
+        deprecated: Vec::new(),
+        removed: Vec::new(),
+        same_on: Vec::new(),
     };
     // Endpoints (only when both ends were discovered).
     if let (Some(a), Some(b)) = (&from.endpoints, &to.endpoints) {
-        let status = |e: &crate::observe::EndpointStatus| match (&e.status, &e.skipped, &e.error) {
+        let status = |e: &EndpointStatus| match (&e.status, &e.skipped, &e.error) {
             (Some(s), _, _) => s.to_string(),
             (None, Some(_), _) => "skipped".to_string(),
             (None, None, Some(err)) => format!("error: {}", r.text(err)),
@@ -303,10 +267,10 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
                 .push(change(Kind::Version, "/version", Some(a), Some(b)));
         }
     }
-    // Metrics (without windowed timer statistics: see `observe::metric_names`).
+    // Metrics (without windowed timer statistics: see `snapshot::metric_names`).
     if let (Some(a), Some(b)) = (&from.metrics, &to.metrics) {
-        let a = crate::observe::metric_names(r, a);
-        let b = crate::observe::metric_names(r, b);
+        let a = metric_names(r, a);
+        let b = metric_names(r, b);
         d.added.extend(
             b.difference(&a)
                 .map(|m| change(Kind::Metric, m, None, None)),
@@ -387,8 +351,8 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
         // the old one is upgraded (last): the leader at the end is compared with the leader
         // at the start.
         let from = first.nodes.iter().find(|n| n.node == to.node).or_else(|| {
-            let leader_then = first.nodes.iter().find(|n| n.role == "master");
-            leader_then.filter(|_| to.role == "master")
+            let leader_then = first.nodes.iter().find(|n| n.role == Role::Master);
+            leader_then.filter(|_| to.role == Role::Master)
         });
         let Some(from) = from else {
             continue;
@@ -605,19 +569,14 @@ impl Drift {
         }
         s
     }
-
-    /// Writes `drift.md` and `drift.json` into the run folder.
-    pub fn write(&self, folder: &std::path::Path) -> std::io::Result<()> {
-        std::fs::write(folder.join("drift.md"), self.markdown())?;
-        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(folder.join("drift.json"), json + "\n")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{Answer, EndpointStatus, PhaseObservation};
+    use crate::domain::Role;
+    use crate::observation::{Answer, PhaseObservation};
+    use crate::snapshot::flatten;
     use serde_json::json;
 
     fn master(
@@ -628,9 +587,6 @@ mod tests {
         state: Value,
     ) -> NodeObservation {
         NodeObservation {
-            node: "master-1".into(),
-            role: "master".into(),
-            version: version.into(),
             endpoints: Some(
                 endpoints
                     .iter()
@@ -660,7 +616,7 @@ mod tests {
                 ),
             ]),
             metrics: Some(metrics.iter().map(|m| m.to_string()).collect()),
-            ..NodeObservation::default()
+            ..NodeObservation::new("master-1", Role::Master, version.parse().unwrap())
         }
     }
 

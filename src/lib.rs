@@ -6,15 +6,17 @@ pub mod check;
 pub mod cli;
 mod cli_run;
 pub mod docker;
+pub mod domain;
 pub mod drift;
 pub mod images;
 pub mod mesos;
-pub mod observe;
+pub mod observation;
 pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod snapshot;
 pub mod task_helpers;
 
 pub use cli::ExitCode;

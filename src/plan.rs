@@ -26,13 +26,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::scenario::model::{Distribution, MasterStop, Order, Scenario, Step, StepKind};
+use crate::domain::{Distribution, MasterStop, Role, StepKind, Version};
+use crate::mesos::distribution::{
+    local_image, process_name, upstream_image, LOCAL_ZOOKEEPER_IMAGE, UPSTREAM_ZOOKEEPER_IMAGE,
+};
+use crate::scenario::model::{Order, Scenario, Step};
 use crate::scenario::phases::{step_phases, START};
-
-/// Image of the ZooKeeper node for the `local` distribution (built by the project).
-pub const LOCAL_ZOOKEEPER_IMAGE: &str = "upgrade-harness/zookeeper";
-/// Image of the ZooKeeper node for the `upstream` distribution.
-pub const UPSTREAM_ZOOKEEPER_IMAGE: &str = "zookeeper:3.4";
 
 /// A scenario resolved into concrete actions and phases, in execution order.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +39,9 @@ pub struct Plan {
     /// The scenario's `name`.
     pub scenario: String,
     /// The version the cluster starts at.
-    pub from: String,
+    pub from: Version,
     /// The version every component runs at the end.
-    pub to: String,
+    pub to: Version,
     /// Where the binaries come from; decides how a node changes version (see [`NodeModel`]).
     pub distribution: Distribution,
     /// How a version change happens in a node.
@@ -70,37 +69,15 @@ pub enum NodeModel {
     ContainerPerVersion,
 }
 
-/// The role of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NodeRole {
-    /// A ZooKeeper server.
-    Zookeeper,
-    /// A Mesos master.
-    Master,
-    /// A Mesos agent.
-    Agent,
-}
-
-impl NodeRole {
-    /// `zookeeper`, `master` or `agent`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeRole::Zookeeper => "zookeeper",
-            NodeRole::Master => "master",
-            NodeRole::Agent => "agent",
-        }
-    }
-}
-
 /// A node of the cluster as it is started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// `zk-1`, `master-1`, `agent-1`, ...: also its hostname and network alias.
     pub name: String,
     /// What runs in it.
-    pub role: NodeRole,
+    pub role: Role,
     /// The Mesos version it starts with (`None` for ZooKeeper).
-    pub version: Option<String>,
+    pub version: Option<Version>,
     /// What the node is made of.
     pub image: NodeImage,
 }
@@ -112,7 +89,7 @@ pub enum NodeImage {
     /// of the standalone image `upgrade-harness/mesos:<version>`, at `/opt/mesos/<version>`.
     Host {
         /// The versions whose builds the node holds, in the order the scenario uses them.
-        builds: Vec<String>,
+        builds: Vec<Version>,
     },
     /// One image (ZooKeeper, or an upstream Mesos image for the node's starting version).
     Image(String),
@@ -220,17 +197,14 @@ pub enum ActionKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionChange {
     /// Before the action.
-    pub before: String,
+    pub before: Version,
     /// After the action.
-    pub after: String,
+    pub after: Version,
 }
 
 impl VersionChange {
-    fn new(before: &str, after: &str) -> VersionChange {
-        VersionChange {
-            before: before.to_string(),
-            after: after.to_string(),
-        }
+    fn new(before: Version, after: Version) -> VersionChange {
+        VersionChange { before, after }
     }
 
     /// Whether the version actually changes.
@@ -251,7 +225,7 @@ pub struct Action {
     /// The node it acts on, if any (scheduler, executor and module actions have none).
     pub node: Option<String>,
     /// That node's role.
-    pub role: Option<NodeRole>,
+    pub role: Option<Role>,
     /// The running version before and after (node actions; the scheduler for failovers).
     pub running: Option<VersionChange>,
     /// The installed version before and after (node actions; the scheduler's linked library
@@ -297,31 +271,6 @@ pub fn phases(s: &Scenario) -> Vec<String> {
     plan(s).phases()
 }
 
-/// The Mesos process a role runs at a version: `mesos-master`, `mesos-slave` (<= 0.28)
-/// or `mesos-agent` (>= 1.0).
-pub fn process_name(role: NodeRole, version: &str) -> &'static str {
-    match role {
-        NodeRole::Zookeeper => "zookeeper",
-        NodeRole::Master => "mesos-master",
-        NodeRole::Agent if version.starts_with("0.") => "mesos-slave",
-        NodeRole::Agent => "mesos-agent",
-    }
-}
-
-/// The image a node of the `upstream` distribution runs at a version.
-pub fn upstream_image(role: NodeRole, version: &str) -> String {
-    match role {
-        NodeRole::Zookeeper => UPSTREAM_ZOOKEEPER_IMAGE.to_string(),
-        NodeRole::Master => format!("mesosphere/mesos-master:{version}"),
-        NodeRole::Agent => format!("mesosphere/mesos-slave:{version}"),
-    }
-}
-
-/// The standalone image of a version of the `local` distribution.
-pub fn local_image(version: &str) -> String {
-    format!("upgrade-harness/mesos:{version}")
-}
-
 /// What a step does to the nodes of its role.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum NodeEffect {
@@ -333,19 +282,19 @@ enum NodeEffect {
     Reboot,
 }
 
-fn node_step(kind: StepKind) -> Option<(NodeRole, NodeEffect)> {
+fn node_step(kind: StepKind) -> Option<(Role, NodeEffect)> {
     use StepKind::*;
     Some(match kind {
-        UpgradeMasters => (NodeRole::Master, NodeEffect::Replace),
-        InstallMasterBinaries => (NodeRole::Master, NodeEffect::Install),
-        RestartMasters => (NodeRole::Master, NodeEffect::Restart),
-        RestartMastersWithFlag => (NodeRole::Master, NodeEffect::RestartWithFlags),
-        UpgradeAgents => (NodeRole::Agent, NodeEffect::Replace),
-        InstallAgentBinaries => (NodeRole::Agent, NodeEffect::Install),
-        RestartAgents => (NodeRole::Agent, NodeEffect::Restart),
-        RestartAgentsWithFlag => (NodeRole::Agent, NodeEffect::RestartWithFlags),
-        ReconfigureAgentCgroupsMounts => (NodeRole::Agent, NodeEffect::Reconfigure),
-        RebootAgents => (NodeRole::Agent, NodeEffect::Reboot),
+        UpgradeMasters => (Role::Master, NodeEffect::Replace),
+        InstallMasterBinaries => (Role::Master, NodeEffect::Install),
+        RestartMasters => (Role::Master, NodeEffect::Restart),
+        RestartMastersWithFlag => (Role::Master, NodeEffect::RestartWithFlags),
+        UpgradeAgents => (Role::Agent, NodeEffect::Replace),
+        InstallAgentBinaries => (Role::Agent, NodeEffect::Install),
+        RestartAgents => (Role::Agent, NodeEffect::Restart),
+        RestartAgentsWithFlag => (Role::Agent, NodeEffect::RestartWithFlags),
+        ReconfigureAgentCgroupsMounts => (Role::Agent, NodeEffect::Reconfigure),
+        RebootAgents => (Role::Agent, NodeEffect::Reboot),
         RebuildModules
         | UpgradeSchedulers
         | SetFrameworkCheckpoint
@@ -356,8 +305,8 @@ fn node_step(kind: StepKind) -> Option<(NodeRole, NodeEffect)> {
 
 /// Versions and flag overrides of one Mesos node (or of the schedulers) while planning.
 struct Tracked {
-    installed: String,
-    running: String,
+    installed: Version,
+    running: Version,
     overrides: FlagOverrides,
 }
 
@@ -401,8 +350,7 @@ fn blank(kind: ActionKind, step: Option<StepRef>) -> Action {
 /// Resolve a scenario into its plan. Pure; works on any scenario that deserialized, valid
 /// or not (validation reports what is wrong; the plan just follows the file).
 pub fn plan(s: &Scenario) -> Plan {
-    let from = s.from.value.clone();
-    let to = s.to.value.clone();
+    let (from, to) = (s.from_version(), s.to_version());
     let distribution = s.distribution.value;
     let node_model = match distribution {
         Distribution::Local => NodeModel::ProcessInHost,
@@ -413,9 +361,9 @@ pub fn plan(s: &Scenario) -> Plan {
     let agents = s.topology.agents.value;
 
     let builds = if from == to {
-        vec![from.clone()]
+        vec![from]
     } else {
-        vec![from.clone(), to.clone()]
+        vec![from, to]
     };
     let mut nodes = Vec::new();
     for i in 1..=zookeepers {
@@ -425,23 +373,23 @@ pub fn plan(s: &Scenario) -> Plan {
         };
         nodes.push(Node {
             name: format!("zk-{i}"),
-            role: NodeRole::Zookeeper,
+            role: Role::ZooKeeper,
             version: None,
             image: NodeImage::Image(image),
         });
     }
-    for (role, count) in [(NodeRole::Master, masters), (NodeRole::Agent, agents)] {
+    for (role, count) in [(Role::Master, masters), (Role::Agent, agents)] {
         for i in 1..=count {
             let image = match distribution {
                 Distribution::Local => NodeImage::Host {
                     builds: builds.clone(),
                 },
-                Distribution::Upstream => NodeImage::Image(upstream_image(role, &from)),
+                Distribution::Upstream => NodeImage::Image(upstream_image(role, from)),
             };
             nodes.push(Node {
                 name: format!("{}-{i}", role.as_str()),
                 role,
-                version: Some(from.clone()),
+                version: Some(from),
                 image,
             });
         }
@@ -457,12 +405,12 @@ pub fn plan(s: &Scenario) -> Plan {
         a.node = Some(node.name.clone());
         a.role = Some(node.role);
         if let Some(v) = &node.version {
-            a.running = Some(VersionChange::new(v, v));
+            a.running = Some(VersionChange::new(*v, *v));
             state.insert(
                 node.name.clone(),
                 Tracked {
-                    installed: v.clone(),
-                    running: v.clone(),
+                    installed: *v,
+                    running: *v,
                     overrides: FlagOverrides::default(),
                 },
             );
@@ -472,8 +420,8 @@ pub fn plan(s: &Scenario) -> Plan {
     }
     let workload = s.workload.tasks > 0;
     let mut scheduler = Tracked {
-        installed: from.clone(),
-        running: from.clone(),
+        installed: from,
+        running: from,
         overrides: FlagOverrides::default(),
     };
     if workload {
@@ -484,7 +432,7 @@ pub fn plan(s: &Scenario) -> Plan {
             },
             None,
         );
-        a.running = Some(VersionChange::new(&from, &from));
+        a.running = Some(VersionChange::new(from, from));
         b.action(a);
     }
     b.phase(START.to_string(), PhaseScope::Start);
@@ -525,12 +473,12 @@ pub fn plan(s: &Scenario) -> Plan {
                 let running_before = t.running.clone();
                 let kind = match effect {
                     NodeEffect::Replace => {
-                        t.installed = to.clone();
-                        t.running = to.clone();
+                        t.installed = to;
+                        t.running = to;
                         ActionKind::ReplaceProcess
                     }
                     NodeEffect::Install => {
-                        t.installed = to.clone();
+                        t.installed = to;
                         ActionKind::InstallBinaries
                     }
                     NodeEffect::Restart => {
@@ -550,8 +498,8 @@ pub fn plan(s: &Scenario) -> Plan {
                 let mut a = blank(kind, Some(sref.clone()));
                 a.node = Some(name.clone());
                 a.role = Some(role);
-                a.running = Some(VersionChange::new(&running_before, &t.running));
-                a.installed = Some(VersionChange::new(&installed_before, &t.installed));
+                a.running = Some(VersionChange::new(running_before, t.running));
+                a.installed = Some(VersionChange::new(installed_before, t.installed));
                 // Flags only matter to (re)starts; a step that starts nothing cannot apply them.
                 let starts = !matches!(effect, NodeEffect::Install | NodeEffect::Reconfigure);
                 if starts {
@@ -593,15 +541,15 @@ pub fn plan(s: &Scenario) -> Plan {
             let mut a = blank(kind, Some(sref.clone()));
             match &a.kind {
                 ActionKind::SchedulerUpgrade => {
-                    a.installed = Some(VersionChange::new(&scheduler.installed, &to));
-                    scheduler.installed = to.clone();
+                    a.installed = Some(VersionChange::new(scheduler.installed, to));
+                    scheduler.installed = to;
                 }
                 ActionKind::SchedulerFailover => {
-                    a.running = Some(VersionChange::new(&scheduler.running, &scheduler.installed));
-                    scheduler.running = scheduler.installed.clone();
+                    a.running = Some(VersionChange::new(scheduler.running, scheduler.installed));
+                    scheduler.running = scheduler.installed;
                 }
                 ActionKind::ExecutorUpgrade => {
-                    a.installed = Some(VersionChange::new(&from, &to));
+                    a.installed = Some(VersionChange::new(from, to));
                 }
                 _ => {}
             }
@@ -655,8 +603,8 @@ impl Plan {
     }
 
     /// The version each Mesos node runs after the last action (what the plan ends at).
-    pub fn final_versions(&self) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = BTreeMap::new();
+    pub fn final_versions(&self) -> BTreeMap<String, Version> {
+        let mut out: BTreeMap<String, Version> = BTreeMap::new();
         for a in self.actions() {
             if let (Some(node), Some(running)) = (&a.node, &a.running) {
                 out.insert(node.clone(), running.after.clone());
@@ -667,8 +615,8 @@ impl Plan {
 
     /// The version each Mesos node runs when `phase` is reached (`None` for an unknown
     /// phase): what readiness waits for and what `/version` must answer there.
-    pub fn versions_at(&self, phase: &str) -> Option<BTreeMap<String, String>> {
-        let mut out: BTreeMap<String, String> = BTreeMap::new();
+    pub fn versions_at(&self, phase: &str) -> Option<BTreeMap<String, Version>> {
+        let mut out: BTreeMap<String, Version> = BTreeMap::new();
         for e in &self.entries {
             match e {
                 Entry::Action(a) => {
@@ -684,10 +632,7 @@ impl Plan {
     }
 
     fn masters(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| n.role == NodeRole::Master)
-            .count()
+        self.nodes.iter().filter(|n| n.role == Role::Master).count()
     }
 }
 
@@ -702,13 +647,14 @@ fn flag_list(set: &BTreeMap<String, String>, unset: &[String]) -> String {
 }
 
 impl Action {
-    fn describe(&self, model: NodeModel) -> String {
+    /// The action in words, as the plan listing and the run report both show it.
+    pub fn describe(&self, model: NodeModel) -> String {
         let node = self.node.as_deref().unwrap_or("");
-        let role = self.role.unwrap_or(NodeRole::Agent);
+        let role = self.role.unwrap_or(Role::Agent);
         let running = self.running.as_ref();
         let installed = self.installed.as_ref();
-        let proc_at = |v: &str| format!("{} {}", process_name(role, v), v);
-        let executors_die = if role == NodeRole::Agent {
+        let proc_at = |v: Version| format!("{} {}", process_name(role, v), v);
+        let executors_die = if role == Role::Agent {
             "; executors in it die"
         } else {
             ""
@@ -717,22 +663,22 @@ impl Action {
             let r = running.expect("restarts track the running version");
             let mut text = match (model, r.changes()) {
                 (NodeModel::ProcessInHost, false) => {
-                    format!("{node}: restart {} in node {node}", proc_at(&r.after))
+                    format!("{node}: restart {} in node {node}", proc_at(r.after))
                 }
                 (NodeModel::ProcessInHost, true) => format!(
                     "{node}: restart: process {} replaced by the installed {} in node {node}",
-                    proc_at(&r.before),
+                    proc_at(r.before),
                     r.after
                 ),
                 (NodeModel::ContainerPerVersion, false) => format!(
                     "{node}: restart container ({} is its main process{executors_die})",
-                    proc_at(&r.after)
+                    proc_at(r.after)
                 ),
                 (NodeModel::ContainerPerVersion, true) => format!(
                     "{node}: restart: container replaced, {} -> installed {} (image {}{executors_die})",
-                    proc_at(&r.before),
+                    proc_at(r.before),
                     r.after,
-                    upstream_image(role, &r.after)
+                    upstream_image(role, r.after)
                 ),
             };
             let flags = flag_list(&self.flags_set, &self.flags_unset);
@@ -744,11 +690,11 @@ impl Action {
         match &self.kind {
             ActionKind::StartNode => match running {
                 None => format!("start node {node} (zookeeper)"),
-                Some(r) => format!("start node {node}: {}", proc_at(&r.after)),
+                Some(r) => format!("start node {node}: {}", proc_at(r.after)),
             },
             ActionKind::StartWorkload { tasks, checkpoint } => format!(
                 "start the test framework (scheduler and executor builds {}) and {tasks} long-running task{} (framework checkpointing {})",
-                running.map_or("", |r| r.after.as_str()),
+                running.map_or(String::new(), |r| r.after.to_string()),
                 if *tasks == 1 { "" } else { "s" },
                 if *checkpoint { "on" } else { "off" }
             ),
@@ -757,14 +703,14 @@ impl Action {
                 let mut text = match model {
                     NodeModel::ProcessInHost => format!(
                         "{node}: process {} replaced by {} in node {node}",
-                        proc_at(&r.before),
+                        proc_at(r.before),
                         r.after
                     ),
                     NodeModel::ContainerPerVersion => format!(
                         "{node}: container replaced, {} -> {} (image {}{})",
-                        proc_at(&r.before),
+                        proc_at(r.before),
                         r.after,
-                        upstream_image(role, &r.after),
+                        upstream_image(role, r.after),
                         executors_die
                     ),
                 };
@@ -783,13 +729,13 @@ impl Action {
                 let what = match model {
                     NodeModel::ProcessInHost => format!("build {}", i.after),
                     NodeModel::ContainerPerVersion => {
-                        format!("image {}", upstream_image(role, &i.after))
+                        format!("image {}", upstream_image(role, i.after))
                     }
                 };
                 format!(
                     "{node}: install {} binaries ({what}); still runs {} until its next restart",
                     i.after,
-                    proc_at(&r.after)
+                    proc_at(r.after)
                 )
             }
             ActionKind::RestartProcess => restart_text(),
@@ -801,7 +747,7 @@ impl Action {
                 let r = running.expect("reboots track the running version");
                 let mut text = format!(
                     "reboot host {node}: everything on it dies, the disk is kept; {} comes back",
-                    proc_at(&r.after)
+                    proc_at(r.after)
                 );
                 if r.changes() {
                     text.push_str(&format!(" (was {}: installed binaries take effect)", r.before));
@@ -860,10 +806,10 @@ fn step_header(
         (true, MasterStop::Graceful) => "masters one at a time, non-leaders first, leader last: order decided at run time; each stopped gracefully (terminated, then its ZooKeeper candidacy withdrawn)",
     };
     Some(match node_step(kind)? {
-        (NodeRole::Master, NodeEffect::Install | NodeEffect::Reconfigure) => {
+        (Role::Master, NodeEffect::Install | NodeEffect::Reconfigure) => {
             "on every master".to_string()
         }
-        (NodeRole::Master, _) => masters_order.to_string(),
+        (Role::Master, _) => masters_order.to_string(),
         (_, NodeEffect::Install | NodeEffect::Reconfigure) => "on every agent".to_string(),
         (_, NodeEffect::Reboot) => "agents one at a time".to_string(),
         (_, _) => match model {
@@ -908,16 +854,12 @@ impl fmt::Display for Plan {
                     "host with builds {} at /opt/mesos/<version>",
                     builds
                         .iter()
-                        .map(|v| local_image(v))
+                        .map(|v| local_image(*v))
                         .collect::<Vec<_>>()
                         .join(" + ")
                 ),
             };
-            let version = n
-                .version
-                .as_deref()
-                .map(|v| format!(" {v}"))
-                .unwrap_or_default();
+            let version = n.version.map(|v| format!(" {v}")).unwrap_or_default();
             writeln!(
                 f,
                 "  {:<9} {:<9}{:<8} {image}",
@@ -993,6 +935,10 @@ impl fmt::Display for Plan {
 mod tests {
     use super::*;
 
+    fn v(s: &str) -> Version {
+        s.parse().unwrap()
+    }
+
     fn load(yaml: &str) -> Scenario {
         serde_saphyr::from_str::<Scenario>(yaml).expect("test scenario parses")
     }
@@ -1043,16 +989,16 @@ mod tests {
         assert_eq!(masters[0].kind, ActionKind::InstallBinaries);
         assert_eq!(
             masters[0].running,
-            Some(VersionChange::new("0.14.0", "0.14.0"))
+            Some(VersionChange::new(v("0.14.0"), v("0.14.0")))
         );
         assert_eq!(
             masters[0].installed,
-            Some(VersionChange::new("0.14.0", "0.15.0"))
+            Some(VersionChange::new(v("0.14.0"), v("0.15.0")))
         );
         assert_eq!(masters[1].kind, ActionKind::RestartProcess);
         assert_eq!(
             masters[1].running,
-            Some(VersionChange::new("0.14.0", "0.15.0"))
+            Some(VersionChange::new(v("0.14.0"), v("0.15.0")))
         );
         assert_eq!(p.final_versions()["master-1"], "0.15.0");
         assert_eq!(p.final_versions()["agent-1"], "0.14.0");

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::check::Verdict;
+use crate::domain::Version;
+use crate::drift::Drift;
+use crate::observation::Observations;
 
 /// Outcome of one item (an action, an invariant, a check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +69,7 @@ pub struct PhaseRecord {
     /// Invariants and checks judged at this phase.
     pub verdicts: Vec<VerdictRecord>,
     /// Versions running per node at this phase.
-    pub versions: std::collections::BTreeMap<String, String>,
+    pub versions: std::collections::BTreeMap<String, Version>,
     /// Wall time since the previous phase, seconds.
     pub seconds: f64,
     /// Folder holding each node's log for this phase.
@@ -91,9 +94,9 @@ pub struct RunReport {
     /// Run id (the `upgrade-harness.run` label).
     pub run_id: String,
     /// `from` version.
-    pub from: String,
+    pub from: Version,
     /// `to` version.
-    pub to: String,
+    pub to: Version,
     /// Phases in order.
     pub phases: Vec<PhaseRecord>,
     /// Set when the run stopped early (infrastructure problem, interrupted).
@@ -103,7 +106,10 @@ pub struct RunReport {
     pub seconds: f64,
     /// What the nodes answered at every phase (written to `observations.json`, not here).
     #[serde(skip)]
-    pub observations: crate::observe::Observations,
+    pub observations: Observations,
+    /// What could not be removed after the verdict (the verdict stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
 }
 
 impl RunReport {
@@ -186,12 +192,13 @@ impl RunReport {
             .collect()
     }
 
-    /// Writes `result.json` into `folder`.
-    pub fn write(&self, folder: &Path) -> std::io::Result<PathBuf> {
-        let path = folder.join("result.json");
-        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&path, json + "\n")?;
-        Ok(path)
+    /// Writes the run folder's files: `result.json`, `observations.json` (raw answers),
+    /// `drift.md` and `drift.json` (the API drift report).
+    pub fn write(&self, folder: &Path, drift: &Drift) -> std::io::Result<()> {
+        write_json(&folder.join("result.json"), self)?;
+        write_json(&folder.join("observations.json"), &self.observations)?;
+        std::fs::write(folder.join("drift.md"), drift.markdown())?;
+        write_json(&folder.join("drift.json"), drift)
     }
 }
 
@@ -252,4 +259,10 @@ impl Progress {
             eprintln!("     {what:<40} {:>6.1}s", took.as_secs_f64());
         }
     }
+}
+
+/// Pretty JSON with a final newline.
+fn write_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    std::fs::write(path, json + "\n")
 }

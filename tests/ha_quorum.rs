@@ -21,10 +21,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use upgrade_harness::docker::{self, node_init, Engine, ProcessStatus};
+use upgrade_harness::domain::{Role, Version};
 use upgrade_harness::mesos::client::MesosClient;
 use upgrade_harness::mesos::readiness::{leads, poll_until, REGISTRY_FETCHED};
-use upgrade_harness::plan::{self, NodeRole};
+use upgrade_harness::plan;
 use upgrade_harness::run::cluster::{Cluster, QuorumOutcome, PROCESS};
+use upgrade_harness::run::StepError;
 use upgrade_harness::run::{self, RunOptions};
 use upgrade_harness::scenario;
 
@@ -59,6 +61,7 @@ fn lost_quorum_in(scenario_file: &str, version: &str) {
 }
 
 async fn lost_quorum(scenario_file: &str, version: &str) {
+    let version: Version = version.parse().expect("a version");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let engine = match Engine::connect().await {
         Ok(e) => e,
@@ -88,7 +91,7 @@ async fn lost_quorum(scenario_file: &str, version: &str) {
     let mut cluster = Cluster::with_masters(run, MesosClient::new().unwrap(), masters);
 
     let started = Instant::now();
-    assert!([&plan.from, &plan.to].contains(&&version.to_string()));
+    assert!([plan.from, plan.to].contains(&version));
     let result = scenario_steps(&mut cluster, &plan, &image, version).await;
     let removed = cluster.run.cleanup().await;
     let took = started.elapsed();
@@ -143,14 +146,14 @@ async fn scenario_steps(
     cluster: &mut Cluster,
     plan: &plan::Plan,
     image: &str,
-    version: &str,
-) -> Result<(QuorumOutcome, Duration, String), String> {
+    version: Version,
+) -> Result<(QuorumOutcome, Duration, String), StepError> {
     for node in &plan.nodes {
         match node.role {
-            NodeRole::Zookeeper => {
+            Role::ZooKeeper => {
                 cluster.create_zookeeper(&node.name, image).await?;
             }
-            NodeRole::Master => {
+            Role::Master => {
                 cluster
                     .create_node(&node.name, node.role, image, version)
                     .await?;
@@ -199,7 +202,8 @@ async fn scenario_steps(
             return Err(format!(
                 "{name} (not the leader) leads: {}",
                 m.describe(REGISTRY_FETCHED)
-            ));
+            )
+            .into());
         }
     }
     let stop = vec![order[0].clone(), order[1].clone()];

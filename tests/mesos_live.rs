@@ -117,7 +117,7 @@ fn start(spec: &ProcessSpec, build: &Path, port: u16, dir: &Path, name: &str) ->
 
 fn master_spec(version: &str, dir: &Path) -> ProcessSpec {
     let mut spec = roles::master_process(&MasterConfig {
-        version: version.into(),
+        version: version.parse().expect("a version"),
         node: NodeAddress {
             hostname: "master-1".into(),
             ip: "127.0.0.1".into(),
@@ -136,7 +136,7 @@ fn master_spec(version: &str, dir: &Path) -> ProcessSpec {
 
 fn agent_spec(version: &str, build: &Path, dir: &Path, master_port: u16) -> ProcessSpec {
     let mut spec = roles::agent_process(&AgentConfig {
-        version: version.into(),
+        version: version.parse().expect("a version"),
         node: NodeAddress {
             hostname: "agent-1".into(),
             ip: "127.0.0.1".into(),
@@ -202,12 +202,12 @@ async fn master_agent_framework_failover_and_restarts() {
     let client = MesosClient::new().unwrap();
     let master_t = |v: &str| Target {
         name: "master-1".into(),
-        version: v.into(),
+        version: v.parse().expect("a version"),
         base_url: base_url("127.0.0.1", mport),
     };
     let agent_t = |v: &str| Target {
         name: "agent-1".into(),
-        version: v.into(),
+        version: v.parse().expect("a version"),
         base_url: base_url("127.0.0.1", aport),
     };
     let mut timings: Vec<(String, Duration)> = Vec::new();

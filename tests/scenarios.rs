@@ -22,12 +22,13 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use upgrade_harness::domain::Role;
 use upgrade_harness::drift;
-use upgrade_harness::observe::phase_folder;
-use upgrade_harness::plan::{plan, NodeRole};
+use upgrade_harness::plan::plan;
 use upgrade_harness::report::RunReport;
-use upgrade_harness::run::{self, RunError, RunOptions};
+use upgrade_harness::run::{self, RunOptions};
 use upgrade_harness::scenario::model::{Distribution, Scenario};
+use upgrade_harness::snapshot::{phase_folder, Render};
 
 const UPSTREAM_REASON: &str =
     "upstream images cannot be pulled here (distribution: upstream); the plan is tested by plan::";
@@ -208,7 +209,7 @@ fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) 
         let nodes: Vec<&str> = p
             .nodes
             .iter()
-            .filter(|n| matches!(n.role, NodeRole::Master | NodeRole::Agent))
+            .filter(|n| matches!(n.role, Role::Master | Role::Agent))
             .map(|n| n.name.as_str())
             .collect();
         for phase in p.phases() {
@@ -390,14 +391,9 @@ fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
         .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
     match rt.block_on(run::run_file(path, &opts)) {
         Ok(report) => Ok(Ok(report)),
-        Err(RunError::Infrastructure(why))
-            if why.contains("cannot reach the Docker engine")
-                && std::env::var("CI").as_deref() != Ok("true") =>
-        {
-            Ok(Err(Completion::ignored_with(format!(
-                "Docker unreachable: {why}"
-            ))))
-        }
+        Err(e) if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") => Ok(
+            Err(Completion::ignored_with(format!("Docker unreachable: {e}"))),
+        ),
         Err(e) => Err(e.to_string().into()),
     }
 }

@@ -78,6 +78,9 @@ pub enum ClientError {
     },
     #[error("could not build the HTTP client: {0}")]
     Build(#[source] reqwest::Error),
+    /// Asked a node something only Mesos processes serve.
+    #[error("{what}")]
+    NotMesos { what: String },
 }
 
 impl ClientError {
@@ -94,6 +97,7 @@ impl ClientError {
             },
             ClientError::Json { source, .. } => format!("unexpected JSON ({source})"),
             ClientError::Build(e) => format!("client error ({e})"),
+            ClientError::NotMesos { what } => what.clone(),
         }
     }
 }
@@ -241,10 +245,9 @@ impl MesosClient {
         base: &str,
         role: Role,
     ) -> Result<BTreeMap<String, String>, ClientError> {
-        let path = match role {
-            Role::Master => "/master/flags",
-            Role::Agent => "/slave(1)/flags",
-        };
+        let path = super::endpoints::flags_path(role).ok_or_else(|| ClientError::NotMesos {
+            what: format!("a {role} node has no Mesos flags"),
+        })?;
         let doc: FlagsDoc = self.get_json(base, path).await?;
         Ok(doc.flags)
     }

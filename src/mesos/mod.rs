@@ -1,6 +1,8 @@
 //! Everything Mesos-specific lives under this module: versions, documented procedures,
 //! roles and flags, the HTTP client, readiness, and the test framework.
 pub mod client;
+pub mod distribution;
+pub mod endpoints;
 pub mod procedures;
 pub mod readiness;
 pub mod recordio;

@@ -5,8 +5,8 @@
 //! one release series at a time (0.11 -> 0.12, ..., 0.28 -> 1.0); for 1.x they give no numbered
 //! steps, and the six-step order of 0.22+ is used and called *inferred*.
 
+use crate::domain::StepKind::{self, *};
 use crate::mesos::versions::{next_series, Series, Version};
-use crate::scenario::model::StepKind::{self, *};
 
 /// The six-step order of the notes from 0.22 -> 0.23 to 0.28 -> 1.0; also the inferred
 /// order for 1.x paths.

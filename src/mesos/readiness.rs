@@ -32,7 +32,7 @@ pub struct Target {
     /// Node name (`master-1`, `agent-2`); also the Mesos hostname.
     pub name: String,
     /// Mesos version running there.
-    pub version: String,
+    pub version: crate::domain::Version,
     /// `http://ip:port` as reachable from the harness.
     pub base_url: String,
 }

@@ -9,11 +9,12 @@
 //! [`master_process`] and [`agent_process`].
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 /// Port of every master (all versions).
 pub const MASTER_PORT: u16 = 5050;
+/// The ZooKeeper client port masters connect to.
+pub const ZOOKEEPER_PORT: u16 = 2181;
 /// Port of every agent (all versions since 0.13).
 pub const AGENT_PORT: u16 = 5051;
 /// Master work dir inside a node (holds the replicated log: the registry).
@@ -30,34 +31,15 @@ pub const AGENT_BOOT_ID_FILE: &str = "/var/lib/mesos/agent/meta/boot_id";
 /// Where a version's build lives inside a node.
 pub const INSTALL_ROOT: &str = "/opt/mesos";
 
-/// The role of a Mesos process in a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Master,
-    Agent,
-}
+pub use crate::domain::Role;
+use crate::domain::Version;
 
-impl Role {
-    /// The argument the launcher takes (`master` or `agent`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Master => "master",
-            Role::Agent => "agent",
-        }
-    }
-
-    /// The port the process listens on.
-    pub fn port(self) -> u16 {
-        match self {
-            Role::Master => MASTER_PORT,
-            Role::Agent => AGENT_PORT,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The port a role's process listens on (ZooKeeper: its client port).
+pub fn port(role: Role) -> u16 {
+    match role {
+        Role::ZooKeeper => ZOOKEEPER_PORT,
+        Role::Master => MASTER_PORT,
+        Role::Agent => AGENT_PORT,
     }
 }
 
@@ -145,7 +127,7 @@ pub struct HaSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MasterConfig {
     /// Mesos version, e.g. `1.11.0`.
-    pub version: String,
+    pub version: Version,
     pub node: NodeAddress,
     /// `None`: standalone master (local replicated log, no election).
     pub ha: Option<HaSettings>,
@@ -156,7 +138,7 @@ pub struct MasterConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentConfig {
     /// Mesos version, e.g. `1.11.0`.
-    pub version: String,
+    pub version: Version,
     pub node: NodeAddress,
     pub master: MasterLocation,
     /// `--resources`; fixed so that offers and `/master/state` do not depend on the host.
@@ -238,7 +220,7 @@ pub fn flag_env_name(flag: &str) -> String {
 }
 
 /// The launcher program of a version inside a node.
-pub fn launcher_path(version: &str) -> String {
+pub fn launcher_path(version: Version) -> String {
     format!("{INSTALL_ROOT}/{version}/mesos-launcher")
 }
 
@@ -262,7 +244,7 @@ pub fn mesos_duration(d: Duration) -> String {
 /// - `agent_ping_timeout`, `max_agent_ping_timeouts`: see [`Tuning`].
 /// - HA: `zk`, `quorum`, `zk_session_timeout` (fast re-election after the leader stops).
 pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
-    check_version(&cfg.version)?;
+    check_version(cfg.version)?;
     let t = &cfg.tuning;
     let mut env = base_env(&cfg.node, Role::Master);
     flag(&mut env, "work_dir", MASTER_WORK_DIR);
@@ -286,7 +268,7 @@ pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
             &mesos_duration(t.zk_session_timeout),
         );
     }
-    Ok(spec(&cfg.version, Role::Master, env))
+    Ok(spec(cfg.version, Role::Master, env))
 }
 
 /// The process that runs an agent.
@@ -301,7 +283,7 @@ pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
 /// - `registration_backoff_factor`: re-register within ~0.1 s instead of ~1 s.
 /// - `resources`: fixed, so observations do not depend on the host.
 pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
-    check_version(&cfg.version)?;
+    check_version(cfg.version)?;
     let t = &cfg.tuning;
     let mut env = base_env(&cfg.node, Role::Agent);
     flag(&mut env, "master", &cfg.master.flag_value());
@@ -328,15 +310,15 @@ pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
             &mesos_duration(t.zk_session_timeout),
         );
     }
-    Ok(spec(&cfg.version, Role::Agent, env))
+    Ok(spec(cfg.version, Role::Agent, env))
 }
 
 fn base_env(node: &NodeAddress, role: Role) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("LIBPROCESS_IP".to_string(), node.ip.clone());
-    env.insert("LIBPROCESS_PORT".to_string(), role.port().to_string());
+    env.insert("LIBPROCESS_PORT".to_string(), port(role).to_string());
     flag(&mut env, "hostname", &node.hostname);
-    flag(&mut env, "port", &role.port().to_string());
+    flag(&mut env, "port", &port(role).to_string());
     env
 }
 
@@ -344,25 +326,20 @@ fn flag(env: &mut BTreeMap<String, String>, name: &str, value: &str) {
     env.insert(flag_env_name(name), value.to_string());
 }
 
-fn spec(version: &str, role: Role, env: BTreeMap<String, String>) -> ProcessSpec {
+fn spec(version: Version, role: Role, env: BTreeMap<String, String>) -> ProcessSpec {
     ProcessSpec {
         argv: vec![launcher_path(version), role.as_str().to_string()],
         env: env.into_iter().collect(),
     }
 }
 
-fn check_version(version: &str) -> Result<(), RoleError> {
-    let major = version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok())
-        .filter(|_| version.split('.').count() == 3)
-        .filter(|_| version.split('.').all(|p| p.parse::<u32>().is_ok()));
-    match major {
-        Some(m) if m >= 1 => Ok(()),
-        _ => Err(RoleError::UnsupportedVersion {
+fn check_version(version: Version) -> Result<(), RoleError> {
+    if version.major >= 1 {
+        Ok(())
+    } else {
+        Err(RoleError::UnsupportedVersion {
             version: version.to_string(),
-        }),
+        })
     }
 }
 
@@ -393,7 +370,7 @@ mod tests {
 
     fn master() -> MasterConfig {
         MasterConfig {
-            version: "1.11.0".into(),
+            version: "1.11.0".parse().unwrap(),
             node: node("master-1", "10.0.0.2"),
             ha: None,
             tuning: Tuning::default(),
@@ -402,7 +379,7 @@ mod tests {
 
     fn agent() -> AgentConfig {
         AgentConfig {
-            version: "1.4.3".into(),
+            version: "1.4.3".parse().unwrap(),
             node: node("agent-1", "10.0.0.3"),
             master: MasterLocation::Standalone {
                 host: "master-1".into(),
@@ -478,9 +455,7 @@ mod tests {
         let err = p.apply_flags(&set, &[]).unwrap_err();
         assert_eq!(err.to_string(), "invalid flag name `--checkpoint`: use the name without `--`, lowercase letters, digits and `_`");
         let mut cfg = master();
-        cfg.version = "0.28.2".into();
-        assert!(master_process(&cfg).is_err());
-        cfg.version = "1.11".into();
+        cfg.version = "0.28.2".parse().unwrap();
         assert!(master_process(&cfg).is_err());
     }
 

@@ -6,14 +6,18 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::docker::{self, NodeSpec, ProcessStatus};
+use crate::domain::{Role, Version};
 use crate::images::zookeeper;
 use crate::mesos::client::{base_url, MesosClient};
+use crate::mesos::endpoints;
 use crate::mesos::readiness;
 use crate::mesos::readiness::Target;
 use crate::mesos::roles::{
-    self, AgentConfig, HaSettings, MasterConfig, MasterLocation, NodeAddress, Role, Tuning,
+    self, AgentConfig, HaSettings, MasterConfig, MasterLocation, NodeAddress, Tuning,
 };
-use crate::plan::{FlagOverrides, NodeRole};
+use crate::plan::FlagOverrides;
+
+use super::StepError;
 
 /// Name of the Mesos process inside every node (one per node, as on a real host).
 pub const PROCESS: &str = "mesos";
@@ -33,7 +37,7 @@ pub struct NodeState {
     /// Master or agent.
     pub role: Role,
     /// Version of the running (or last started) process.
-    pub version: String,
+    pub version: Version,
     /// Address on the run network.
     pub ip: String,
     /// Pid of the Mesos process started last, `None` while it is down.
@@ -101,18 +105,18 @@ impl Cluster {
     pub async fn create_node(
         &mut self,
         name: &str,
-        role: NodeRole,
+        role: Role,
         image: &str,
-        version: &str,
-    ) -> Result<(), String> {
+        version: Version,
+    ) -> Result<(), StepError> {
         let role = match role {
-            NodeRole::Master => Role::Master,
-            NodeRole::Agent => Role::Agent,
+            Role::Master | Role::Agent => role,
             other => {
                 return Err(format!(
                     "{name}: {} nodes are not supported by this runner yet",
                     other.as_str()
-                ))
+                )
+                .into())
             }
         };
         let info = self
@@ -128,7 +132,7 @@ impl Cluster {
             name.to_string(),
             NodeState {
                 role,
-                version: version.to_string(),
+                version,
                 ip: info.ip.to_string(),
                 pid: None,
             },
@@ -136,10 +140,10 @@ impl Cluster {
         Ok(())
     }
 
-    fn node(&self, name: &str) -> Result<&NodeState, String> {
+    fn node(&self, name: &str) -> Result<&NodeState, StepError> {
         self.nodes
             .get(name)
-            .ok_or_else(|| format!("no node named {name}"))
+            .ok_or_else(|| format!("no node named {name}").into())
     }
 
     /// Names of the master nodes, the leading one first (with ZooKeeper, the leader last
@@ -160,18 +164,17 @@ impl Cluster {
         !self.zookeepers.is_empty()
     }
 
-    /// `zk://<zk address>:2181,.../mesos`.
+    /// The masters' `--zk` URL naming every ZooKeeper server of the run.
     pub fn zk_url(&self) -> String {
-        let servers: Vec<String> = self
-            .zookeepers
-            .values()
-            .map(|z| format!("{}:{}", z.ip, zookeeper::CLIENT_PORT))
-            .collect();
-        format!("zk://{}/mesos", servers.join(","))
+        endpoints::zk_url(self.zookeepers.values().map(|z| z.ip.as_str()))
     }
 
     /// Creates a ZooKeeper node, starts its server and waits for `imok`.
-    pub async fn create_zookeeper(&mut self, name: &str, image: &str) -> Result<Duration, String> {
+    pub async fn create_zookeeper(
+        &mut self,
+        name: &str,
+        image: &str,
+    ) -> Result<Duration, StepError> {
         let info = self
             .run
             .create_node(NodeSpec {
@@ -201,7 +204,7 @@ impl Cluster {
                 .await
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
-            return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)));
+            return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)).into());
         }
         let ip = info.ip.to_string();
         self.zookeepers
@@ -219,7 +222,7 @@ impl Cluster {
 
     /// Waits until exactly one of the running masters has `master/elected` = 1 (every
     /// running master answering) and remembers it as the leader.
-    pub async fn elect(&mut self, within: Duration) -> Result<String, String> {
+    pub async fn elect(&mut self, within: Duration) -> Result<String, StepError> {
         let names = self.running_masters();
         let targets = names
             .iter()
@@ -227,7 +230,7 @@ impl Cluster {
             .collect::<Result<Vec<_>, _>>()?;
         let i = readiness::wait_leader(&self.client, &targets, within)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(StepError::from)?;
         self.leader = Some(names[i].clone());
         Ok(names[i].clone())
     }
@@ -246,12 +249,12 @@ impl Cluster {
     }
 
     /// The readiness target of a node (its running version and URL).
-    pub fn target(&self, name: &str) -> Result<Target, String> {
+    pub fn target(&self, name: &str) -> Result<Target, StepError> {
         let n = self.node(name)?;
         Ok(Target {
             name: name.to_string(),
-            version: n.version.clone(),
-            base_url: base_url(&n.ip, n.role.port()),
+            version: n.version,
+            base_url: base_url(&n.ip, roles::port(n.role)),
         })
     }
 
@@ -270,9 +273,9 @@ impl Cluster {
     pub async fn start_mesos(
         &mut self,
         name: &str,
-        version: &str,
+        version: Version,
         overrides: &FlagOverrides,
-    ) -> Result<u32, String> {
+    ) -> Result<u32, StepError> {
         let n = self.node(name)?.clone();
         let address = NodeAddress {
             hostname: name.to_string(),
@@ -280,7 +283,7 @@ impl Cluster {
         };
         let spec = match n.role {
             Role::Master => roles::master_process(&MasterConfig {
-                version: version.to_string(),
+                version,
                 node: address,
                 ha: self.is_ha().then(|| HaSettings {
                     zk_url: self.zk_url(),
@@ -289,12 +292,15 @@ impl Cluster {
                 tuning: self.tuning.clone(),
             }),
             Role::Agent => roles::agent_process(&AgentConfig {
-                version: version.to_string(),
+                version,
                 node: address,
                 master: self.master_location(),
                 resources: roles::DEFAULT_AGENT_RESOURCES.to_string(),
                 tuning: self.tuning.clone(),
             }),
+            Role::ZooKeeper => {
+                return Err(format!("{name} is a ZooKeeper node: it runs no Mesos process").into())
+            }
         };
         let mut spec = spec.map_err(|e| format!("{name}: {e}"))?;
         let unset: Vec<String> = overrides.unset.iter().cloned().collect();
@@ -308,13 +314,13 @@ impl Cluster {
             .await
             .map_err(|e| format!("starting Mesos {version} in {name}: {e}"))?;
         let node = self.nodes.get_mut(name).expect("node exists");
-        node.version = version.to_string();
+        node.version = version;
         node.pid = Some(pid);
         Ok(pid)
     }
 
     /// Stops the Mesos process in `name` (SIGTERM, then SIGKILL after a grace period).
-    pub async fn stop_mesos(&mut self, name: &str) -> Result<(), String> {
+    pub async fn stop_mesos(&mut self, name: &str) -> Result<(), StepError> {
         let ha_master = self.is_ha() && self.node(name)?.role == Role::Master;
         let signal = if ha_master && self.graceful_master_stop {
             "USR1"
@@ -333,7 +339,7 @@ impl Cluster {
 
     /// Reboots the node's host: everything in it dies; the disk stays. An agent sees it as
     /// a reboot: new boot ID, empty runtime dir (`roles::AGENT_BOOT_ID_FILE`).
-    pub async fn reboot(&mut self, name: &str) -> Result<(), String> {
+    pub async fn reboot(&mut self, name: &str) -> Result<(), StepError> {
         self.run
             .restart_node(name)
             .await
@@ -364,7 +370,7 @@ impl Cluster {
 
     /// Waits until the process in `name` exits (a start that must fail), up to `within`.
     /// Returns whether it exited.
-    pub async fn exited_within(&mut self, name: &str, within: Duration) -> Result<bool, String> {
+    pub async fn exited_within(&mut self, name: &str, within: Duration) -> Result<bool, StepError> {
         let started = Instant::now();
         loop {
             let status = self
@@ -389,7 +395,7 @@ impl Cluster {
 
     /// Whether each node's Mesos process (and each ZooKeeper server) is still the one started last (no restart loop,
     /// no crash): `Err` names the first node where it is not.
-    pub async fn processes_stable(&self) -> Result<String, String> {
+    pub async fn processes_stable(&self) -> Result<String, StepError> {
         let mesos = self.nodes.iter().filter_map(|(name, n)| {
             let what = format!("Mesos {}", n.version);
             n.pid.map(|pid| (name, PROCESS, what, pid))
@@ -409,7 +415,9 @@ impl Cluster {
                 ProcessStatus::Running { pid: now } if now == pid => {
                     seen.push(format!("{name} pid {pid}"))
                 }
-                other => return Err(format!("{name}: {what} started as pid {pid}, now {other}")),
+                other => {
+                    return Err(format!("{name}: {what} started as pid {pid}, now {other}").into())
+                }
             }
         }
         Ok(seen.join(", "))
@@ -518,10 +526,10 @@ impl Cluster {
         &mut self,
         names: &[String],
         within: Duration,
-    ) -> Result<QuorumOutcome, String> {
+    ) -> Result<QuorumOutcome, StepError> {
         for name in names {
             if self.node(name)?.role != Role::Master {
-                return Err(format!("{name} is not a master"));
+                return Err(format!("{name} is not a master").into());
             }
         }
         let stops = names
@@ -557,7 +565,7 @@ impl Cluster {
                     seen.push(format!("{name} {status}"));
                     continue;
                 }
-                let target = this.target(name)?;
+                let target = this.target(name).map_err(|e| e.to_string())?;
                 match this.client.metrics_snapshot(&target.base_url).await {
                     Ok(m) => match readiness::leadership(&m) {
                         Ok(leads) => return Ok((name.clone(), format!("{name} {leads}"))),

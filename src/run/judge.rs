@@ -9,7 +9,7 @@ use crate::mesos::roles::Role;
 use crate::report::{Status, VerdictRecord};
 use crate::scenario::model::{Invariant, Target};
 
-use super::Runner;
+use super::runner::Runner;
 
 /// How long invariants may take to settle after an action (they are waits, not snapshots).
 const SETTLE: Duration = Duration::from_secs(20);
@@ -88,7 +88,7 @@ impl Runner<'_> {
         let client = &self.cluster.client;
         let target = match self.cluster.target(node) {
             Ok(t) => t,
-            Err(e) => return Evidence::Unavailable(e),
+            Err(e) => return Evidence::Unavailable(e.to_string()),
         };
         let base = target.base_url.as_str();
         let role = self
@@ -153,7 +153,7 @@ impl Runner<'_> {
         };
         let leader = match self.cluster.target(&master) {
             Ok(t) => t,
-            Err(e) => return failed(&name, &master, "a reachable master", e),
+            Err(e) => return failed(&name, &master, "a reachable master", e.to_string()),
         };
         match inv {
             Invariant::LeaderElected => {

@@ -20,12 +20,15 @@ use std::time::{Duration, Instant};
 
 use crate::check::Verdict;
 use crate::docker::ImageFile;
+use crate::domain::Version;
 use crate::mesos::readiness;
 use crate::mesos::scheduler::{Framework, FrameworkOptions};
 use crate::mesos::workload::{TaskSpec, Workload};
 use crate::report::{ActionRecord, PhaseRecord, Status, VerdictRecord};
 
-use super::{Outcome, Runner, MASTER_READY};
+use super::actions::MASTER_READY;
+use super::runner::{Outcome, Runner};
+use super::StepError;
 
 /// Where the executor builds live in every node: `executor-<version>`.
 pub const EXECUTOR_DIR: &str = "/opt/upgrade-harness";
@@ -37,7 +40,7 @@ const SETTLE: Duration = Duration::from_secs(20);
 const KILL_WITHIN: Duration = Duration::from_secs(30);
 
 /// The executor binary path in nodes for a version's build.
-pub fn executor_path(version: &str) -> String {
+pub fn executor_path(version: Version) -> String {
     format!("{EXECUTOR_DIR}/executor-{version}")
 }
 
@@ -104,7 +107,8 @@ pub fn helper_binary(name: &str) -> Result<PathBuf, String> {
     Err(format!(
         "{name} not found next to {} (build it with `cargo build`: it is a binary of this package)",
         exe.display()
-    ))
+    )
+    .into())
 }
 
 /// A stripped copy of `source` in `cache` (the debug binaries are ~35 MB, stripped ~1.5 MB),
@@ -146,8 +150,8 @@ fn stripped(source: &Path, cache: &Path) -> PathBuf {
 /// launcher dir, and the executor as `/opt/upgrade-harness/executor-<v>` for `from` and `to`
 /// (the same binary; the build name it reports comes from `--build`).
 pub fn task_helper_files(
-    versions: &[String],
-    executor_builds: &[String],
+    versions: &[Version],
+    executor_builds: &[Version],
     cache: &Path,
 ) -> Result<Vec<ImageFile>, String> {
     let containerizer = stripped(&helper_binary("mesos-containerizer")?, cache);
@@ -162,10 +166,10 @@ pub fn task_helper_files(
         .collect();
     let mut seen = BTreeSet::new();
     for b in executor_builds {
-        if seen.insert(b.clone()) {
+        if seen.insert(*b) {
             files.push(ImageFile {
                 source: executor.clone(),
-                dest: executor_path(b),
+                dest: executor_path(*b),
                 mode: 0o755,
             });
         }
@@ -184,7 +188,7 @@ impl WorkloadRun {
 
 impl Runner<'_> {
     /// After a node was created: the `without_mesos_executor_file` fault.
-    pub(super) async fn after_node_created(&mut self, node: &str) -> Result<(), String> {
+    pub(super) async fn after_node_created(&mut self, node: &str) -> Result<(), StepError> {
         if !self.work.faults.without_mesos_executor_file
             || !self.cluster.agents().iter().any(|a| a == node)
         {
@@ -202,7 +206,7 @@ impl Runner<'_> {
     }
 
     /// While an agent's Mesos process is down: the `kill_tasks_while_agent_down` fault.
-    pub(super) async fn while_agent_down(&mut self, node: &str) -> Result<(), String> {
+    pub(super) async fn while_agent_down(&mut self, node: &str) -> Result<(), StepError> {
         if !self.work.faults.kill_tasks_while_agent_down || self.work.fault_done {
             return Ok(());
         }
@@ -225,7 +229,7 @@ impl Runner<'_> {
                 pids.push(containerizer.to_string());
             }
         }
-        let exe = executor_path(&self.plan.from);
+        let exe = executor_path(self.plan.from);
         let mut argv = vec![exe.as_str(), "kill"];
         argv.extend(pids.iter().map(String::as_str));
         let out = self
@@ -235,7 +239,7 @@ impl Runner<'_> {
             .await
             .map_err(|e| format!("killing tasks in {node}: {e}"))?;
         if out.code != 0 {
-            return Err(format!("killing tasks in {node}: {}", out.stderr_text()));
+            return Err(format!("killing tasks in {node}: {}", out.stderr_text()).into());
         }
         Ok(())
     }
@@ -245,7 +249,7 @@ impl Runner<'_> {
         &mut self,
         tasks: u32,
         checkpoint: bool,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, StepError> {
         // Every master, the leader first: after a leader change the framework finds the
         // new one (a non-leader answers 307 and the next is tried).
         let masters = self
@@ -268,21 +272,21 @@ impl Runner<'_> {
         let leader = self.cluster.target(&self.cluster.masters()[0])?;
         readiness::wait_framework_active(&self.cluster.client, &leader, &fw.id(), MASTER_READY)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(StepError::from)?;
         self.framework = Some(fw);
         if tasks == 0 {
             return Ok(Outcome::Done);
         }
-        let from = self.scenario.from.value.clone();
-        self.launch_tasks(&from, tasks).await?;
+        let from = self.plan.from;
+        self.launch_tasks(from, tasks).await?;
         Ok(Outcome::Done)
     }
 
     /// `upgrade_executors`: new tasks with the `to` build; the old ones keep running.
-    pub(super) async fn upgrade_executors(&mut self) -> Result<Outcome, String> {
-        let to = self.scenario.to.value.clone();
+    pub(super) async fn upgrade_executors(&mut self) -> Result<Outcome, StepError> {
+        let to = self.plan.to;
         let n = self.scenario.workload.tasks;
-        let launched = self.launch_tasks(&to, n).await?;
+        let launched = self.launch_tasks(to, n).await?;
         // Executors are per task: "upgrading" one means new tasks on the new build.
         let _ = launched;
         Ok(Outcome::Done)
@@ -290,7 +294,7 @@ impl Runner<'_> {
 
     /// Launches `n` tasks with executor build `build`, spread over the agents that are up;
     /// waits for TASK_RUNNING and records their processes.
-    async fn launch_tasks(&mut self, build: &str, n: u32) -> Result<String, String> {
+    async fn launch_tasks(&mut self, build: Version, n: u32) -> Result<String, StepError> {
         let agents: Vec<String> = self
             .cluster
             .agents()
@@ -330,7 +334,8 @@ impl Runner<'_> {
                         bad.0,
                         bad.1.clone().unwrap_or_default(),
                         bad.2.clone().unwrap_or_default()
-                    ));
+                    )
+                    .into());
                 }
                 if t.state() != Some("TASK_RUNNING") {
                     waiting.push(format!("{id}: {}", t.state().unwrap_or("not launched")));
@@ -351,7 +356,7 @@ impl Runner<'_> {
                     "tasks not TASK_RUNNING within {LAUNCH_WITHIN:?}: {}; last framework events: {}",
                     waiting.join(", "),
                     last.join("; ")
-                ));
+                ).into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -383,7 +388,7 @@ impl Runner<'_> {
     }
 
     /// A file of a running node, as text.
-    async fn read_text(&self, node: &str, path: &str) -> Result<String, String> {
+    async fn read_text(&self, node: &str, path: &str) -> Result<String, StepError> {
         let bytes = self
             .cluster
             .run
@@ -394,25 +399,26 @@ impl Runner<'_> {
     }
 
     /// `(ppid, start time)` of `pid` in `node`.
-    async fn proc_stat(&self, node: &str, pid: u32) -> Result<(u32, u64), String> {
+    async fn proc_stat(&self, node: &str, pid: u32) -> Result<(u32, u64), StepError> {
         let path = format!("/proc/{pid}/stat");
         let text = self
             .read_text(node, &path)
             .await
             .map_err(|e| format!("no process {pid} in {node} ({e})"))?;
-        parse_stat(&text).ok_or_else(|| format!("cannot parse {path} in {node}: {text:?}"))
+        parse_stat(&text).ok_or_else(|| format!("cannot parse {path} in {node}: {text:?}").into())
     }
 
     /// The sandbox directory of the task's executor, from the agent's `/state`.
-    async fn executor_sandbox(&self, node: &str, task_id: &str) -> Result<String, String> {
+    async fn executor_sandbox(&self, node: &str, task_id: &str) -> Result<String, StepError> {
         let target = self.cluster.target(node)?;
         let r = self
             .cluster
             .client
-            .get(&target.base_url, "/slave(1)/state")
+            .get(&target.base_url, crate::mesos::endpoints::AGENT_STATE)
             .await
-            .map_err(|e| e.to_string())?;
-        let v: serde_json::Value = serde_json::from_str(&r.text()).map_err(|e| e.to_string())?;
+            .map_err(StepError::from)?;
+        let v: serde_json::Value = serde_json::from_str(&r.text())
+            .map_err(|e| format!("{node}: /slave(1)/state is not JSON: {e}"))?;
         let executor_id = format!("executor-{task_id}");
         for fw in v["frameworks"].as_array().into_iter().flatten() {
             for ex in fw["executors"].as_array().into_iter().flatten() {
@@ -424,19 +430,19 @@ impl Runner<'_> {
                 }
             }
         }
-        Err(format!("{node} does not list executor {executor_id}"))
+        Err(format!("{node} does not list executor {executor_id}").into())
     }
 
     /// The task's pid, from its executor's log (`task <id> launched as pid <pid>`).
-    async fn task_pid(&self, node: &str, sandbox: &str, task_id: &str) -> Result<u32, String> {
+    async fn task_pid(&self, node: &str, sandbox: &str, task_id: &str) -> Result<u32, StepError> {
         let path = format!("{sandbox}/stderr");
         let text = self.read_text(node, &path).await?;
         crate::task_helpers::executor::launched_pid(&text, task_id)
-            .ok_or_else(|| format!("{path} in {node} does not name the pid of {task_id}"))
+            .ok_or_else(|| format!("{path} in {node} does not name the pid of {task_id}").into())
     }
 
     /// How many times the executor logged a re-subscription (its stderr in the sandbox).
-    async fn resubscriptions(&self, node: &str, sandbox: &str) -> Result<(u32, String), String> {
+    async fn resubscriptions(&self, node: &str, sandbox: &str) -> Result<(u32, String), StepError> {
         let path = format!("{sandbox}/stderr");
         let text = self.read_text(node, &path).await?;
         let lines: Vec<&str> = text
@@ -725,7 +731,7 @@ mod tests {
     #[test]
     fn executor_paths_by_build() {
         assert_eq!(
-            executor_path("1.11.0"),
+            executor_path("1.11.0".parse().unwrap()),
             "/opt/upgrade-harness/executor-1.11.0"
         );
     }

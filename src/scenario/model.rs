@@ -11,6 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
 
+use crate::domain::Version;
+pub use crate::domain::{Distribution, MasterStop, Role, StepKind};
+
 /// One upgrade scenario: a cluster at `from`, the documented steps that take it to `to`,
 /// and what must hold along the way.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -76,16 +79,17 @@ pub struct Scenario {
     pub modules: Vec<Spanned<Module>>,
 }
 
-/// Where a version's binaries come from and how each role is started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Distribution {
-    /// Built by the project from the Mesos binaries published on PyPI (1.4.3-1.11.0).
-    Local,
-    /// Public images such as `mesosphere/mesos-master:<version>` (0.11.0-1.11.0);
-    /// they cannot be pulled on the project's machines, so such scenarios are
-    /// validated and planned but not run here.
-    Upstream,
+impl Scenario {
+    /// `from` as a version. Validation refuses a scenario whose `from` does not parse, so
+    /// a loaded scenario always has one; an unvalidated one gets `0.0.0`.
+    pub fn from_version(&self) -> Version {
+        self.from.value.parse().unwrap_or(Version::new(0, 0, 0))
+    }
+
+    /// `to` as a version (see [`Scenario::from_version`]).
+    pub fn to_version(&self) -> Version {
+        self.to.value.parse().unwrap_or(Version::new(0, 0, 0))
+    }
 }
 
 /// Cluster shape. Node names follow from it: `zk-1`, `master-1`..`master-N`, `agent-1`..`agent-N`.
@@ -108,17 +112,6 @@ pub struct Topology {
     /// the next leader is elected at once). Only HA masters stop differently.
     #[serde(default)]
     pub master_stop: MasterStop,
-}
-
-/// How a master is stopped when it is restarted or upgraded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MasterStop {
-    /// SIGTERM: like a killed `mesos-master` (its ZooKeeper session expires later).
-    #[default]
-    Crash,
-    /// The master terminates, then its ZooKeeper session closes.
-    Graceful,
 }
 
 /// The work that runs through the upgrade.
@@ -180,44 +173,6 @@ pub struct Step {
     pub kind: StepKind,
     /// Its options.
     pub options: StepOptions,
-}
-
-/// The step vocabulary: every step of the documented procedures in the upgrade notes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum StepKind {
-    /// Rebuild and install vendor modules for the new version (no-op without modules).
-    RebuildModules,
-    /// Install the new master binaries and restart the masters, one at a time.
-    UpgradeMasters,
-    /// Install the new master binaries without restarting (they take effect at the next restart).
-    InstallMasterBinaries,
-    /// Restart the masters in place, one at a time.
-    RestartMasters,
-    /// Restart the masters one at a time with changed flags (`flags` / `unset_flags`).
-    RestartMastersWithFlag,
-    /// Install the new agent binaries and restart the agents, one at a time.
-    UpgradeAgents,
-    /// Install the new agent binaries without restarting.
-    InstallAgentBinaries,
-    /// Restart the agents in place, one at a time; they recover from their work dir.
-    RestartAgents,
-    /// Restart the agents one at a time with changed flags (`flags` / `unset_flags`).
-    RestartAgentsWithFlag,
-    /// Change the agents' cgroups mounts to one mountpoint per controller (0.18).
-    ReconfigureAgentCgroupsMounts,
-    /// Reboot the agent hosts: everything on them dies, the disk is kept.
-    RebootAgents,
-    /// Link the schedulers against the new version (the test framework's `to` build).
-    UpgradeSchedulers,
-    /// Set `FrameworkInfo.checkpoint` in the scheduler (0.14).
-    SetFrameworkCheckpoint,
-    /// Restart the schedulers: disconnect and re-subscribe with the same framework ID.
-    RestartSchedulers,
-    /// Upgrade the executors: new tasks use the `to` build of the executor.
-    UpgradeExecutors,
 }
 
 /// Options of a step; all optional.
@@ -589,97 +544,15 @@ impl<'de> Deserialize<'de> for Step {
     }
 }
 
-impl StepKind {
-    /// Every step kind, in the order of the vocabulary.
-    pub const ALL: [StepKind; 15] = [
-        StepKind::RebuildModules,
-        StepKind::UpgradeMasters,
-        StepKind::InstallMasterBinaries,
-        StepKind::RestartMasters,
-        StepKind::RestartMastersWithFlag,
-        StepKind::UpgradeAgents,
-        StepKind::InstallAgentBinaries,
-        StepKind::RestartAgents,
-        StepKind::RestartAgentsWithFlag,
-        StepKind::ReconfigureAgentCgroupsMounts,
-        StepKind::RebootAgents,
-        StepKind::UpgradeSchedulers,
-        StepKind::SetFrameworkCheckpoint,
-        StepKind::RestartSchedulers,
-        StepKind::UpgradeExecutors,
-    ];
-
-    /// The name written in scenario files (`upgrade_masters`).
-    pub fn name(self) -> &'static str {
-        match self {
-            StepKind::RebuildModules => "rebuild_modules",
-            StepKind::UpgradeMasters => "upgrade_masters",
-            StepKind::InstallMasterBinaries => "install_master_binaries",
-            StepKind::RestartMasters => "restart_masters",
-            StepKind::RestartMastersWithFlag => "restart_masters_with_flag",
-            StepKind::UpgradeAgents => "upgrade_agents",
-            StepKind::InstallAgentBinaries => "install_agent_binaries",
-            StepKind::RestartAgents => "restart_agents",
-            StepKind::RestartAgentsWithFlag => "restart_agents_with_flag",
-            StepKind::ReconfigureAgentCgroupsMounts => "reconfigure_agent_cgroups_mounts",
-            StepKind::RebootAgents => "reboot_agents",
-            StepKind::UpgradeSchedulers => "upgrade_schedulers",
-            StepKind::SetFrameworkCheckpoint => "set_framework_checkpoint",
-            StepKind::RestartSchedulers => "restart_schedulers",
-            StepKind::UpgradeExecutors => "upgrade_executors",
-        }
-    }
-
-    /// The nodes this step (re)starts one at a time, if any. Such a step has a phase per
-    /// node (`<step phase>/<node>`) besides its own phase.
-    pub fn one_node_at_a_time(self) -> Option<Role> {
-        match self {
-            StepKind::UpgradeMasters
-            | StepKind::RestartMasters
-            | StepKind::RestartMastersWithFlag => Some(Role::Masters),
-            StepKind::UpgradeAgents
-            | StepKind::RestartAgents
-            | StepKind::RestartAgentsWithFlag
-            | StepKind::RebootAgents => Some(Role::Agents),
-            _ => None,
-        }
-    }
-
-    /// Whether the step restarts nodes with changed flags (needs `flags` or `unset_flags`).
-    pub fn takes_flags(self) -> bool {
-        matches!(
-            self,
-            StepKind::RestartMastersWithFlag | StepKind::RestartAgentsWithFlag
-        )
-    }
-}
-
-impl std::fmt::Display for StepKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The Mesos roles a step can act on node by node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// `master-1`..`master-N`.
-    Masters,
-    /// `agent-1`..`agent-N`.
-    Agents,
-}
-
 impl Topology {
     /// Node names of a role, in order (`master-1`, `master-2`, ...).
     pub fn nodes(&self, role: Role) -> Vec<String> {
-        match role {
-            Role::Masters => (1..=self.masters.value)
-                .map(|i| format!("master-{i}"))
-                .collect(),
-            Role::Agents => (1..=self.agents.value)
-                .map(|i| format!("agent-{i}"))
-                .collect(),
-        }
+        let count = match role {
+            Role::ZooKeeper => self.zookeeper_count(),
+            Role::Master => self.masters.value,
+            Role::Agent => self.agents.value,
+        };
+        (1..=count).map(|i| role.node_name(i)).collect()
     }
 
     /// ZooKeeper servers (0 when not given).
@@ -689,11 +562,9 @@ impl Topology {
 
     /// Every node name: `zk-*`, then `master-*`, then `agent-*`.
     pub fn node_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = (1..=self.zookeeper_count())
-            .map(|i| format!("zk-{i}"))
-            .collect();
-        names.extend(self.nodes(Role::Masters));
-        names.extend(self.nodes(Role::Agents));
+        let mut names = self.nodes(Role::ZooKeeper);
+        names.extend(self.nodes(Role::Master));
+        names.extend(self.nodes(Role::Agent));
         names
     }
 }

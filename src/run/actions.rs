@@ -1,0 +1,307 @@
+//! What each kind of action does to the cluster, and the waits that tell it is done.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::domain::{Role, Version};
+use crate::mesos::readiness::{self, ExpectedAgent};
+use crate::plan::{self, ActionKind};
+
+use super::cluster;
+use super::judge;
+use super::runner::{Outcome, Runner};
+use super::StepError;
+
+/// How long a master may take to lead after its process starts.
+pub(super) const MASTER_READY: Duration = Duration::from_secs(60);
+/// How long agents may take to (re-)register after their process starts.
+pub(super) const AGENT_READY: Duration = Duration::from_secs(60);
+/// How long a start that must fail may take to exit.
+const FAILING_START: Duration = Duration::from_secs(20);
+
+impl Runner<'_> {
+    /// Performs one action of the plan.
+    pub(super) async fn act(
+        &mut self,
+        action: &plan::Action,
+        image: &str,
+    ) -> Result<Outcome, StepError> {
+        let node = action.node.clone().unwrap_or_default();
+        let overrides = action.overrides.clone().unwrap_or_default();
+        match &action.kind {
+            ActionKind::StartNode => {
+                let role = action.role.ok_or("start action without a role")?;
+                if role == Role::ZooKeeper {
+                    let took = self.cluster.create_zookeeper(&node, image).await?;
+                    self.progress.note(&format!("{node}: ZooKeeper answers imok"), took);
+                    return Ok(Outcome::Done);
+                }
+                let version = action
+                    .running
+                    .as_ref()
+                    .map(|v| v.after)
+                    .ok_or("start action without a version")?;
+                self.cluster.create_node(&node, role, image, version).await?;
+                self.after_node_created(&node).await?;
+                self.cluster.start_mesos(&node, version, &overrides).await?;
+                self.wait_ready_after_start(&node, role).await?;
+                Ok(Outcome::Done)
+            }
+            ActionKind::StartWorkload { tasks, checkpoint } => self.start_workload(*tasks, *checkpoint).await,
+            ActionKind::ReplaceProcess | ActionKind::RestartProcess | ActionKind::RestartWithFlags => {
+                let version = action
+                    .running
+                    .as_ref()
+                    .map(|v| v.after)
+                    .ok_or("restart action without a version")?;
+                // With ZooKeeper the run picks the master (non-leaders first): the report
+                // says which one this action replaced.
+                let replaced = self.ha_master_in_turn(action, &node, version);
+                let led = self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(&replaced);
+                let really = (replaced != node || led).then(|| {
+                    let turn = if led { "the leader, last" } else { "a non-leader" };
+                    format!(
+                        "{} (plan's turn of {node}; {turn})",
+                        action.describe(self.plan.node_model).replace(&node, &replaced)
+                    )
+                });
+                let restarted = self.restart(action, &replaced, version, &overrides, false).await;
+                if let (Err(e), Some(really)) = (&restarted, &really) {
+                    return Err(StepError::Cluster(format!("{really}: {e}")));
+                }
+                restarted?;
+                Ok(really.map_or(Outcome::Done, Outcome::DoneAs))
+            }
+            ActionKind::RebootNode => {
+                let version = action
+                    .running
+                    .as_ref()
+                    .map(|v| v.after)
+                    .ok_or("reboot action without a version")?;
+                self.restart(action, &node, version, &overrides, true).await
+            }
+            ActionKind::InstallBinaries => Ok(Outcome::NoOp(format!(
+                "every node holds the builds of all the scenario's versions; {node} runs the new one from its next restart"
+            ))),
+            ActionKind::ReconfigureCgroupsMounts => Ok(Outcome::Skipped(
+                "the project's nodes run with posix isolation; cgroups mounts cannot be reconfigured in them".to_string(),
+            )),
+            ActionKind::SchedulerUpgrade | ActionKind::SchedulerFailover => {
+                let fw = self.framework.as_ref().ok_or("no test framework is running")?;
+                let id = fw.id();
+                let before = fw.subscriptions();
+                fw.failover(None)
+                    .await
+                    .map_err(|e| format!("framework failover: {e}"))?;
+                fw.wait_resubscribed(before)
+                    .await
+                    .map_err(|e| format!("framework {id} did not re-subscribe: {e}"))?;
+                if fw.id() != id {
+                    return Err(format!("framework re-subscribed as {} instead of {id}", fw.id()).into());
+                }
+                let leader = self.cluster.target(&self.cluster.masters()[0])?;
+                readiness::wait_framework_active(&self.cluster.client, &leader, &id, MASTER_READY)
+                    .await
+                    .map_err(StepError::from)?;
+                Ok(Outcome::Done)
+            }
+            ActionKind::SetFrameworkCheckpoint => Ok(Outcome::Skipped(
+                "the test framework always subscribes with its configured checkpoint setting".to_string(),
+            )),
+            ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
+            ActionKind::RebuildModules { modules } => Ok(Outcome::Skipped(format!(
+                "vendor modules ({}) cannot be built yet",
+                modules.join(", ")
+            ))),
+            ActionKind::NoOp { reason } => Ok(Outcome::NoOp(reason.clone())),
+        }
+    }
+
+    /// Stops (or reboots) a node's Mesos process and starts `version` in its place, then
+    /// waits until the cluster has it back with its identity.
+    pub(super) async fn restart(
+        &mut self,
+        action: &plan::Action,
+        node: &str,
+        version: Version,
+        overrides: &plan::FlagOverrides,
+        reboot: bool,
+    ) -> Result<Outcome, StepError> {
+        let role = action.role.ok_or("restart action without a role")?;
+        let baseline = match role {
+            Role::Agent => {
+                let leader = self.cluster.target(&self.cluster.masters()[0])?;
+                Some(
+                    readiness::registration_baseline(&self.cluster.client, &leader)
+                        .await
+                        .map_err(|e| format!("reading registration metrics: {e}"))?,
+                )
+            }
+            _ => None,
+        };
+        let stopping = Instant::now();
+        if reboot {
+            self.cluster.reboot(node).await?;
+        } else {
+            self.cluster.stop_mesos(node).await?;
+        }
+        if role == Role::Master
+            && self.cluster.is_ha()
+            && self.cluster.leader.as_deref() == Some(node)
+        {
+            self.await_failover(node, stopping).await?;
+        }
+        self.note_agent_restart(node, reboot);
+        self.while_agent_down(node).await?;
+        self.cluster.start_mesos(node, version, overrides).await?;
+        self.down_by_design.retain(|n| n != node);
+        if self.start_must_fail(action, node) {
+            let exited = self.cluster.exited_within(node, FAILING_START).await?;
+            let output = self
+                .cluster
+                .run
+                .process_log(node, cluster::PROCESS, 0)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            self.start_outcomes
+                .insert(node.to_string(), (exited, output));
+            if exited {
+                self.down_by_design.push(node.to_string());
+                return Ok(Outcome::Done);
+            }
+        }
+        match role {
+            Role::Master if self.cluster.is_ha() => self.wait_ha_master_back(node).await?,
+            Role::Master => {
+                let target = self.cluster.target(node)?;
+                readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
+                    .await
+                    .map_err(StepError::from)?;
+                let within =
+                    self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
+                let ids = self.up_agent_ids();
+                if let Err(e) = readiness::wait_agents_reregistered_after_master(
+                    &self.cluster.client,
+                    &target,
+                    &ids,
+                    within,
+                )
+                .await
+                {
+                    return Err(format!("{e}{}", self.master_refusals(node).await).into());
+                }
+            }
+            Role::Agent => {
+                let leader = self.cluster.target(&self.cluster.masters()[0])?;
+                let agent = self.cluster.target(node)?;
+                let id = self
+                    .agent_ids
+                    .get(node)
+                    .cloned()
+                    .ok_or_else(|| format!("{node} never registered"))?;
+                readiness::wait_agent_reregistered(
+                    &self.cluster.client,
+                    &leader,
+                    &agent,
+                    &id,
+                    baseline.expect("agents have a baseline"),
+                    AGENT_READY,
+                )
+                .await
+                .map_err(StepError::from)?;
+            }
+            Role::ZooKeeper => {}
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// Why the master refused re-registrations, from its log (`; the master logged: ...`),
+    /// or nothing. Names the 1.4 `mesos-executor` bug ("Task has an invalid ExecutorID").
+    pub(super) async fn master_refusals(&self, master: &str) -> String {
+        let Ok(log) = self
+            .cluster
+            .run
+            .process_log(master, cluster::PROCESS, 0)
+            .await
+        else {
+            return String::new();
+        };
+        let log = String::from_utf8_lossy(&log);
+        let lines: Vec<String> = readiness::refusal_lines(&log);
+        if lines.is_empty() {
+            return String::new();
+        }
+        format!("; the master logged: {}", lines.join(" | "))
+    }
+
+    /// Whether a `fails_to_start` check at this action's phases targets `node`.
+    pub(super) fn start_must_fail(&self, action: &plan::Action, node: &str) -> bool {
+        let Some(step) = &action.step else {
+            return false;
+        };
+        let node_phase = format!("{}/{node}", step.phase);
+        let role = self.cluster.nodes.get(node).map(|n| n.role);
+        self.scenario.checks.iter().any(|c| {
+            let c = &c.value;
+            c.fails_to_start.is_some()
+                && (c.after.value == node_phase || c.after.value == step.phase)
+                && judge::targets(&c.on.value, node, role)
+        })
+    }
+
+    /// Agent IDs of the agents that should be up.
+    pub(super) fn up_agent_ids(&self) -> BTreeMap<String, String> {
+        self.agent_ids
+            .iter()
+            .filter(|(n, _)| !self.down_by_design.contains(n))
+            .map(|(n, id)| (n.clone(), id.clone()))
+            .collect()
+    }
+
+    /// After a node's first start: a master leads; an agent registers (its ID is kept).
+    pub(super) async fn wait_ready_after_start(
+        &mut self,
+        node: &str,
+        role: Role,
+    ) -> Result<(), StepError> {
+        match role {
+            Role::Master if self.cluster.is_ha() => {
+                // A master cannot recover the registry before a quorum of them runs: until
+                // the last one started, each must only answer; then exactly one leads.
+                self.wait_answers(node).await?;
+                if self.cluster.masters().len() >= self.cluster.planned_masters {
+                    self.cluster.elect(MASTER_READY).await?;
+                }
+                Ok(())
+            }
+            Role::Master => {
+                let target = self.cluster.target(node)?;
+                readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
+                    .await
+                    .map_err(StepError::from)
+            }
+            Role::Agent => {
+                let leader = self.cluster.target(&self.cluster.masters()[0])?;
+                let ids = readiness::wait_agents_active(
+                    &self.cluster.client,
+                    &leader,
+                    &[ExpectedAgent {
+                        hostname: node.to_string(),
+                        id: None,
+                    }],
+                    AGENT_READY,
+                )
+                .await
+                .map_err(StepError::from)?;
+                let id = ids
+                    .get(node)
+                    .cloned()
+                    .ok_or_else(|| format!("{node} is active but has no ID in /master/state"))?;
+                self.agent_ids.insert(node.to_string(), id);
+                Ok(())
+            }
+            Role::ZooKeeper => Ok(()),
+        }
+    }
+}

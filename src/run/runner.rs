@@ -1,0 +1,187 @@
+//! The walk through a plan: each action, and at each phase the logs, the verdicts and the
+//! observations, recorded for the report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::mesos::scheduler::Framework;
+use crate::observation::Observations;
+use crate::plan::{Entry, Plan};
+use crate::report::{ActionRecord, PhaseRecord, Progress, Status};
+use crate::scenario::model::Scenario;
+
+use super::cluster::Cluster;
+use super::{probe, workload};
+
+/// The state of one run while it performs the plan.
+pub(super) struct Runner<'a> {
+    pub(super) scenario: &'a Scenario,
+    pub(super) plan: &'a Plan,
+    pub(super) cluster: Cluster,
+    pub(super) framework: Option<Framework>,
+    /// Agent hostname -> the ID it registered with at the start (must never change).
+    pub(super) agent_ids: BTreeMap<String, String>,
+    pub(super) folder: PathBuf,
+    pub(super) progress: Progress,
+    /// Node -> (start failed, output) for starts that were expected to fail, this phase.
+    pub(super) start_outcomes: BTreeMap<String, (bool, String)>,
+    /// Nodes whose process is down on purpose (a start that had to fail).
+    pub(super) down_by_design: Vec<String>,
+    /// What the nodes answered at each phase (`crate::observe`).
+    pub(super) observations: Observations,
+    /// The workload's tasks and what the runner saw of their processes.
+    pub(super) work: workload::WorkloadRun,
+}
+
+impl Runner<'_> {
+    /// Performs every entry of the plan; returns the phases and, if it stopped early, why.
+    pub(super) async fn perform(&mut self, image: &str) -> (Vec<PhaseRecord>, Option<String>) {
+        let mut phases = Vec::new();
+        let mut actions: Vec<ActionRecord> = Vec::new();
+        let mut phase_started = Instant::now();
+        for entry in &self.plan.entries {
+            match entry {
+                Entry::Action(action) => {
+                    let t = Instant::now();
+                    let mut what = action.describe(self.plan.node_model);
+                    let (status, reason) = match self.act(action, image).await {
+                        Ok(Outcome::Done) => (Status::Passed, None),
+                        Ok(Outcome::DoneAs(really)) => {
+                            what = really;
+                            (Status::Passed, None)
+                        }
+                        Ok(Outcome::NoOp(why)) => (Status::NoOp, Some(why)),
+                        Ok(Outcome::Skipped(why)) => (Status::Skipped, Some(why)),
+                        Err(why) => (Status::Failed, Some(why.to_string())),
+                    };
+                    let failed = status == Status::Failed;
+                    actions.push(ActionRecord {
+                        number: action.number,
+                        what,
+                        status,
+                        reason,
+                        seconds: t.elapsed().as_secs_f64(),
+                    });
+                    if failed {
+                        let why = actions.last().and_then(|a| a.reason.clone());
+                        // The progress line points at this phase's logs: write them.
+                        self.collect_logs("(aborted)", phases.len()).await;
+                        let record = self
+                            .phase_record(
+                                "(aborted)",
+                                std::mem::take(&mut actions),
+                                Vec::new(),
+                                phase_started,
+                            )
+                            .await;
+                        self.progress.phase(&record);
+                        phases.push(record);
+                        return (
+                            phases,
+                            why.map(|w| format!("action {} failed: {w}", action.number)),
+                        );
+                    }
+                }
+                Entry::Phase(phase) => {
+                    let logs = self.collect_logs(&phase.name, phases.len()).await;
+                    let verdicts = self.judge(&phase.name, &logs).await;
+                    let count = self.plan.phases().len();
+                    probe::record(
+                        &mut self.observations,
+                        &self.cluster,
+                        self.scenario,
+                        &phase.name,
+                        phases.len(),
+                        count,
+                    )
+                    .await;
+                    let record = self
+                        .phase_record(
+                            &phase.name,
+                            std::mem::take(&mut actions),
+                            verdicts,
+                            phase_started,
+                        )
+                        .await;
+                    self.progress.phase(&record);
+                    phases.push(record);
+                    self.start_outcomes.clear();
+                    phase_started = Instant::now();
+                }
+            }
+        }
+        let number = self.plan.entries.len() + 1;
+        if let Some(record) = self.kill_workload(number).await {
+            let failed = record.verdicts.iter().any(|v| v.status == Status::Failed);
+            self.progress.phase(&record);
+            phases.push(record);
+            if failed {
+                return (
+                    phases,
+                    Some("killing the workload at the end failed".to_string()),
+                );
+            }
+        }
+        (phases, None)
+    }
+
+    pub(super) async fn phase_record(
+        &self,
+        name: &str,
+        actions: Vec<ActionRecord>,
+        verdicts: Vec<crate::report::VerdictRecord>,
+        started: Instant,
+    ) -> PhaseRecord {
+        PhaseRecord {
+            name: name.to_string(),
+            actions,
+            verdicts,
+            versions: self
+                .cluster
+                .nodes
+                .iter()
+                .map(|(n, s)| (n.clone(), s.version))
+                .collect(),
+            seconds: started.elapsed().as_secs_f64(),
+            logs: self.phase_dir(name),
+        }
+    }
+
+    pub(super) fn phase_dir(&self, phase: &str) -> PathBuf {
+        self.folder
+            .join("logs")
+            .join(phase.replace(['/', '#'], "_"))
+    }
+
+    /// Saves each node's output since the previous phase; returns it by node.
+    pub(super) async fn collect_logs(
+        &self,
+        phase: &str,
+        _index: usize,
+    ) -> BTreeMap<String, String> {
+        let dir = self.phase_dir(phase);
+        let _ = std::fs::create_dir_all(&dir);
+        let mut out = BTreeMap::new();
+        for name in self.cluster.nodes.keys() {
+            let text = self.cluster.new_output(name).await;
+            let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
+            out.insert(name.clone(), text);
+        }
+        // ZooKeeper's output is kept with the phase, though checks read Mesos logs only.
+        for name in self.cluster.zookeepers.keys() {
+            let text = self.cluster.new_output(name).await;
+            let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
+        }
+        out
+    }
+}
+
+/// What an action came to.
+pub(super) enum Outcome {
+    Done,
+    /// Done, but not quite as the plan describes it (the report shows this instead).
+    DoneAs(String),
+    NoOp(String),
+    Skipped(String),
+}
