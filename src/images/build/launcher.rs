@@ -42,16 +42,16 @@ impl Assembler<'_> {
         let nm_sizes = self.tool(
             Command::new("nm")
                 .args(["-D", "-S", "--defined-only"])
-                .arg(&libmesos),
+                .arg(libmesos),
             "binutils",
         )?;
-        let offset = self.flags_base_offset(&nm_sizes, &libmesos, "slave")?;
+        let offset = self.flags_base_offset(&nm_sizes, libmesos, "slave")?;
         // The same for master::Flags, for versions with the HA master mode.
         let ha_abi = versions::master_ha_abi(self.version());
         let master_offset = if ha_abi == 0 {
             0
         } else {
-            self.flags_base_offset(&nm_sizes, &libmesos, "master")?
+            self.flags_base_offset(&nm_sizes, libmesos, "master")?
         };
         let ha_versions = versions::HA_MASTER_VERSIONS
             .iter()
@@ -112,7 +112,7 @@ impl Assembler<'_> {
                 .arg("-o")
                 .arg(&launcher)
                 .arg(&obj)
-                .arg(&shim_o)
+                .arg(shim_o)
                 .arg("-rdynamic")
                 .arg(format!("-L{}", self.opt.display()))
                 .arg("-l:libmesos.so")

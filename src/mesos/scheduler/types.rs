@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::mesos::task_state::TaskState;
+
 /// How the framework presents itself and how patient it is.
 #[derive(Debug, Clone)]
 pub struct FrameworkOptions {
@@ -86,6 +88,13 @@ pub struct TaskUpdate {
     pub message: Option<String>,
     /// Present when the update must be acknowledged.
     pub uuid: Option<String>,
+}
+
+impl TaskUpdate {
+    /// The state, typed; `None` for a name Mesos does not define.
+    pub fn task_state(&self) -> Option<TaskState> {
+        self.state.parse().ok()
+    }
 }
 
 /// Something the framework saw or did.
