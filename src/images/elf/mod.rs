@@ -1,6 +1,6 @@
 //! Pure parsers over binutils output (`readelf`, `nm`, `objdump`, `ldd`) and
 //! the generators built on them (stub libraries, Python C API shims). No I/O
-//! here: `build.rs` runs the tools and feeds their text in.
+//! here: `build/` runs the tools and feeds their text in.
 //!
 //! Files: `parse` (readelf, nm and ldd output), `stubs` (planning and rendering the stub
 //! libraries and the Python C API shim), `flags_base` (the FlagsBase offset from objdump).
