@@ -51,7 +51,7 @@ pub enum ImagesError {
     #[error("{path} of the Mesos {version} tarball was not found; the package layout changed, update src/images/versions.rs")]
     SoNotInTarball { version: String, path: String },
 
-    #[error("the FlagsBase offset inside slave::Flags of Mesos {version} could not be derived from the disassembly of slave::Flags::Flags(): {detail}; the build refuses to guess, extend the extraction in src/images/elf.rs")]
+    #[error("the FlagsBase offset inside slave::Flags of Mesos {version} could not be derived from the disassembly of slave::Flags::Flags(): {detail}; the build refuses to guess, extend the extraction in src/images/elf/flags_base.rs")]
     FlagsOffset { version: String, detail: String },
 
     #[error("libmesos {version} does not export {missing} symbol(s) the launcher was compiled to call with MESOS_AGENT_ABI={abi}: {symbols}; fix the version's AgentAbi in src/images/versions.rs")]

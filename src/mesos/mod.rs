@@ -8,5 +8,6 @@ pub mod readiness;
 pub mod recordio;
 pub mod roles;
 pub mod scheduler;
+pub mod task_state;
 pub mod versions;
 pub mod workload;

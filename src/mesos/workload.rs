@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::scheduler::{Offer, OfferAction, OfferHandler, TaskUpdate};
+use super::task_state::TaskState;
 use crate::task_helpers::executor::parse_running_message;
 
 /// Resources of one executor and of one task (each).
@@ -20,15 +21,15 @@ pub const CPUS: f64 = 0.1;
 pub const MEM_MB: f64 = 32.0;
 
 /// States that mean a task was lost by the cluster (never expected of a surviving task).
-pub const BAD_STATES: &[&str] = &[
-    "TASK_LOST",
-    "TASK_FAILED",
-    "TASK_GONE",
-    "TASK_GONE_BY_OPERATOR",
-    "TASK_UNREACHABLE",
-    "TASK_DROPPED",
-    "TASK_ERROR",
-    "TASK_UNKNOWN",
+pub const BAD_STATES: &[TaskState] = &[
+    TaskState::Lost,
+    TaskState::Failed,
+    TaskState::Gone,
+    TaskState::GoneByOperator,
+    TaskState::Unreachable,
+    TaskState::Dropped,
+    TaskState::Error,
+    TaskState::Unknown,
 ];
 
 /// One task to launch.
@@ -62,10 +63,17 @@ impl TaskRecord {
         self.updates.last().map(|u| u.0.as_str())
     }
 
+    /// The latest state, typed; `None` without updates or for a name Mesos does not define.
+    pub fn task_state(&self) -> Option<TaskState> {
+        self.state().and_then(|s| s.parse().ok())
+    }
+
     /// The first update in a state that loses a task (or TASK_KILLED without a KILL).
     pub fn first_bad(&self) -> Option<&(String, Option<String>, Option<String>)> {
         self.updates.iter().find(|u| {
-            BAD_STATES.contains(&u.0.as_str()) || (u.0 == "TASK_KILLED" && !self.kill_requested)
+            let state = u.0.parse::<TaskState>().ok();
+            state.is_some_and(|s| BAD_STATES.contains(&s))
+                || (state == Some(TaskState::Killed) && !self.kill_requested)
         })
     }
 }
@@ -137,7 +145,7 @@ impl Workload {
         if let Some(a) = &u.agent_id {
             t.agent_id = Some(a.clone());
         }
-        if u.state == "TASK_RUNNING" {
+        if u.task_state() == Some(TaskState::Running) {
             if let Some(build) = u.message.as_deref().and_then(parse_running_message) {
                 t.reported_build = Some(build);
             }
