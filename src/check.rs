@@ -70,6 +70,45 @@ pub struct Verdict {
     pub seen: String,
 }
 
+/// The field of `check` a failure is about, as a key path in the check (`["status",
+/// "code"]`): the expected value that was not seen, or the request that got no answer.
+pub fn offending_field(check: &Check, evidence: &Evidence) -> &'static [&'static str] {
+    let unanswered = matches!(evidence, Evidence::Unavailable(_));
+    if let Some(s) = &check.status {
+        return match (unanswered, s.post.is_some()) {
+            (false, _) => &["status", "code"],
+            (true, true) => &["status", "post"],
+            (true, false) => &["status", "get"],
+        };
+    }
+    if let Some(j) = &check.json {
+        return match (unanswered, j.expect.value) {
+            (true, _) => &["json", "get"],
+            (false, JsonExpectation::Equals) => &["json", "value"],
+            (false, _) => &["json", "field"],
+        };
+    }
+    if check.metric_present.is_some() {
+        return &["metric_present"];
+    }
+    if check.metric_absent.is_some() {
+        return &["metric_absent"];
+    }
+    if let Some(f) = &check.flag {
+        return match f.expect.value {
+            FlagExpectation::Equals => &["flag", "value"],
+            _ => &["flag", "name"],
+        };
+    }
+    if check.log_line.is_some() {
+        return &["log_line", "contains"];
+    }
+    if check.fails_to_start.is_some() {
+        return &["fails_to_start", "message"];
+    }
+    &["after"]
+}
+
 /// The evidence `check` needs. Validation guarantees exactly one check kind.
 pub fn needed(check: &Check) -> Need {
     if let Some(s) = &check.status {

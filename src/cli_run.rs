@@ -29,9 +29,9 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             for line in report.skipped() {
                 eprintln!("skipped: {line}");
             }
-            let failures = report.failures();
+            let failures = report.render_failures(&miette::GraphicalReportHandler::new());
             for f in &failures {
-                eprintln!("FAILED {f}");
+                eprint!("{f}");
             }
             let verdict = if failures.is_empty() {
                 "passed"

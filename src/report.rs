@@ -10,6 +10,7 @@ use crate::check::Verdict;
 use crate::domain::Version;
 use crate::drift::Drift;
 use crate::observation::Observations;
+use crate::scenario::diagnostic::{Problem, SourceFile};
 
 /// Outcome of one item (an action, an invariant, a check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,6 +26,18 @@ pub enum Status {
     NoOp,
 }
 
+/// Where in the scenario file an item was written: the field that was wrong, the step
+/// whose action or phase failed. Absent (not 0) when the item has no place in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
 /// One action of the plan as performed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionRecord {
@@ -37,6 +50,9 @@ pub struct ActionRecord {
     /// Why skipped / no-op / failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The step it belongs to, in the scenario file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Place>,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -50,8 +66,9 @@ pub struct VerdictRecord {
     pub name: String,
     /// The node asked.
     pub node: String,
-    /// Line in the scenario file (checks), 0 for invariants.
-    pub line: u64,
+    /// Where in the scenario file: a check's offending field, or the step of the phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Place>,
     /// Outcome.
     pub status: Status,
     /// The verdict (expected / seen).
@@ -118,40 +135,65 @@ impl RunReport {
         self.aborted.is_none() && !self.phases.iter().any(PhaseRecord::failed)
     }
 
-    /// Every failure, one paragraph each: phase, node, scenario line, expected, seen, logs.
+    /// Every failure as plain text, one diagnostic each (see [`RunReport::render_failures`]).
     pub fn failures(&self) -> Vec<String> {
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::none())
+            .with_width(100)
+            .with_links(false);
+        self.render_failures(&handler)
+    }
+
+    /// Every failure rendered like a load error: what failed at which phase and node, the
+    /// scenario file at `file:line:column` with a caret on the field or step, then what was
+    /// expected, what was seen and where the phase's logs are. The run's abort reason, if
+    /// any, comes last.
+    pub fn render_failures(&self, handler: &miette::GraphicalReportHandler) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let source = SourceFile::new(self.file.display().to_string(), text);
         let mut out = Vec::new();
+        let mut render = |problem: Problem| {
+            let mut s = String::new();
+            if handler.render_report(&mut s, &problem).is_err() {
+                s = problem.message.clone();
+            }
+            out.push(s);
+        };
         for p in &self.phases {
+            let logs = format!("logs:     {}", p.logs.display());
             for a in p.actions.iter().filter(|a| a.status == Status::Failed) {
-                out.push(format!(
-                    "phase {}: action {} ({}) failed: {}\n  logs: {}",
-                    p.name,
-                    a.number,
-                    a.what,
-                    a.reason.as_deref().unwrap_or("no reason recorded"),
-                    p.logs.display()
-                ));
+                let reason = a.reason.as_deref().unwrap_or("no reason recorded");
+                render(
+                    located(&source, a.at.as_ref(), "run::action_failed")(format!(
+                        "phase {}: action {} failed: {}",
+                        p.name, a.number, a.what
+                    ))
+                    .label("this step's action failed")
+                    .help(format!("error:    {reason}\n{logs}")),
+                );
             }
             for v in p.verdicts.iter().filter(|v| v.status == Status::Failed) {
-                let line = if v.line > 0 {
-                    format!(" (scenario line {})", v.line)
-                } else {
-                    String::new()
+                let (code, label) = match v.kind {
+                    "check" => ("run::check_failed", format!("expected: {}", v.verdict.expected)),
+                    _ => ("run::invariant_failed", format!("{} failed after this step", v.name)),
                 };
-                out.push(format!(
-                    "phase {}: {} {}{line} on {}\n  expected: {}\n  seen:     {}\n  logs: {}",
-                    p.name,
-                    v.kind,
-                    v.name,
-                    v.node,
-                    v.verdict.expected,
-                    v.verdict.seen,
-                    p.logs.display()
-                ));
+                render(
+                    located(&source, v.at.as_ref(), code)(format!(
+                        "phase {}: {} {} failed on {}",
+                        p.name, v.kind, v.name, v.node
+                    ))
+                    .label(label)
+                    .help(format!(
+                        "expected: {}\nseen:     {}\n{logs}",
+                        v.verdict.expected, v.verdict.seen
+                    )),
+                );
             }
         }
         if let Some(why) = &self.aborted {
-            out.push(format!("run aborted: {why}"));
+            out.push(format!("run aborted: {why}\n"));
+        }
+        if let Some(why) = &self.cleanup {
+            out.push(format!("after the verdict: {why}\n"));
         }
         out
     }
@@ -265,4 +307,16 @@ impl Progress {
 fn write_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     std::fs::write(path, json + "\n")
+}
+
+/// A problem at `at` in `source` (or with the file as a whole when it has no place).
+fn located<'a>(
+    source: &'a SourceFile,
+    at: Option<&'a Place>,
+    code: &'static str,
+) -> impl FnOnce(String) -> Problem + 'a {
+    move |message| match at.and_then(|p| source.span_at(p.line, p.column)) {
+        Some(span) => Problem::at(source, Some(span), code, "", message),
+        None => Problem::file(code, message),
+    }
 }

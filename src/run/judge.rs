@@ -6,10 +6,11 @@ use std::time::Duration;
 use crate::check::{self, Evidence, Need, Verdict};
 use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::mesos::roles::Role;
-use crate::report::{Status, VerdictRecord};
+use crate::report::{Place, Status, VerdictRecord};
+use crate::scenario::locate;
 use crate::scenario::model::{Invariant, Target};
 
-use super::runner::Runner;
+use super::runner::{location, Runner};
 
 /// How long invariants may take to settle after an action (they are waits, not snapshots).
 const SETTLE: Duration = Duration::from_secs(20);
@@ -38,7 +39,7 @@ impl Runner<'_> {
         for inv in &self.scenario.invariants {
             out.push(self.invariant(*inv).await);
         }
-        for spanned in &self.scenario.checks {
+        for (index, spanned) in self.scenario.checks.iter().enumerate() {
             let c = &spanned.value;
             if c.after.value != phase {
                 continue;
@@ -60,7 +61,7 @@ impl Runner<'_> {
                     "check",
                     check::describe(c),
                     "-",
-                    spanned.referenced.line(),
+                    self.check_place(index, &["on"]),
                     Verdict {
                         passed: false,
                         expected: check::describe(c),
@@ -71,16 +72,33 @@ impl Runner<'_> {
             for node in nodes {
                 let evidence = self.evidence(&node, &check::needed(c), logs).await;
                 let verdict = check::evaluate(c, &evidence);
+                let field = check::offending_field(c, &evidence);
                 out.push(record(
                     "check",
                     check::describe(c),
                     &node,
-                    spanned.referenced.line(),
+                    self.check_place(index, field),
                     verdict,
                 ));
             }
         }
         out
+    }
+
+    /// Where check `index` writes `field` (its value), or the check itself.
+    fn check_place(&self, index: usize, field: &[&str]) -> Option<Place> {
+        let checks = &self.scenario.checks;
+        let start = location(&checks[index].referenced)?;
+        let end = checks.get(index + 1).and_then(|c| location(&c.referenced));
+        let (line, column) = (1..=field.len())
+            .rev()
+            .find_map(|n| locate::field_value(&self.source, start, end, &field[..n]))
+            .unwrap_or(start);
+        Some(Place {
+            file: self.file.clone(),
+            line,
+            column,
+        })
     }
 
     /// Fetches what a check needs from `node`.
@@ -146,7 +164,7 @@ impl Runner<'_> {
 
     /// Judges one invariant now.
     async fn invariant(&self, inv: Invariant) -> VerdictRecord {
-        let name = format!("{inv:?}");
+        let name = inv.name().to_string();
         let client = &self.cluster.client;
         let Some(master) = self.cluster.masters().first().cloned() else {
             return skipped(&name, "no master in this cluster");
@@ -248,7 +266,7 @@ impl Runner<'_> {
                     "invariant",
                     name.clone(),
                     "agents",
-                    0,
+                    None,
                     Verdict {
                         passed,
                         expected,
@@ -273,14 +291,14 @@ fn record(
     kind: &'static str,
     name: String,
     node: &str,
-    line: u64,
+    at: Option<Place>,
     verdict: Verdict,
 ) -> VerdictRecord {
     VerdictRecord {
         kind,
         name,
         node: node.to_string(),
-        line,
+        at,
         status: if verdict.passed {
             Status::Passed
         } else {
@@ -304,7 +322,7 @@ fn verdict_of<E: ToString>(
         "invariant",
         name.to_string(),
         node,
-        0,
+        None,
         Verdict {
             passed,
             expected: expected.to_string(),
@@ -318,7 +336,7 @@ fn failed(name: &str, node: &str, expected: &str, seen: String) -> VerdictRecord
         "invariant",
         name.to_string(),
         node,
-        0,
+        None,
         Verdict {
             passed: false,
             expected: expected.to_string(),
@@ -332,7 +350,7 @@ fn skipped(name: &str, why: &str) -> VerdictRecord {
         kind: "invariant",
         name: name.to_string(),
         node: "-".to_string(),
-        line: 0,
+        at: None,
         status: Status::Skipped,
         verdict: Verdict {
             passed: false,

@@ -133,8 +133,11 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let client = MesosClient::new().map_err(InfraError::from)?;
     let mut cluster = Cluster::with_masters(run, client, scenario.topology.masters.value as usize);
     cluster.graceful_master_stop = scenario.topology.master_stop == MasterStop::Graceful;
+    let source = scenario::load::read(path).map_err(RunError::Invalid)?;
     let mut runner = Runner {
         scenario: &scenario,
+        file: path.to_path_buf(),
+        source,
         plan: &plan,
         cluster,
         framework: None,

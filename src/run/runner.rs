@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use crate::mesos::scheduler::Framework;
 use crate::observation::Observations;
-use crate::plan::{Entry, Plan};
-use crate::report::{ActionRecord, PhaseRecord, Progress, Status};
+use crate::plan::{Entry, PhaseScope, Plan};
+use crate::report::{ActionRecord, Place, PhaseRecord, Progress, Status};
 use crate::scenario::model::Scenario;
 
 use super::cluster::Cluster;
@@ -17,6 +17,9 @@ use super::{probe, workload};
 /// The state of one run while it performs the plan.
 pub(super) struct Runner<'a> {
     pub(super) scenario: &'a Scenario,
+    /// The scenario file and its text: failures point into it.
+    pub(super) file: PathBuf,
+    pub(super) source: String,
     pub(super) plan: &'a Plan,
     pub(super) cluster: Cluster,
     pub(super) framework: Option<Framework>,
@@ -61,6 +64,7 @@ impl Runner<'_> {
                         what,
                         status,
                         reason,
+                        at: action.step.as_ref().and_then(|s| self.step_place(s.index)),
                         seconds: t.elapsed().as_secs_f64(),
                     });
                     if failed {
@@ -85,7 +89,17 @@ impl Runner<'_> {
                 }
                 Entry::Phase(phase) => {
                     let logs = self.collect_logs(&phase.name, phases.len()).await;
-                    let verdicts = self.judge(&phase.name, &logs).await;
+                    let mut verdicts = self.judge(&phase.name, &logs).await;
+                    // An invariant that fails at a phase points at the step that led there.
+                    let step_at = match &phase.scope {
+                        PhaseScope::Start => self.from_place(),
+                        PhaseScope::Node { step, .. } | PhaseScope::Step(step) => {
+                            self.step_place(*step)
+                        }
+                    };
+                    for v in verdicts.iter_mut().filter(|v| v.kind == "invariant") {
+                        v.at = step_at.clone();
+                    }
                     let count = self.plan.phases().len();
                     probe::record(
                         &mut self.observations,
@@ -175,6 +189,31 @@ impl Runner<'_> {
         }
         out
     }
+}
+
+impl Runner<'_> {
+    /// Where step `index` is written.
+    pub(super) fn step_place(&self, index: usize) -> Option<Place> {
+        self.place(location(&self.scenario.steps.get(index)?.referenced)?)
+    }
+
+    /// Where `from` is written: the phase `start` is the cluster at that version.
+    fn from_place(&self) -> Option<Place> {
+        self.place(location(&self.scenario.from.referenced)?)
+    }
+
+    fn place(&self, (line, column): (usize, usize)) -> Option<Place> {
+        Some(Place {
+            file: self.file.clone(),
+            line,
+            column,
+        })
+    }
+}
+
+/// 1-based line and column of a location serde-saphyr recorded (`None` when unknown).
+pub(super) fn location(l: &serde_saphyr::Location) -> Option<(usize, usize)> {
+    (l.line() > 0).then(|| (l.line() as usize, l.column() as usize))
 }
 
 /// What an action came to.

@@ -671,9 +671,9 @@ impl Runner<'_> {
         let took = started.elapsed().as_secs_f64();
         let verdict = VerdictRecord {
             kind: "invariant",
-            name: "TasksKilled".to_string(),
+            name: "tasks_killed".to_string(),
             node: "-".to_string(),
-            line: 0,
+            at: None,
             status: if passed {
                 Status::Passed
             } else {
@@ -700,6 +700,7 @@ impl Runner<'_> {
                 what: "kill every workload task".to_string(),
                 status: Status::Passed,
                 reason: None,
+                at: None,
                 seconds: phase_started.elapsed().as_secs_f64(),
             }],
             verdicts: vec![verdict],

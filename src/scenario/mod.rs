@@ -3,6 +3,7 @@
 //! ([`diagnostic`]) and the JSON Schema ([`schema`]).
 pub mod diagnostic;
 pub mod load;
+pub mod locate;
 pub mod model;
 pub mod phases;
 pub mod schema;

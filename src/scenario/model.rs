@@ -478,6 +478,18 @@ pub enum Invariant {
 }
 
 impl Invariant {
+    /// The name as the scenario writes it (`leader_elected`); reports use it too.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::LeaderElected => "leader_elected",
+            Invariant::AgentsRegistered => "agents_registered",
+            Invariant::NoAgentRemoved => "no_agent_removed",
+            Invariant::FrameworkRegistered => "framework_registered",
+            Invariant::TasksRunning => "tasks_running",
+            Invariant::NoRestartLoop => "no_restart_loop",
+        }
+    }
+
     /// Every invariant, the default.
     pub fn all() -> Vec<Invariant> {
         use Invariant::*;
