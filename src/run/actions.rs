@@ -175,9 +175,9 @@ impl Runner<'_> {
             Role::Master if self.cluster.is_ha() => self.wait_ha_master_back(node).await?,
             Role::Master => {
                 let target = self.cluster.target(node)?;
-                readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
-                    .await
-                    .map_err(StepError::from)?;
+                let elected =
+                    readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY);
+                self.unless_exits(node, version, elected).await?;
                 let within =
                     self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
                 let ids = self.up_agent_ids();
@@ -200,20 +200,46 @@ impl Runner<'_> {
                     .get(node)
                     .cloned()
                     .ok_or_else(|| format!("{node} never registered"))?;
-                readiness::wait_agent_reregistered(
+                let back = readiness::wait_agent_reregistered(
                     &self.cluster.client,
                     &leader,
                     &agent,
                     &id,
                     baseline.expect("agents have a baseline"),
                     AGENT_READY,
-                )
-                .await
-                .map_err(StepError::from)?;
+                );
+                self.unless_exits(node, version, back).await?;
             }
             Role::ZooKeeper => {}
         }
         Ok(Outcome::Done)
+    }
+
+    /// Waits for `ready`, unless `node`'s Mesos process exits first: a process that died
+    /// while starting (a flag it refuses, a missing library) fails the action at once with
+    /// its last output lines, instead of at the readiness deadline.
+    pub(super) async fn unless_exits<T, E: Into<StepError>>(
+        &self,
+        node: &str,
+        version: Version,
+        ready: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, StepError> {
+        tokio::select! {
+            r = ready => r.map_err(Into::into),
+            status = self.cluster.until_exited(node) => {
+                let output = self
+                    .cluster
+                    .run
+                    .process_log(node, cluster::PROCESS, 0)
+                    .await
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                Err(StepError::Cluster(format!(
+                    "Mesos {version} in {node} {status} while starting; its last output: {}",
+                    crate::check::last_lines(&output, 3)
+                )))
+            }
+        }
     }
 
     /// Why the master refused re-registrations, from its log (`; the master logged: ...`),

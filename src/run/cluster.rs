@@ -393,6 +393,20 @@ impl Cluster {
         }
     }
 
+    /// Returns (as a description of its status) once `name`'s Mesos process no longer runs;
+    /// never while it does. Meant to race a readiness wait, which holds the deadline.
+    pub async fn until_exited(&self, name: &str) -> String {
+        loop {
+            match self.run.process_status(name, PROCESS).await {
+                Ok(ProcessStatus::Running { .. }) => {}
+                Ok(other) => return other.to_string(),
+                // The node itself is gone or unreachable: the readiness wait will say so.
+                Err(_) => std::future::pending::<()>().await,
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Whether each node's Mesos process (and each ZooKeeper server) is still the one started last (no restart loop,
     /// no crash): `Err` names the first node where it is not.
     pub async fn processes_stable(&self) -> Result<String, StepError> {
