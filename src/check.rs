@@ -172,7 +172,10 @@ pub fn describe(check: &Check) -> String {
                 "{} field {} equals {}",
                 j.get.value,
                 j.field,
-                j.value.clone().unwrap_or_default()
+                j.value
+                    .as_ref()
+                    .map(|v| v.value.clone())
+                    .unwrap_or_default()
             ),
         };
     }
@@ -233,9 +236,10 @@ pub fn evaluate(check: &Check, evidence: &Evidence) -> Verdict {
             (JsonExpectation::Exists, None) => verdict(false, format!("no field {}", j.field)),
             (JsonExpectation::Absent, None) => verdict(true, format!("no field {}", j.field)),
             (JsonExpectation::Absent, Some(v)) => verdict(false, format!("{} = {v}", j.field)),
-            (JsonExpectation::Equals, Some(v)) => {
-                verdict(Some(v) == j.value.as_ref(), format!("{} = {v}", j.field))
-            }
+            (JsonExpectation::Equals, Some(v)) => verdict(
+                Some(v) == j.value.as_ref().map(|e| &e.value),
+                format!("{} = {v}", j.field),
+            ),
             (JsonExpectation::Equals, None) => verdict(false, format!("no field {}", j.field)),
         };
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::mesos::versions;
+use crate::runnable;
 use crate::scenario::model::Distribution;
 use crate::scenario::{self, Diagnostics, Scenario};
 
@@ -75,21 +76,25 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate scenario files; report every problem of every file (exit 2 if any).
+    /// Validate scenario files; report every problem of every file (exit 2 if any), warnings
+    /// (exit unchanged), and each valid scenario that cannot run here or that `run` would not
+    /// perform whole.
     #[command(after_help = versions_help())]
     Check {
         /// Scenario files, or folders searched recursively for `*.yaml` / `*.yml`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Print the plan of a scenario: nodes, images, actions and phases, in order.
+    /// Print the plan of a scenario: whether it runs here, nodes, images, actions and phases,
+    /// in order.
     Plan {
         /// The scenario file.
         file: PathBuf,
     },
     /// Print the JSON Schema of the scenario format (committed as scenarios/schema.json).
     Schema,
-    /// List scenarios: name, from -> to, distribution, topology; one per line.
+    /// List scenarios: name, from -> to, distribution, topology, file, whether it runs here;
+    /// one per line.
     List {
         /// A scenario file or a folder of them.
         #[arg(default_value = "scenarios")]
@@ -228,9 +233,10 @@ fn report(diagnostics: &Diagnostics) {
 /// Valid scenarios with their files, the number of invalid files, the number of problems.
 type Loaded = (Vec<(PathBuf, Scenario)>, usize, usize);
 
-/// Loads every scenario under `paths`, reporting problems as it goes; returns the valid ones,
-/// the number of invalid files and of problems. Fails when the paths themselves are wrong.
-fn load_all(paths: &[PathBuf]) -> Result<Loaded, ExitCode> {
+/// Loads every scenario under `paths`, reporting problems (and warnings, with `warn`) as it
+/// goes; returns the valid ones, the number of invalid files and of problems (warnings not
+/// counted). Fails when the paths themselves are wrong.
+fn load_all(paths: &[PathBuf], warn: bool) -> Result<Loaded, ExitCode> {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(d) => {
@@ -245,8 +251,13 @@ fn load_all(paths: &[PathBuf]) -> Result<Loaded, ExitCode> {
     };
     let (mut valid, mut invalid, mut problems) = (Vec::new(), 0, 0);
     for file in files {
-        match scenario::load(&file) {
-            Ok(s) => valid.push((file, s)),
+        match scenario::load_with_warnings(&file) {
+            Ok(loaded) => {
+                if warn {
+                    report(&loaded.warnings);
+                }
+                valid.push((file, loaded.scenario));
+            }
             Err(d) => {
                 report(&d);
                 invalid += 1;
@@ -258,11 +269,18 @@ fn load_all(paths: &[PathBuf]) -> Result<Loaded, ExitCode> {
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
-    let (valid, invalid, problems) = match load_all(paths) {
+    let (valid, invalid, problems) = match load_all(paths, true) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let total = valid.len() + invalid;
+    // What `run` would refuse or leave out, before the verdict line.
+    for (file, s) in &valid {
+        let runnability = runnable::runnability(s, &crate::plan::plan(s));
+        if runnability.is_notable() {
+            println!("{}: {}", file.display(), runnability.one_line());
+        }
+    }
     if invalid == 0 && problems == 0 {
         println!(
             "{total} scenario{} valid",
@@ -279,9 +297,10 @@ fn check(paths: &[PathBuf]) -> ExitCode {
 }
 
 fn plan(file: &Path) -> ExitCode {
-    match scenario::load(file) {
-        Ok(s) => {
-            print!("{}", crate::plan::plan(&s));
+    match scenario::load_with_warnings(file) {
+        Ok(loaded) => {
+            report(&loaded.warnings);
+            print!("{}", plan_text(&loaded.scenario));
             ExitCode::Ok
         }
         Err(d) => {
@@ -291,9 +310,28 @@ fn plan(file: &Path) -> ExitCode {
     }
 }
 
-/// One line per scenario, columns aligned.
+/// The plan listing with, under its first line, whether it runs here and what `run` would
+/// skip (the listing itself stays what `tests/scenarios.rs` snapshots).
+pub fn plan_text(s: &Scenario) -> String {
+    let plan = crate::plan::plan(s);
+    let runnability = runnable::runnability(s, &plan);
+    let mut header = runnability.verdict();
+    if !runnability.skipped.is_empty() {
+        header.push_str("; `run` would not perform:");
+        for skip in &runnability.skipped {
+            header.push_str(&format!("\n  {skip}"));
+        }
+    }
+    let listing = plan.to_string();
+    match listing.split_once('\n') {
+        Some((first, rest)) => format!("{first}\n{header}\n{rest}"),
+        None => format!("{listing}\n{header}\n"),
+    }
+}
+
+/// One line per scenario, columns aligned; the last column says whether it runs here.
 pub fn list_lines(scenarios: &[(PathBuf, Scenario)]) -> Vec<String> {
-    let rows: Vec<[String; 5]> = scenarios
+    let rows: Vec<[String; 6]> = scenarios
         .iter()
         .map(|(path, s)| {
             let t = &s.topology;
@@ -315,10 +353,11 @@ pub fn list_lines(scenarios: &[(PathBuf, Scenario)]) -> Vec<String> {
                 distribution.to_string(),
                 topology,
                 path.display().to_string(),
+                list_runs_here(&runnable::runnability(s, &crate::plan::plan(s))),
             ]
         })
         .collect();
-    let mut widths = [0; 5];
+    let mut widths = [0; 6];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -336,8 +375,18 @@ pub fn list_lines(scenarios: &[(PathBuf, Scenario)]) -> Vec<String> {
         .collect()
 }
 
+/// `runs here: yes`, `runs here: yes, skips <step>, <step>` or `runs here: no: <reason>`.
+fn list_runs_here(r: &runnable::Runnability) -> String {
+    if r.runs_here.is_err() || r.skipped.is_empty() {
+        return r.verdict();
+    }
+    let what: Vec<&str> = r.skipped.iter().map(|s| s.what.as_str()).collect();
+    format!("{}, skips {}", r.verdict(), what.join(", "))
+}
+
 fn list(path: &Path) -> ExitCode {
-    let (valid, invalid, problems) = match load_all(&[path.to_path_buf()]) {
+    // A listing, not a review: `check` shows the warnings.
+    let (valid, invalid, problems) = match load_all(&[path.to_path_buf()], false) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod run;
+pub mod runnable;
 pub mod scenario;
 pub mod snapshot;
 pub mod task_helpers;

@@ -95,3 +95,111 @@ fn plan_prints_a_plan_or_rejects_the_file() {
 fn unknown_subcommand_is_invalid_input() {
     assert_eq!(harness(&["frobnicate"]).status.code(), Some(2));
 }
+
+/// Issue 11, item 7: `check` names every valid scenario that cannot run here or that `run`
+/// would not perform whole, one line each, and still ends with the verdict and exit 0.
+#[test]
+fn check_says_which_valid_scenarios_run_here() {
+    let out = harness(&["check", "tests/fixtures/runnable"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[0].starts_with(
+            "tests/fixtures/runnable/skips.yaml: runs here: yes; `run` would not perform: \
+             line 11, step 1 rebuild_modules: skipped: vendor modules (org_example_hook) cannot be built yet; \
+             line 13, step 3 install_agent_binaries: no-op: "
+        ),
+        "{stdout}"
+    );
+    for named in [
+        "line 14, step 4 reconfigure_agent_cgroups_mounts: skipped: ",
+        "line 17, step 7 set_framework_checkpoint: skipped: ",
+        "line 21, modules[0] org_example_hook: skipped: ",
+    ] {
+        assert!(lines[0].contains(named), "{named} missing in {stdout}");
+    }
+    assert_eq!(
+        lines[1],
+        "tests/fixtures/runnable/upstream.yaml: runs here: no: upstream images cannot be pulled on this machine"
+    );
+    assert!(
+        lines[2].starts_with(
+            "tests/fixtures/runnable/zookeeper-ensemble.yaml: runs here: no: the topology has 3 ZooKeeper nodes"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(lines[3], "3 scenarios valid");
+}
+
+#[test]
+fn check_prints_warnings_and_keeps_exit_0() {
+    let out = harness(&["check", "tests/fixtures/warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    for code in [
+        "scenario::per_master_check",
+        "scenario::skips_series",
+        "scenario::reread_value",
+    ] {
+        assert!(stderr.contains(code), "{code} missing in\n{stderr}");
+    }
+    assert!(text(&out.stdout).ends_with("4 scenarios valid\n"));
+}
+
+#[test]
+fn plan_header_says_whether_it_runs_here() {
+    let out = harness(&["plan", "tests/fixtures/runnable/skips.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "plan skips: Mesos 1.10.0 -> 1.11.0");
+    assert_eq!(lines[1], "runs here: yes; `run` would not perform:");
+    assert!(
+        lines[2].starts_with("  line 11, step 1 rebuild_modules: skipped: "),
+        "{stdout}"
+    );
+    assert!(
+        lines[6].starts_with("  line 21, modules[0] org_example_hook: skipped: "),
+        "{stdout}"
+    );
+    assert!(lines[7].starts_with("distribution: local"), "{stdout}");
+
+    let out = harness(&["plan", "tests/fixtures/good/minimal.yaml"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().nth(1), Some("runs here: yes"), "{stdout}");
+    let out = harness(&["plan", "tests/fixtures/runnable/upstream.yaml"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().nth(1),
+        Some("runs here: no: upstream images cannot be pulled on this machine"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn list_has_a_runs_here_column() {
+    let out = harness(&["list", "tests/fixtures/runnable"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let column = |l: &str| l.find("runs here: ");
+    assert!(
+        lines
+            .iter()
+            .all(|l| column(l).is_some() && column(l) == column(lines[0])),
+        "{stdout}"
+    );
+    assert!(lines[0].ends_with("runs here: yes, skips step 1 rebuild_modules, step 3 install_agent_binaries, step 4 reconfigure_agent_cgroups_mounts, step 7 set_framework_checkpoint, modules[0] org_example_hook"), "{stdout}");
+    assert!(
+        lines[1].ends_with("runs here: no: upstream images cannot be pulled on this machine"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).is_empty(),
+        "list shows no warnings: {}",
+        text(&out.stderr)
+    );
+}

@@ -69,9 +69,89 @@ fn bad_fixtures_render_stable_diagnostics() {
 #[test]
 fn good_fixtures_are_valid() {
     for file in fixtures("good") {
-        if let Err(d) = scenario::load(&file) {
-            panic!("{} is rejected:\n{}", file.display(), render(&d));
-        }
+        let loaded = match scenario::load_with_warnings(&file) {
+            Ok(loaded) => loaded,
+            Err(d) => panic!("{} is rejected:\n{}", file.display(), render(&d)),
+        };
+        // `full.yaml` checks after one HA master's turn, which only a warning can flag.
+        let expected: &[&str] = if file.ends_with("full.yaml") {
+            &["scenario::per_master_check"]
+        } else {
+            &[]
+        };
+        let codes: Vec<&str> = loaded.warnings.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, expected, "{}", render(&loaded.warnings));
+    }
+}
+
+/// Every scenario under `tests/fixtures/warnings/` is valid with exactly one warning, whose
+/// rendering (`!` instead of `x`) is snapshot in `snapshots/warnings/`.
+#[test]
+fn warning_fixtures_are_valid_with_one_stable_warning() {
+    let files = fixtures("warnings");
+    assert!(
+        files.len() >= 4,
+        "expected 4 warning fixtures, found {}",
+        files.len()
+    );
+    for file in files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let warnings = match scenario::load_with_warnings(&file) {
+            Ok(loaded) => loaded.warnings,
+            Err(d) => panic!("{} is rejected:\n{}", file.display(), render(&d)),
+        };
+        assert_eq!(
+            warnings.problems.len(),
+            1,
+            "{} should have exactly one warning:\n{}",
+            file.display(),
+            render(&warnings)
+        );
+        let warning = &warnings.problems[0];
+        assert_eq!(
+            warning.severity,
+            miette::Severity::Warning,
+            "{}",
+            file.display()
+        );
+        assert!(
+            warning.help.is_some(),
+            "{}: every warning says what to do",
+            file.display()
+        );
+        let shown = file.display().to_string();
+        let (line, column) = warning
+            .position
+            .expect("every warning points into the file");
+        let text = render(&warnings);
+        assert!(text.contains(&format!("{shown}:{line}:{column}")), "{text}");
+        insta::with_settings!({
+            snapshot_path => "../snapshots/warnings",
+            prepend_module_to_snapshot => false,
+            description => format!("{}", file.display()),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, text);
+        });
+    }
+}
+
+/// A mis-indented key is explained in plain words beside the parser's text, whatever symptom
+/// the parser reports for it.
+#[test]
+fn indentation_errors_are_explained() {
+    for name in [
+        "indent-key-too-deep",
+        "indent-key-too-shallow",
+        "indent-check-key",
+    ] {
+        let file = PathBuf::from(format!("tests/fixtures/bad/{name}.yaml"));
+        let d = scenario::load(&file).unwrap_err();
+        let help = d.problems[0].help.clone().unwrap_or_default();
+        assert!(
+            help.starts_with("a line is indented more or less than its siblings: line "),
+            "{name}: {help}"
+        );
     }
 }
 

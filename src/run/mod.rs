@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::docker;
-use crate::domain::Distribution;
 use crate::images::BuildOptions;
 use crate::mesos::client::MesosClient;
 use crate::report::{Progress, RunReport};
@@ -63,36 +62,12 @@ impl Default for RunOptions {
     }
 }
 
-/// Why a scenario cannot run here, if it cannot (pure: used by the test harness too).
+/// Why a scenario cannot run here, if it cannot (pure: used by the test harness too). The
+/// decision is [`crate::runnable::runnability`]'s, which `check`, `plan` and `list` print.
 pub fn not_runnable_reason(s: &Scenario) -> Option<String> {
-    if s.distribution.value == Distribution::Upstream {
-        return Some("upstream images cannot be pulled on this machine".to_string());
-    }
-    let zookeepers = s.topology.zookeeper.as_ref().map_or(0, |z| z.value);
-    if s.topology.masters.value > 1 || zookeepers > 0 {
-        if zookeepers != 1 {
-            return Some(format!(
-                "{} masters need exactly one ZooKeeper node here (the topology has {zookeepers}); ZooKeeper ensembles are not built yet (issue 7)",
-                s.topology.masters.value
-            ));
-        }
-        let unsupported: Vec<&str> = [s.from.value.as_str(), s.to.value.as_str()]
-            .into_iter()
-            .filter(|v| {
-                crate::images::versions_with_ha_masters()
-                    .iter()
-                    .all(|h| h != v)
-            })
-            .collect();
-        if !unsupported.is_empty() {
-            return Some(format!(
-                "highly available masters are built for Mesos {} only, not {} (issue 7, docs/zookeeper.md)",
-                crate::images::versions_with_ha_masters().join(", "),
-                unsupported.join(", ")
-            ));
-        }
-    }
-    None
+    crate::runnable::runnability(s, &crate::plan::plan(s))
+        .runs_here
+        .err()
 }
 
 /// Loads, plans and runs the scenario at `path`. The report says what passed, failed and

@@ -2,13 +2,14 @@
 //!
 //! Every [`Problem`] names the field (a path such as `checks[2].status.code`), carries the
 //! file as a [`NamedSource`] and a labelled span (so the rendering shows `file:line:col`
-//! with a caret), and a `help` that says what would be valid.
+//! with a caret), and a `help` that says what would be valid. A problem is an error (the file
+//! is invalid) or a [`Problem::warning`] (valid, but probably not what the author meant).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceSpan};
 use serde_saphyr::Location;
 
 /// A scenario file's text with a line index, to turn locations into spans.
@@ -151,6 +152,8 @@ pub struct Problem {
     pub help: Option<String>,
     /// 1-based line and column, when the problem has a place in the file.
     pub position: Option<(usize, usize)>,
+    /// `Error` (the file is invalid) or `Warning` (valid; rendered with `!`, exit code unchanged).
+    pub severity: Severity,
     span: Option<SourceSpan>,
     source: Option<NamedSource<Arc<str>>>,
 }
@@ -165,6 +168,7 @@ impl Problem {
             label: String::new(),
             help: None,
             position: None,
+            severity: Severity::Error,
             span: None,
             source: None,
         }
@@ -186,6 +190,7 @@ impl Problem {
             label: String::new(),
             help: None,
             position,
+            severity: Severity::Error,
             span,
             source: Some(file.named_source()),
         }
@@ -208,6 +213,12 @@ impl Problem {
         self.help = Some(help.into());
         self
     }
+
+    /// Makes this a warning: the file stays valid.
+    pub fn warning(mut self) -> Problem {
+        self.severity = Severity::Warning;
+        self
+    }
 }
 
 impl fmt::Display for Problem {
@@ -221,6 +232,10 @@ impl std::error::Error for Problem {}
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

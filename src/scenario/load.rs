@@ -7,8 +7,10 @@ use std::path::Path;
 use serde_saphyr::{DuplicateKeyPolicy, Error as YamlError, MessageFormatter};
 
 use super::diagnostic::{Diagnostics, Problem, SourceFile};
+use super::indentation::find_slip;
 use super::model::Scenario;
 use super::validate::validate;
+use super::warnings::warnings;
 use super::yaml_path::path_at;
 
 /// Scenario files larger than this are refused before parsing.
@@ -17,21 +19,46 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Tab problems reported per file; more only repeat the same fix.
 const MAX_TAB_PROBLEMS: usize = 5;
 
+/// A valid scenario and the warnings about it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Warnings (possibly none): valid, but probably not what the author meant.
+    pub warnings: Diagnostics,
+}
+
 /// Reads, parses and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, Diagnostics> {
+    load_with_warnings(path).map(|l| l.scenario)
+}
+
+/// Reads, parses and validates the scenario file at `path`; a valid one comes with its
+/// warnings.
+pub fn load_with_warnings(path: &Path) -> Result<Loaded, Diagnostics> {
     let text = read(path)?;
-    parse_and_validate(path, &text)
+    parse_and_validate_with_warnings(path, &text)
 }
 
 /// Parses and validates `text`, the content of the file `path` (which is only used in
 /// diagnostics).
 pub fn parse_and_validate(path: &Path, text: &str) -> Result<Scenario, Diagnostics> {
+    parse_and_validate_with_warnings(path, text).map(|l| l.scenario)
+}
+
+/// [`parse_and_validate`], keeping the warnings about a valid scenario.
+pub fn parse_and_validate_with_warnings(path: &Path, text: &str) -> Result<Loaded, Diagnostics> {
     let file = SourceFile::new(path.display().to_string(), text);
     let scenario = parse(path, &file)?;
     let mut diagnostics = Diagnostics::new(path);
     validate(&scenario, &file, &mut diagnostics);
     if diagnostics.is_empty() {
-        Ok(scenario)
+        warnings(&scenario, &file, &mut diagnostics);
+        diagnostics.sort();
+        Ok(Loaded {
+            scenario,
+            warnings: diagnostics,
+        })
     } else {
         diagnostics.sort();
         Err(diagnostics)
@@ -150,7 +177,12 @@ fn parse(path: &Path, file: &SourceFile) -> Result<Scenario, Diagnostics> {
     match serde_saphyr::from_str_with_options::<Scenario>(body, options()) {
         Ok(scenario) => Ok(scenario),
         Err(e) => {
-            diagnostics.push(yaml_problem(file, &e));
+            let mut problem = yaml_problem(file, &e);
+            // The parser names the symptom, often lines away from a mis-indented key.
+            if let Some(slip) = find_slip(body) {
+                problem = problem.help(slip.explain());
+            }
+            diagnostics.push(problem);
             Err(diagnostics)
         }
     }

@@ -97,6 +97,7 @@ impl Scenario {
 #[serde(deny_unknown_fields)]
 pub struct Topology {
     /// ZooKeeper servers (0 = standalone master; needed for more than one master; at most 7).
+    /// `run` builds one: ensembles validate and plan, but cannot run here yet.
     #[serde(default)]
     #[schemars(with = "u32", range(max = 7))]
     pub zookeeper: Option<Spanned<u32>>,
@@ -369,9 +370,11 @@ pub struct JsonCheck {
     #[serde(default = "unspanned::<JsonExpectation>")]
     #[schemars(with = "JsonExpectation")]
     pub expect: Spanned<JsonExpectation>,
-    /// The value the field must equal, with `expect: equals`.
+    /// The value the field must equal, with `expect: equals`. Quote strings that look like
+    /// numbers: YAML reads `1.10` as the number 1.1.
     #[serde(default)]
-    pub value: Option<serde_json::Value>,
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub value: Option<Spanned<serde_json::Value>>,
 }
 
 /// What a [`JsonCheck`] expects of its field.

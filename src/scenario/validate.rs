@@ -265,7 +265,7 @@ impl Validator<'_> {
                     )
                     .label(format!("at most {MAX_ZOOKEEPER}"))
                     .help(format!(
-                        "use 0 (standalone master) to {MAX_ZOOKEEPER} ZooKeeper servers"
+                        "use 0 (standalone master) to {MAX_ZOOKEEPER} ZooKeeper servers; `run` builds 0 or 1 (ensembles are not built yet)"
                     ));
                 self.out.push(p);
             }
@@ -284,7 +284,7 @@ impl Validator<'_> {
                     format!("{} masters without ZooKeeper", t.masters.value),
                 )
                 .label("several masters need ZooKeeper")
-                .help("add `zookeeper: 1` (or 3) to `topology`, or use `masters: 1`: masters elect a leader through ZooKeeper"),
+                .help("add `zookeeper: 1` to `topology` (the one ZooKeeper node `run` builds), or use `masters: 1`: masters elect a leader through ZooKeeper"),
             );
         }
         t.masters.value <= MAX_MASTERS
