@@ -237,7 +237,7 @@ pub async fn prepare_images(
     .map_err(|e| RunError::Infrastructure(format!("image build failed: {e}")))?;
     let versions: Vec<String> = builds.iter().map(|b| b.version.clone()).collect();
     let executor_builds = [plan.from.clone(), plan.to.clone()];
-    let files = workload::task_helper_files(
+    let (harness, links) = workload::task_helper_files(
         &versions,
         &executor_builds,
         &opts.build.cache_dir.join("task-helpers"),
@@ -250,7 +250,8 @@ pub async fn prepare_images(
             .into_iter()
             .chain(builds.iter().map(|b| b.rootfs.clone()))
             .collect(),
-        files,
+        files: vec![harness],
+        links,
         labels: BTreeMap::from([(
             "upgrade-harness.versions".to_string(),
             builds
