@@ -2,12 +2,14 @@
 //! handshake, the environment, the working directory and the status file.
 
 use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-const CONTAINERIZER: &str = env!("CARGO_BIN_EXE_mesos-containerizer");
+/// The multi-call binary: started as `mesos-containerizer` / `upgrade-harness-executor` it is
+/// that helper (as in node images, where those names are symlinks to it).
+const HARNESS: &str = env!("CARGO_BIN_EXE_upgrade-harness");
 
 /// A close-on-exec pipe (tests run in parallel: no other test's child may inherit it); only
 /// the containerizer's child gets both ends, as from the agent (see `start`).
@@ -31,10 +33,10 @@ fn start(launch_info: Value) -> Launch {
     let runtime = dir.path().join("containers/c1");
     std::fs::create_dir_all(&runtime).unwrap();
     let (r, w) = pipe();
-    let mut cmd = Command::new(CONTAINERIZER);
+    let mut cmd = Command::new(HARNESS);
+    cmd.arg0("mesos-containerizer");
     // SAFETY: only fcntl between fork and exec.
     unsafe {
-        use std::os::unix::process::CommandExt;
         cmd.pre_exec(move || {
             // The agent forks from a libprocess thread that blocks SIGTERM: so do we.
             let mut set: libc::sigset_t = std::mem::zeroed();
@@ -307,7 +309,8 @@ fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
     let (addr, seen) = fake_agent::start();
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("stderr");
-    let mut exe = Command::new(env!("CARGO_BIN_EXE_upgrade-harness-executor"))
+    let mut exe = Command::new(HARNESS)
+        .arg0("upgrade-harness-executor")
         .args(["--build", "test-build"])
         .env("MESOS_AGENT_ENDPOINT", &addr)
         .env("MESOS_FRAMEWORK_ID", "F")

@@ -35,6 +35,9 @@ pub struct ImageSpec {
     pub roots: Vec<PathBuf>,
     /// Single files placed after the roots (e.g. a binary built elsewhere).
     pub files: Vec<ImageFile>,
+    /// Symlinks placed after the files: one file under several names without
+    /// copying it (e.g. a multi-call binary).
+    pub links: Vec<ImageLink>,
     /// Image labels (the hash label is added).
     pub labels: BTreeMap<String, String>,
     /// `ENTRYPOINT` in exec form; empty for none.
@@ -54,6 +57,15 @@ pub struct ImageFile {
     pub dest: String,
     /// Permission bits.
     pub mode: u32,
+}
+
+/// One symlink placed into the image.
+#[derive(Clone, Debug)]
+pub struct ImageLink {
+    /// Absolute path of the link inside the image.
+    pub dest: String,
+    /// What it points to, as stored in the link (absolute or relative to its directory).
+    pub target: String,
 }
 
 /// The outcome of [`build_image`].
@@ -266,6 +278,24 @@ fn merge_inputs(spec: &ImageSpec) -> Result<BTreeMap<String, Entry>> {
                 mode: file.mode,
             },
             &file.source,
+        )?;
+    }
+    for link in &spec.links {
+        let dest = link.dest.trim_start_matches('/').to_string();
+        if dest.is_empty() {
+            return Err(Error::Invalid(format!(
+                "link to {}: empty destination",
+                link.target
+            )));
+        }
+        add_parents(&dest, &mut entries);
+        insert(
+            &mut entries,
+            dest,
+            Entry::Symlink {
+                target: PathBuf::from(&link.target),
+            },
+            Path::new(&link.dest),
         )?;
     }
     Ok(entries)
@@ -624,6 +654,43 @@ mod tests {
         assert_eq!(h1, input_hash(&s, &merge_inputs(&s).unwrap()).unwrap());
         fs::write(b.path().join("etc/x"), "three").unwrap();
         assert_ne!(h1, input_hash(&s, &merge_inputs(&s).unwrap()).unwrap());
+    }
+
+    #[test]
+    fn links_are_symlinks_in_the_context_and_in_the_hash() {
+        let a = tempfile::tempdir().unwrap();
+        fs::write(a.path().join("tool"), "multi-call").unwrap();
+        let mut s = spec(vec![]);
+        s.files = vec![ImageFile {
+            source: a.path().join("tool"),
+            dest: "/opt/t/tool".into(),
+            mode: 0o755,
+        }];
+        s.links = vec![ImageLink {
+            dest: "/opt/v1/helper".into(),
+            target: "/opt/t/tool".into(),
+        }];
+        let entries = merge_inputs(&s).unwrap();
+        assert!(matches!(entries["opt/v1"], Entry::Dir { mode: 0o755 }));
+        let tar_bytes = context_tar(Vec::new(), "FROM scratch\n", &entries).unwrap();
+        let mut archive = tar::Archive::new(tar_bytes.as_slice());
+        let link = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap())
+            .find(|e| e.path().unwrap().as_os_str() == "rootfs/opt/v1/helper")
+            .expect("the link is in the context");
+        assert_eq!(link.header().entry_type(), tar::EntryType::Symlink);
+        assert_eq!(
+            link.link_name().unwrap().unwrap().as_os_str(),
+            "/opt/t/tool"
+        );
+        let h1 = input_hash(&s, &entries).unwrap();
+        s.links[0].target = "/opt/t/other".into();
+        assert_ne!(h1, input_hash(&s, &merge_inputs(&s).unwrap()).unwrap());
+        s.links[0].dest = "/".into();
+        let err = merge_inputs(&s).unwrap_err();
+        assert!(err.to_string().contains("empty destination"), "{err}");
     }
 
     #[test]

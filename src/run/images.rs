@@ -38,7 +38,7 @@ pub async fn prepare_images(
     })
     .await??;
     let executor_builds = [plan.from, plan.to];
-    let files = workload::task_helper_files(
+    let (harness, links) = workload::task_helper_files(
         &versions,
         &executor_builds,
         &opts.build.cache_dir.join("task-helpers"),
@@ -51,7 +51,8 @@ pub async fn prepare_images(
             .into_iter()
             .chain(builds.iter().map(|b| b.rootfs.clone()))
             .collect(),
-        files,
+        files: vec![harness],
+        links,
         labels: BTreeMap::from([(
             "upgrade-harness.versions".to_string(),
             builds

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::check::Verdict;
-use crate::docker::ImageFile;
+use crate::docker::{ImageFile, ImageLink};
 use crate::domain::Version;
 use crate::mesos::readiness;
 use crate::mesos::scheduler::{Framework, FrameworkOptions};
@@ -92,27 +92,35 @@ pub fn parse_stat(stat: &str) -> Option<(u32, u64)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
 }
 
-/// Finds a helper binary built with the harness: next to the running executable, or one
-/// directory up (tests run from `target/debug/deps`).
-pub fn helper_binary(name: &str) -> Result<PathBuf, String> {
+/// The multi-call `upgrade-harness` binary, which is also every task helper
+/// (`task_helpers::by_argv0`): the running executable, or next to it / one directory up when
+/// a test binary runs (tests run from `target/debug/deps`; cargo builds the package's binary
+/// for integration tests).
+pub fn harness_binary() -> Result<PathBuf, String> {
+    const NAME: &str = "upgrade-harness";
     let exe =
         std::env::current_exe().map_err(|e| format!("locating the harness executable: {e}"))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
     for d in [Some(dir), dir.parent()].into_iter().flatten() {
-        let p = d.join(name);
+        let p = d.join(NAME);
         if p.is_file() {
             return Ok(p);
         }
     }
     Err(format!(
-        "{name} not found next to {} (build it with `cargo build`: it is a binary of this package)",
+        "{NAME} not found next to {} (the node image needs it as the task helpers; build it with `cargo build`)",
         exe.display()
     )
     .into())
 }
 
-/// A stripped copy of `source` in `cache` (the debug binaries are ~35 MB, stripped ~1.5 MB),
-/// named by content so that images stay reproducible; the original if `strip` fails.
+/// How long an unused stripped copy stays in the cache (every build of the harness is a new
+/// ~17 MB copy).
+const STRIPPED_KEPT_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// A stripped copy of `source` in `cache` (the debug binary is ~60 MB, stripped ~17 MB),
+/// named by content so that images stay reproducible; the original if `strip` fails. Copies
+/// of other builds unused for [`STRIPPED_KEPT_FOR`] are removed.
 fn stripped(source: &Path, cache: &Path) -> PathBuf {
     use sha2::{Digest, Sha256};
     let Ok(bytes) = std::fs::read(source) else {
@@ -124,7 +132,13 @@ fn stripped(source: &Path, cache: &Path) -> PathBuf {
         .and_then(|n| n.to_str())
         .unwrap_or("helper");
     let out = cache.join(format!("{name}-{}", &hash[..16]));
+    prune_stripped(cache, name, &out);
     if out.is_file() {
+        // Marks it used, for the pruning of concurrent runs of other builds.
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&out)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return out;
     }
     let _ = std::fs::create_dir_all(cache);
@@ -146,35 +160,66 @@ fn stripped(source: &Path, cache: &Path) -> PathBuf {
     }
 }
 
-/// The files every node image gets for tasks: `mesos-containerizer` in each version's
-/// launcher dir, and the executor as `/opt/upgrade-harness/executor-<v>` for `from` and `to`
-/// (the same binary; the build name it reports comes from `--build`).
+/// Removes `<name>-<sha16>` copies in `cache` other than `keep` not modified for
+/// [`STRIPPED_KEPT_FOR`] (best effort: the cache is only an optimization).
+fn prune_stripped(cache: &Path, name: &str, keep: &Path) {
+    let Ok(dir) = std::fs::read_dir(cache) else {
+        return;
+    };
+    let prefix = format!("{name}-");
+    for entry in dir.flatten() {
+        let path = entry.path();
+        let is_copy = entry.file_name().to_str().is_some_and(|f| {
+            f.strip_prefix(&prefix)
+                .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STRIPPED_KEPT_FOR));
+        if is_copy && stale && path != keep {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Where the one copy of the harness binary lives in every node image.
+const HARNESS_IN_NODE: &str = "/opt/upgrade-harness/upgrade-harness";
+
+/// What every node image gets for tasks: the harness binary once, and [`helper_links`] to it.
 pub fn task_helper_files(
     versions: &[Version],
     executor_builds: &[Version],
     cache: &Path,
-) -> Result<Vec<ImageFile>, String> {
-    let containerizer = stripped(&helper_binary("mesos-containerizer")?, cache);
-    let executor = stripped(&helper_binary("upgrade-harness-executor")?, cache);
-    let mut files: Vec<ImageFile> = versions
+) -> Result<(ImageFile, Vec<ImageLink>), String> {
+    let file = ImageFile {
+        source: stripped(&harness_binary()?, cache),
+        dest: HARNESS_IN_NODE.to_string(),
+        mode: 0o755,
+    };
+    Ok((file, helper_links(versions, executor_builds)))
+}
+
+/// Symlinks to the harness binary under the helpers' names: `mesos-containerizer` in each
+/// version's launcher dir, and the executor as `/opt/upgrade-harness/executor-<v>` for `from`
+/// and `to` (the build name it reports comes from `--build`). Links, not copies: the stripped
+/// binary is ~17 MB.
+fn helper_links(versions: &[Version], executor_builds: &[Version]) -> Vec<ImageLink> {
+    let link = |dest: String| ImageLink {
+        dest,
+        target: HARNESS_IN_NODE.to_string(),
+    };
+    let mut links: Vec<ImageLink> = versions
         .iter()
-        .map(|v| ImageFile {
-            source: containerizer.clone(),
-            dest: format!("/opt/mesos/{v}/mesos-containerizer"),
-            mode: 0o755,
-        })
+        .map(|v| link(format!("/opt/mesos/{v}/mesos-containerizer")))
         .collect();
     let mut seen = BTreeSet::new();
     for b in executor_builds {
         if seen.insert(*b) {
-            files.push(ImageFile {
-                source: executor.clone(),
-                dest: executor_path(*b),
-                mode: 0o755,
-            });
+            links.push(link(executor_path(*b)));
         }
     }
-    Ok(files)
+    links
 }
 
 impl WorkloadRun {
@@ -727,6 +772,59 @@ mod tests {
         let odd = "7 (a) b) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0";
         assert_eq!(parse_stat(odd), Some((1, 55)));
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn helper_links_are_names_the_binary_dispatches_on() {
+        let v = |s: &str| s.parse::<Version>().unwrap();
+        let versions = [v("1.10.0"), v("1.11.0")];
+        let builds = [v("1.10.0"), v("1.10.0")];
+        let links = helper_links(&versions, &builds);
+        let dests: Vec<&str> = links.iter().map(|l| l.dest.as_str()).collect();
+        assert_eq!(
+            dests,
+            [
+                "/opt/mesos/1.10.0/mesos-containerizer",
+                "/opt/mesos/1.11.0/mesos-containerizer",
+                "/opt/upgrade-harness/executor-1.10.0",
+            ]
+        );
+        assert!(links.iter().all(|l| l.target == HARNESS_IN_NODE));
+        // Every name is one the binary dispatches on.
+        for l in &links {
+            assert!(
+                crate::task_helpers::by_argv0(l.dest.as_ref()).is_some(),
+                "{}",
+                l.dest
+            );
+        }
+    }
+
+    #[test]
+    fn stale_stripped_copies_of_other_builds_are_pruned() {
+        let cache = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - STRIPPED_KEPT_FOR - Duration::from_secs(60);
+        let make = |name: &str, modified| {
+            let p = cache.path().join(name);
+            std::fs::write(&p, "x").unwrap();
+            std::fs::File::options()
+                .append(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(modified)
+                .unwrap();
+            p
+        };
+        let stale = make("upgrade-harness-0123456789abcdef", old);
+        let kept = make("upgrade-harness-fedcba9876543210", old);
+        let recent = make(
+            "upgrade-harness-00000000000000aa",
+            std::time::SystemTime::now(),
+        );
+        let other = make("upgrade-harness-notes", old);
+        prune_stripped(cache.path(), "upgrade-harness", &kept);
+        assert!(!stale.exists());
+        assert!(kept.exists() && recent.exists() && other.exists());
     }
 
     #[test]

@@ -19,7 +19,9 @@
 //! ([`parse_running_message`]). The task's pid is in the executor's log ([`launched_pid`]).
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
@@ -151,6 +153,9 @@ pub struct Executor {
     cfg: Config,
     state: Mutex<State>,
     self_exe: PathBuf,
+    /// The name this executor was started under: task processes get it as their argv[0],
+    /// since `self_exe` is the multi-call `upgrade-harness` binary (`task_helpers::by_argv0`).
+    self_argv0: OsString,
 }
 
 fn log(msg: &str) {
@@ -228,11 +233,12 @@ enum Ended {
 }
 
 impl Executor {
-    pub fn new(cfg: Config, self_exe: PathBuf) -> Arc<Executor> {
+    pub fn new(cfg: Config, self_exe: PathBuf, self_argv0: OsString) -> Arc<Executor> {
         Arc::new(Executor {
             cfg,
             state: Mutex::new(State::default()),
             self_exe,
+            self_argv0,
         })
     }
 
@@ -392,9 +398,9 @@ impl Executor {
         let id = info["task_id"]["value"].as_str().unwrap_or("").to_string();
         let mut cmd = std::process::Command::new(&self.self_exe);
         cmd.args(["task", &id]);
+        cmd.arg0(&self.self_argv0);
         // SAFETY: reset_signals only makes async-signal-safe calls.
         unsafe {
-            use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
                 super::containerizer::reset_signals();
                 Ok(())
@@ -605,7 +611,10 @@ pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
         }
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-    Executor::new(cfg, exe).run()
+    let argv0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| "upgrade-harness-executor".into());
+    Executor::new(cfg, exe, argv0).run()
 }
 
 #[cfg(test)]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the README's first command (the first line of its first ```sh block, read from
+# README.md itself) in a fresh clone of this repository with an empty target dir, as a new
+# user would. Clones the committed HEAD: uncommitted changes are not part of the test.
+# Slow: a full debug compile plus one real scenario run (Docker needed). Not in .ci/run.
+#
+# Usage: bash ci/readme-commands.sh [--print] [--keep]
+#   --print  only print the command
+#   --keep   keep the clone (its path is printed) instead of removing it
+set -euo pipefail
+repo="$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)"
+print_only=false keep=false
+for arg in "$@"; do
+  case "$arg" in
+    --print) print_only=true ;;
+    --keep) keep=true ;;
+    *) echo "readme-commands: unknown option $arg; usage: $0 [--print] [--keep]" >&2; exit 2 ;;
+  esac
+done
+
+cmd="$(awk '/^```sh[[:space:]]*$/ { getline; print; exit }' "$repo/README.md")"
+if [ -z "$cmd" ]; then
+  echo "readme-commands: $repo/README.md has no \`\`\`sh block with a first line" >&2
+  exit 2
+fi
+if $print_only; then
+  printf '%s\n' "$cmd"
+  exit 0
+fi
+
+clone="$(mktemp -d "${TMPDIR:-/tmp}/readme-commands.XXXXXX")"
+if $keep; then
+  trap 'echo "readme-commands: clone kept in $clone"' EXIT
+else
+  trap 'rm -rf "$clone"' EXIT
+fi
+git clone -q "$repo" "$clone"
+echo "readme-commands: in a fresh clone of $(git -C "$repo" rev-parse --short HEAD) ($clone):"
+printf '  %s\n' "$cmd"
+started=$(date +%s)
+set +e
+# No inherited target dir: the clone's own target/ starts empty.
+(cd "$clone" && env -u CARGO_TARGET_DIR bash -c "$cmd")
+code=$?
+set -e
+echo "readme-commands: exit $code after $(( $(date +%s) - started ))s"
+exit "$code"
