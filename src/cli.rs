@@ -34,6 +34,35 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
+/// `eprintln!` without its panic when stderr is a closed pipe (`2>&1 | head -1`): nothing
+/// sensible is left to do then.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+pub(crate) use note;
+
+/// Writes `text` to stdout. `print!` panics when the reader has gone (`plan FILE | head -1`);
+/// a reader that stopped reading has what it wanted, so the rest is dropped quietly and the
+/// command keeps its exit code (ripgrep does the same). Any other write error (a full disk)
+/// is said on stderr and fails the command as infrastructure.
+pub(crate) fn out(text: &str) -> Result<(), ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            note!("error: cannot write to stdout: {e}");
+            Err(ExitCode::Infrastructure)
+        }
+    }
+}
+
 const EXIT_CODES: &str =
     "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
 
@@ -142,10 +171,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { paths } => check(&paths),
         Command::Plan { file } => plan(&file),
-        Command::Schema => {
-            print!("{}", scenario::schema::json());
-            ExitCode::Ok
-        }
+        Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
         Command::Run { file, keep, out } => crate::cli_run::run(&file, keep, &out),
         Command::Images {
@@ -242,7 +268,7 @@ fn load_all(paths: &[PathBuf], warn: bool) -> Result<Loaded, ExitCode> {
         Err(d) => {
             report(&d);
             let n = d.problems.len();
-            eprintln!(
+            note!(
                 "{n} problem{} with the paths given",
                 if n == 1 { "" } else { "s" }
             );
@@ -282,13 +308,12 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         }
     }
     if invalid == 0 && problems == 0 {
-        println!(
-            "{total} scenario{} valid",
-            if total == 1 { "" } else { "s" }
-        );
-        ExitCode::Ok
+        let plural = if total == 1 { "" } else { "s" };
+        out(&format!("{total} scenario{plural} valid\n"))
+            .err()
+            .unwrap_or(ExitCode::Ok)
     } else {
-        eprintln!(
+        note!(
             "{invalid} of {total} scenario files invalid ({problems} problem{})",
             if problems == 1 { "" } else { "s" }
         );
@@ -300,8 +325,9 @@ fn plan(file: &Path) -> ExitCode {
     match scenario::load_with_warnings(file) {
         Ok(loaded) => {
             report(&loaded.warnings);
-            print!("{}", plan_text(&loaded.scenario));
-            ExitCode::Ok
+            out(&plan_text(&loaded.scenario))
+                .err()
+                .unwrap_or(ExitCode::Ok)
         }
         Err(d) => {
             report(&d);
@@ -391,12 +417,14 @@ fn list(path: &Path) -> ExitCode {
         Err(code) => return code,
     };
     for line in list_lines(&valid) {
-        println!("{line}");
+        if let Err(code) = out(&format!("{line}\n")) {
+            return code;
+        }
     }
     if invalid == 0 && problems == 0 {
         ExitCode::Ok
     } else {
-        eprintln!(
+        note!(
             "{invalid} invalid scenario file{} not listed",
             if invalid == 1 { "" } else { "s" }
         );

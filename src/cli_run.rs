@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::ExitCode;
+use crate::cli::{note, out, ExitCode};
 use crate::docker;
 use crate::images::{self, BuildOptions};
 use crate::run::{self, RunError, RunOptions};
@@ -27,18 +27,18 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
     match runtime().block_on(run::run_file(file, &opts)) {
         Ok(report) => {
             for line in report.skipped() {
-                eprintln!("skipped: {line}");
+                note!("skipped: {line}");
             }
             let failures = report.render_failures(&miette::GraphicalReportHandler::new());
             for f in &failures {
-                eprint!("{f}");
+                note!("{}", f.trim_end());
             }
             let verdict = if failures.is_empty() {
                 "passed"
             } else {
                 "FAILED"
             };
-            eprintln!(
+            note!(
                 "{}: {verdict} in {:.1}s ({} phases); results in {}",
                 report.scenario,
                 report.seconds,
@@ -53,22 +53,23 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             }
         }
         Err(RunError::Invalid(d)) => {
-            eprint!("{}", d.render_with(&miette::GraphicalReportHandler::new()));
+            let text = d.render_with(&miette::GraphicalReportHandler::new());
+            note!("{}", text.trim_end());
             ExitCode::InvalidInput
         }
         Err(e @ RunError::NotRunnable(_)) => {
-            eprintln!("{e}");
+            note!("{e}");
             ExitCode::InvalidInput
         }
         Err(e @ RunError::Interrupted(signal)) => {
-            eprintln!("{e}");
+            note!("{e}");
             match signal {
                 docker::ShutdownSignal::Interrupt => ExitCode::Interrupted,
                 docker::ShutdownSignal::Terminate => ExitCode::Terminated,
             }
         }
         Err(e @ RunError::Infrastructure(_)) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::Infrastructure
         }
     }
@@ -76,6 +77,10 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
 
 /// `upgrade-harness images build [VERSION...]`.
 pub fn images_build(versions: &[String]) -> ExitCode {
+    if let Some(why) = unknown_versions(versions) {
+        note!("error: {why}");
+        return ExitCode::InvalidInput;
+    }
     let versions: Vec<String> = if versions.is_empty() {
         images::known_versions()
             .iter()
@@ -89,7 +94,7 @@ pub fn images_build(versions: &[String]) -> ExitCode {
     let engine = match rt.block_on(docker::Engine::connect()) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::Infrastructure;
         }
     };
@@ -98,7 +103,7 @@ pub fn images_build(versions: &[String]) -> ExitCode {
         let build = match images::build_version(v, &opts) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: {v}: {e}");
+                note!("error: {v}: {e}");
                 return ExitCode::Infrastructure;
             }
         };
@@ -119,24 +124,50 @@ pub fn images_build(versions: &[String]) -> ExitCode {
         let image = match rt.block_on(docker::build_image(&engine, &spec)) {
             Ok(i) => i,
             Err(e) => {
-                eprintln!("error: image of {v}: {e}");
+                note!("error: image of {v}: {e}");
                 return ExitCode::Infrastructure;
             }
         };
         let tag = format!("upgrade-harness/mesos:{v}");
         if let Err(e) = rt.block_on(tag_image(&engine, &image.reference, &tag)) {
-            eprintln!("error: tagging {tag}: {e}");
+            note!("error: tagging {tag}: {e}");
             return ExitCode::Infrastructure;
         }
-        println!(
-            "{v}: {} ({}; build {}) {:.1}s",
+        let line = format!(
+            "{v}: {} ({}; build {}) {:.1}s\n",
             tag,
             image.reference,
             if build.reused { "reused" } else { "built" },
             t.elapsed().as_secs_f64()
         );
+        if let Err(code) = out(&line) {
+            return code;
+        }
     }
     ExitCode::Ok
+}
+
+/// The versions asked for that the project cannot build, said with the ones it can: checked
+/// before any work, because a typo is invalid input, not an infrastructure failure.
+fn unknown_versions(asked: &[String]) -> Option<String> {
+    let known = images::known_versions();
+    let unknown: Vec<&str> = asked
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !known.contains(v))
+        .collect();
+    match unknown.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "unknown Mesos version {one}; the known versions are {}",
+            known.join(", ")
+        )),
+        many => Some(format!(
+            "unknown Mesos versions {}; the known versions are {}",
+            many.join(", "),
+            known.join(", ")
+        )),
+    }
 }
 
 async fn tag_image(engine: &docker::Engine, reference: &str, tag: &str) -> Result<(), String> {
@@ -159,25 +190,103 @@ pub fn clean(run_id: Option<&str>) -> ExitCode {
     let rt = runtime();
     let result = rt.block_on(async {
         let engine = docker::Engine::connect().await?;
-        match run_id {
-            Some(id) => docker::remove_run(&engine, id).await.map(|r| {
-                format!(
-                    "removed run {id}: containers [{}], networks [{}]",
-                    r.containers.join(", "),
-                    r.networks.join(", ")
-                )
-            }),
-            None => docker::sweep(&engine).await.map(|r| r.to_string()),
+        let Some(id) = run_id else {
+            return docker::sweep(&engine).await.map(|r| Ok(r.to_string()));
+        };
+        // Removing by label finds nothing for a mistyped id: say so instead of "removed".
+        let runs = docker::list_runs(&engine).await?;
+        if !runs.iter().any(|r| r.id == id) {
+            return Ok(Err(unknown_run(id, engine.host(), &runs)));
         }
+        docker::remove_run(&engine, id).await.map(|r| {
+            Ok(format!(
+                "removed run {id}: containers [{}], networks [{}]",
+                r.containers.join(", "),
+                r.networks.join(", ")
+            ))
+        })
     });
     match result {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::Ok
+        Ok(Ok(text)) => out(&format!("{text}\n")).err().unwrap_or(ExitCode::Ok),
+        Ok(Err(why)) => {
+            note!("error: {why}");
+            ExitCode::InvalidInput
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::Infrastructure
         }
+    }
+}
+
+/// "no run X": with the runs that do exist on the engine, so that the right id can be picked.
+fn unknown_run(id: &str, host: &str, runs: &[docker::RunSummary]) -> String {
+    if runs.is_empty() {
+        return format!(
+            "no run {id} on the Docker engine at {host}: there are no runs (no container or network carries the {} label)",
+            docker::RUN_LABEL
+        );
+    }
+    let listed: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let owner = match &r.liveness {
+                docker::Liveness::Alive => "owner running",
+                docker::Liveness::Dead => "owner gone",
+                docker::Liveness::Unknown(_) => "owner unknown",
+            };
+            let kept = if r.kept { ", kept" } else { "" };
+            format!("{} ({owner}{kept})", r.id)
+        })
+        .collect();
+    format!(
+        "no run {id} on the Docker engine at {host}; the runs there: {}",
+        listed.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, liveness: docker::Liveness, kept: bool) -> docker::RunSummary {
+        docker::RunSummary {
+            id: id.to_string(),
+            liveness,
+            kept,
+            labels: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_run_is_told_with_the_runs_that_exist() {
+        let runs = [
+            summary("67a1b2c3d4", docker::Liveness::Alive, false),
+            summary("67a1b2ffff", docker::Liveness::Dead, true),
+        ];
+        assert_eq!(
+            unknown_run("nosuchrun", "unix:///d.sock", &runs),
+            "no run nosuchrun on the Docker engine at unix:///d.sock; the runs there: \
+             67a1b2c3d4 (owner running), 67a1b2ffff (owner gone, kept)"
+        );
+        let none = unknown_run("nosuchrun", "unix:///d.sock", &[]);
+        assert!(none.contains("there are no runs"), "{none}");
+        assert!(none.contains(docker::RUN_LABEL), "{none}");
+    }
+
+    #[test]
+    fn unknown_versions_are_named_with_the_known_ones() {
+        assert_eq!(unknown_versions(&[]), None);
+        assert_eq!(unknown_versions(&["1.11.0".to_string()]), None);
+        let why = unknown_versions(&["1.11.0".into(), "9.9.9".into()]).unwrap();
+        assert!(why.starts_with("unknown Mesos version 9.9.9;"), "{why}");
+        for known in images::known_versions() {
+            assert!(why.contains(known), "{known} missing: {why}");
+        }
+        let why = unknown_versions(&["9.9.9".into(), "1.2".into()]).unwrap();
+        assert!(
+            why.starts_with("unknown Mesos versions 9.9.9, 1.2;"),
+            "{why}"
+        );
     }
 }

@@ -173,8 +173,14 @@ impl RunReport {
             }
             for v in p.verdicts.iter().filter(|v| v.status == Status::Failed) {
                 let (code, label) = match v.kind {
-                    "check" => ("run::check_failed", format!("expected: {}", v.verdict.expected)),
-                    _ => ("run::invariant_failed", format!("{} failed after this step", v.name)),
+                    "check" => (
+                        "run::check_failed",
+                        format!("expected: {}", v.verdict.expected),
+                    ),
+                    _ => (
+                        "run::invariant_failed",
+                        format!("{} failed after this step", v.name),
+                    ),
                 };
                 render(
                     located(&source, v.at.as_ref(), code)(format!(

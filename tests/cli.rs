@@ -1,15 +1,26 @@
-//! The binary's surface: subcommands, exit codes, and that `check` reports every problem of
-//! every file.
+//! The binary's surface: subcommands, exit codes (0 ok, 1 a check failed, 2 invalid input,
+//! 3 infrastructure), that `check` reports every problem of every file, and that a reader
+//! closing stdout early is no panic.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::{Command, Output, Stdio};
 
 fn harness(args: &[&str]) -> Output {
+    harness_with(args, &[])
+}
+
+fn harness_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
         .args(args)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
 }
+
+/// A Docker engine that is certainly not there.
+const NO_DOCKER: (&str, &str) = ("DOCKER_HOST", "unix:///nonexistent/docker.sock");
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -96,8 +107,156 @@ fn unknown_subcommand_is_invalid_input() {
     assert_eq!(harness(&["frobnicate"]).status.code(), Some(2));
 }
 
-/// Issue 11, item 7: `check` names every valid scenario that cannot run here or that `run`
-/// would not perform whole, one line each, and still ends with the verdict and exit 0.
+#[test]
+fn an_invalid_scenario_is_exit_2_with_file_and_line() {
+    for command in ["plan", "run"] {
+        let out = harness_with(
+            &[command, "tests/fixtures/bad/zero-agents.yaml"],
+            &[NO_DOCKER],
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("tests/fixtures/bad/zero-agents.yaml:7:33"),
+            "{command}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{command}: {}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn a_missing_scenario_file_is_exit_2() {
+    for command in ["plan", "run"] {
+        let out = harness_with(&[command, "tests/fixtures/no-such-file.yaml"], &[NO_DOCKER]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("cannot read tests/fixtures/no-such-file.yaml"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn running_an_upstream_scenario_is_exit_2_with_the_reason() {
+    // Checked before Docker is asked: the same answer with or without an engine.
+    let out = harness_with(
+        &["run", "scenarios/seed/0.11.0-to-0.12.0.yaml"],
+        &[NO_DOCKER],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot run here: upstream images cannot be pulled"),
+        "{stderr}"
+    );
+}
+
+/// Docker unreachable: exit 3 and one sentence that names the address and the way out.
+#[test]
+fn docker_unreachable_is_exit_3_in_one_sentence() {
+    let commands: [&[&str]; 4] = [
+        &["run", "scenarios/local/1.10.0-to-1.11.0.yaml"],
+        &["images", "build", "1.11.0"],
+        &["clean"],
+        &["clean", "nosuchrun"],
+    ];
+    for args in commands {
+        let out = harness_with(args, &[NO_DOCKER]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: not one line:\n{stderr}");
+        assert!(
+            lines[0].starts_with(
+                "error: cannot reach the Docker engine at unix:///nonexistent/docker.sock"
+            ) && lines[0].ends_with("start Docker or set DOCKER_HOST"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// A version the project cannot build is invalid input, said before any work (here before
+/// Docker is even asked), with the versions it can build.
+#[test]
+fn an_unknown_version_is_exit_2_naming_the_known_ones() {
+    let out = harness_with(&["images", "build", "1.11.0", "9.9.9"], &[NO_DOCKER]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: unknown Mesos version 9.9.9; the known versions are 1.4.3, "),
+        "{stderr}"
+    );
+    for known in upgrade_harness::images::known_versions() {
+        assert!(stderr.contains(known), "{known} not named: {stderr}");
+    }
+}
+
+/// Needs Docker: the runs that exist are asked of the engine.
+#[test]
+fn cleaning_an_unknown_run_is_exit_2_naming_the_runs() {
+    let out = harness(&["clean", "nosuchrun"]);
+    let stderr = text(&out.stderr);
+    if out.status.code() == Some(3) && stderr.contains("cannot reach the Docker engine") {
+        common::skip(format!("Docker unreachable: {}", stderr.trim()));
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no run nosuchrun on the Docker engine at "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("; the runs there: ") || stderr.contains(": there are no runs"),
+        "{stderr}"
+    );
+    assert!(
+        !text(&out.stdout).contains("removed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// `upgrade-harness plan FILE | head -1`: the reader goes away before the output is written.
+/// The read end is closed before the binary starts, so every write meets a broken pipe.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let commands: [&[&str]; 4] = [
+        &["plan", "scenarios/local-ha/1.10.0-to-1.11.0.yaml"],
+        &["list", "scenarios"],
+        &["schema"],
+        &["check", "tests/fixtures/good"],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("RUST_BACKTRACE", "0")
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the binary runs");
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("failed printing"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn plan_of_a_valid_file_is_exit_0_on_stdout_only() {
+    let out = harness(&["plan", "scenarios/local-ha/1.10.0-to-1.11.0.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("plan local-ha-1.10.0-to-1.11.0: Mesos 1.10.0 -> 1.11.0"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
 #[test]
 fn check_says_which_valid_scenarios_run_here() {
     let out = harness(&["check", "tests/fixtures/runnable"]);

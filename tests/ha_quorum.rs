@@ -50,14 +50,26 @@ fn stopping_two_of_three_1_4_3_masters_at_once_is_a_lost_quorum_not_a_hang() {
     lost_quorum_in("scenarios/local-ha/1.4.3-to-1.5.3.yaml", "1.4.3");
 }
 
-/// The masters of `scenario_file`'s HA cluster, all at `version` (its `from` or `to`).
+/// The masters of `scenario_file`'s HA cluster, all at `version` (its `from` or `to`), in a
+/// cluster slot; after a signal nothing starts and a cluster in flight is removed.
 fn lost_quorum_in(scenario_file: &str, version: &str) {
+    let _slot = common::clusters::slot()
+        .unwrap_or_else(|s| panic!("interrupted before start by {}", common::clusters::name(s)));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(lost_quorum(scenario_file, version));
+    rt.block_on(common::clusters::until_stopped(lost_quorum(
+        scenario_file,
+        version,
+    )))
+    .unwrap_or_else(|s| {
+        panic!(
+            "interrupted by {}; the cluster was removed",
+            common::clusters::name(s)
+        )
+    });
 }
 
 async fn lost_quorum(scenario_file: &str, version: &str) {

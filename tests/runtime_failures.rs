@@ -49,7 +49,11 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
         .iter()
         .find(|(_, v)| v.kind == "invariant" && v.name == "tasks_running")
         .expect("tasks_running fails once the agent restarts without checkpointing");
-    let at = invariant.1.at.as_ref().expect("an invariant has its step's place");
+    let at = invariant
+        .1
+        .at
+        .as_ref()
+        .expect("an invariant has its step's place");
     assert_eq!(at.line, 18, "the upgrade_agents step");
     let action = report
         .phases
@@ -68,7 +72,10 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots/runtime-failures");
     settings.set_prepend_module_to_snapshot(false);
-    settings.add_filter(r"failing-three-ways-[0-9a-f]{12}", "failing-three-ways-[run-id]");
+    settings.add_filter(
+        r"failing-three-ways-[0-9a-f]{12}",
+        "failing-three-ways-[run-id]",
+    );
     // What was seen and the process's output carry times, pids and IDs (and wrap with them).
     settings.add_filter(r"(?s)(seen: +).*?\n(\s*logs:)", "$1[seen]\n$2");
     settings.add_filter(r"(?s)(error: +).*?\n(\s*logs:)", "$1[error]\n$2");

@@ -15,18 +15,26 @@
 //! - `repeat::local::1_10_0-to-1_11_0`: runs that scenario twice; both runs must observe the
 //!   same normalized snapshots and drift (snapshots never churn between runs).
 //!
+//! Run trials start clusters: at most `UPGRADE_HARNESS_MAX_CLUSTERS` (default 2, like nextest's
+//! `docker` test group) at once under `cargo test` too. On SIGINT/SIGTERM no new cluster
+//! starts (a trial that has not started fails "interrupted before start"), the runs in flight
+//! are stopped and removed, and the binary exits with 130/143 (`tests/common/clusters.rs`).
+//!
 //! Filters: `cargo test --test scenarios -- 1_10` or `cargo nextest run -E 'test(/1_10/)'`
 //! select `scenarios/local/1.10.0-to-1.11.0.yaml` (and `1.9.0-to-1.10.0`); `plan::seed`
 //! selects every seed plan. See docs/scenarios.md.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::clusters;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use upgrade_harness::domain::Role;
 use upgrade_harness::drift;
 use upgrade_harness::plan::plan;
 use upgrade_harness::report::RunReport;
-use upgrade_harness::run::{self, RunOptions};
+use upgrade_harness::run::{self, RunError, RunOptions};
 use upgrade_harness::scenario::model::{Distribution, Scenario};
 use upgrade_harness::snapshot::{phase_folder, Render};
 
@@ -376,9 +384,16 @@ fn assert_snapshot(
     })
 }
 
-/// Runs the scenario once; `Err(completion)` when it cannot run here (Docker unreachable
-/// outside CI).
+/// Runs the scenario once in a cluster slot; `Err(completion)` when it cannot run here
+/// (Docker unreachable outside CI). After a signal it starts nothing, and a run in flight is
+/// dropped, which removes its cluster.
 fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
+    let _slot = clusters::slot().map_err(|signal| {
+        Failed::from(format!(
+            "interrupted before start by {}: no new cluster starts after a signal",
+            clusters::name(signal)
+        ))
+    })?;
     let opts = RunOptions {
         out_root: root().join("target/upgrade-harness"),
         progress: false,
@@ -389,8 +404,23 @@ fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
         .enable_all()
         .build()
         .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
-    match rt.block_on(run::run_file(path, &opts)) {
+    let interrupted = |signal| {
+        Failed::from(format!(
+            "interrupted by {}: the run was stopped and its cluster removed",
+            clusters::name(signal)
+        ))
+    };
+    let outcome = match rt.block_on(clusters::until_stopped(run::run_file(path, &opts))) {
+        Ok(outcome) => outcome,
+        Err(signal) => {
+            // An image build in flight (a blocking task) is not waited for.
+            rt.shutdown_background();
+            return Err(interrupted(signal));
+        }
+    };
+    match outcome {
         Ok(report) => Ok(Ok(report)),
+        Err(RunError::Interrupted(signal)) => Err(interrupted(signal)),
         Err(e) if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") => Ok(
             Err(Completion::ignored_with(format!("Docker unreachable: {e}"))),
         ),
@@ -483,11 +513,16 @@ fn main() {
     }
     trials.push(orphans_trial(&files, &runnable));
     if !args.list {
+        clusters::stop_on_signals(clusters::OnSignal::MainExits);
         eprintln!(
             "scenarios: {} files; {real} run:: trials run real upgrades in Docker, {ignored} are ignored \
              (each with its reason: upstream images cannot be pulled here)",
             files.len()
         );
     }
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(signal) = clusters::stopping() {
+        std::process::exit(clusters::finish(signal));
+    }
+    conclusion.exit();
 }

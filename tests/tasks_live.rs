@@ -1,7 +1,7 @@
 //! Regression tests of issue 6 (tasks that must survive an upgrade), against real Mesos in
 //! Docker: each runs a whole scenario (~35-60 s) with a fault and asserts that the harness
 //! reports the broken recovery at the step where it happens. They are in nextest's `docker`
-//! test group (two at a time); with `cargo test`: `cargo test --test tasks_live -- --test-threads 1`.
+//! test group (two at a time); `cargo test` keeps the same cap (`tests/common/clusters.rs`).
 //!
 //! Without a reachable Docker engine each prints `skipped <test>: <reason>` and passes; with
 //! `CI=true` it fails instead.
@@ -10,6 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::clusters;
 use upgrade_harness::docker::Engine;
 use upgrade_harness::report::{RunReport, Status};
 use upgrade_harness::run::{self, RunOptions, TaskFaults};
@@ -18,8 +19,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The run's report, or None (after reporting the skip) without a Docker engine.
+/// The run's report, or None (after reporting the skip) without a Docker engine. In a
+/// cluster slot; after a signal nothing starts and a run in flight is removed.
 fn run(file: &Path, faults: TaskFaults) -> Option<RunReport> {
+    let _slot = clusters::slot()
+        .unwrap_or_else(|s| panic!("interrupted before start by {}", clusters::name(s)));
     let opts = RunOptions {
         out_root: root().join("target/upgrade-harness"),
         progress: false,
@@ -35,10 +39,10 @@ fn run(file: &Path, faults: TaskFaults) -> Option<RunReport> {
         common::skip(format!("Docker unreachable: {e}"));
         return None;
     }
-    Some(
-        rt.block_on(run::run_file(file, &opts))
-            .expect("the run gives a verdict"),
-    )
+    let outcome = rt
+        .block_on(clusters::until_stopped(run::run_file(file, &opts)))
+        .unwrap_or_else(|s| panic!("interrupted by {}; the run was removed", clusters::name(s)));
+    Some(outcome.expect("the run gives a verdict"))
 }
 
 /// The first phase with a failure, and the failure texts there.

@@ -1,7 +1,6 @@
-//! Runs real Mesos from the build directories (env-gated: it downloads, builds
-//! and starts processes). `cargo test --lib images::live -- --ignored`
-//! builds 1.4.3 and 1.11.0, then on 127.0.0.1: master + agent 1.4.3, agent
-//! restart (same ID), master -> 1.11.0 (agent re-registers, same ID), agent ->
+//! Runs real Mesos from the cached builds of 1.4.3 and 1.11.0 (`.ci/run` makes them; without
+//! them the test says it is skipped, and fails with `CI=true`), on 127.0.0.1: master + agent
+//! 1.4.3, agent restart (same ID), master -> 1.11.0 (agent re-registers, same ID), agent ->
 //! 1.11.0 (same ID). No chroot: the launcher's `$ORIGIN` rpath finds
 //! everything in the build dir, the system libraries are the host's.
 
@@ -11,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{build_version, BuildOptions, VersionBuild};
+use super::build::cached_build;
+use super::test_skip::skip;
+use super::{BuildOptions, VersionBuild};
 
 struct Proc {
     child: Child,
@@ -160,11 +161,15 @@ fn wait_for(port: u16, master: &str, agent: &str, id: Option<&str>) -> (String, 
 }
 
 #[test]
-#[ignore = "builds 1.4.3 and 1.11.0 and runs them on 127.0.0.1: cargo test --lib images::live -- --ignored"]
 fn live_upgrade_1_4_3_to_1_11_0() {
     let opts = BuildOptions::default();
-    let old = build_version("1.4.3", &opts).unwrap();
-    let new = build_version("1.11.0", &opts).unwrap();
+    let (Some(old), Some(new)) = (cached_build("1.4.3", &opts), cached_build("1.11.0", &opts))
+    else {
+        return skip(&format!(
+            "no cached builds of 1.4.3 and 1.11.0 in {}: `upgrade-harness images build 1.4.3 1.11.0` makes them",
+            opts.cache_dir.display()
+        ));
+    };
     let tmp = tempfile::tempdir().unwrap();
     let (master_dir, agent_dir, runtime_dir) = (
         tmp.path().join("master"),

@@ -18,6 +18,8 @@ mod error;
 mod fetch;
 #[cfg(test)]
 mod live_tests;
+#[cfg(test)]
+mod test_skip;
 mod versions;
 pub mod zookeeper;
 

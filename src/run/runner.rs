@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::mesos::scheduler::Framework;
 use crate::observation::Observations;
 use crate::plan::{Entry, PhaseScope, Plan};
-use crate::report::{ActionRecord, Place, PhaseRecord, Progress, Status};
+use crate::report::{ActionRecord, PhaseRecord, Place, Progress, Status};
 use crate::scenario::model::Scenario;
 
 use super::cluster::Cluster;

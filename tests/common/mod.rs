@@ -2,9 +2,12 @@
 
 use std::io::Write;
 
+pub mod clusters;
+
 /// Reports a test that cannot run here as skipped, with its reason, and lets it return.
 /// With `CI=true` it fails instead, so CI can never go green without having run it.
 /// Straight to stderr: libtest captures `eprintln!` of passing tests, which would hide it.
+#[allow(dead_code)] // not every test binary that shares this module skips
 pub fn skip(reason: String) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("CI=true and this test cannot run: {reason}");

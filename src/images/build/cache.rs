@@ -80,6 +80,22 @@ pub struct VersionBuild {
     pub reused: bool,
 }
 
+/// The build of `version` already in the cache of `opts`, without building anything: for
+/// tests that run the cached builds and must stay cheap.
+#[cfg(test)]
+pub(crate) fn cached_build(version: &str, opts: &BuildOptions) -> Option<VersionBuild> {
+    let hash = input_hash(versions::lookup(version)?);
+    let dir = opts
+        .cache_dir
+        .join("builds")
+        .join(format!("{version}-{}", &hash[..16]));
+    if dir.join("build.json").is_file() {
+        build_version(version, opts).ok()
+    } else {
+        None
+    }
+}
+
 fn input_hash(info: &VersionInfo) -> String {
     let mut h = Sha256::new();
     h.update(format!("format {BUILD_FORMAT_VERSION}\n"));
@@ -180,6 +196,7 @@ pub fn prune_builds(opts: &BuildOptions) -> Result<Vec<PathBuf>, ImagesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::images::test_skip;
 
     #[test]
     fn hash_depends_on_inputs() {
@@ -212,12 +229,18 @@ mod tests {
         assert!(err.to_string().contains("apt-get install -y python3-pip"));
     }
 
-    /// A scratch cache holding the already downloaded 1.4.3 tarball.
-    fn scratch_cache_with_1_4_3() -> Option<tempfile::TempDir> {
-        let cached = BuildOptions::default()
-            .cache_dir
-            .join("downloads/mesos.scheduler-1.4.3.linux-x86_64.tar.gz");
+    /// A scratch cache holding the already downloaded tarball of `version` (`.ci/run`
+    /// downloads every version before the tests), or None after reporting the skip.
+    fn scratch_cache_with(version: &str) -> Option<tempfile::TempDir> {
+        let cache = BuildOptions::default().cache_dir;
+        let cached = cache.join(format!(
+            "downloads/mesos.scheduler-{version}.linux-x86_64.tar.gz"
+        ));
         if !cached.is_file() {
+            test_skip::skip(&format!(
+                "no downloaded tarball of Mesos {version} in {}: `upgrade-harness images build {version}` downloads it",
+                cache.display()
+            ));
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -232,11 +255,12 @@ mod tests {
         Some(dir)
     }
 
+    /// Runs the real build of 1.4.3 (from the downloaded tarball) up to the missing library.
     #[test]
-    #[ignore = "builds Mesos 1.4.3 for real from the cached tarball: cargo test --lib images:: -- --ignored"]
     fn missing_debian_library_names_the_package() {
-        let cache = scratch_cache_with_1_4_3()
-            .expect("needs the 1.4.3 tarball in the cache: upgrade-harness images build 1.4.3");
+        let Some(cache) = scratch_cache_with("1.4.3") else {
+            return;
+        };
         let empty = tempfile::tempdir().unwrap();
         let opts = BuildOptions {
             library_dir: empty.path().to_path_buf(),
@@ -255,11 +279,12 @@ mod tests {
         );
     }
 
+    /// Runs the real build of 1.4.3 (from the downloaded tarball) up to the missing compiler.
     #[test]
-    #[ignore = "builds Mesos 1.4.3 for real from the cached tarball: cargo test --lib images:: -- --ignored"]
     fn missing_compiler_says_what_to_install() {
-        let cache = scratch_cache_with_1_4_3()
-            .expect("needs the 1.4.3 tarball in the cache: upgrade-harness images build 1.4.3");
+        let Some(cache) = scratch_cache_with("1.4.3") else {
+            return;
+        };
         let opts = BuildOptions {
             cc: "/nonexistent/gcc".into(),
             ..BuildOptions::with_cache_dir(cache.path())
@@ -269,13 +294,16 @@ mod tests {
         assert!(err.to_string().contains("apt-get install -y gcc"), "{err}");
     }
 
-    /// Builds 1.11.0 for real (download, g++, Debian libraries; ~1 minute
-    /// cold). Run with `cargo test --lib images:: -- --ignored`.
+    /// Builds 1.11.0 for real from its downloaded tarball in a scratch cache (g++, Debian
+    /// libraries, the launcher's self-check; no network), then finds it again.
     #[test]
-    #[ignore = "downloads and builds Mesos 1.11.0 for real: cargo test --lib images:: -- --ignored"]
     fn builds_1_11_0_for_real() {
-        let opts = BuildOptions::default();
+        let Some(cache) = scratch_cache_with("1.11.0") else {
+            return;
+        };
+        let opts = BuildOptions::with_cache_dir(cache.path());
         let build = build_version("1.11.0", &opts).unwrap();
+        assert!(!build.reused);
         let launcher = build
             .rootfs
             .join(build.launcher_path_in_image.trim_start_matches('/'));

@@ -1,0 +1,275 @@
+//! How many clusters one test process runs at once, and stopping cleanly on a signal.
+//!
+//! nextest caps the tests that start clusters with its `docker` test group (two at a time,
+//! `.config/nextest.toml`), but plain `cargo test` runs a binary's tests on one thread per
+//! core: the same cap is kept here, in the process. Every test that starts a cluster holds a
+//! [`Slot`] while the cluster exists; `UPGRADE_HARNESS_MAX_CLUSTERS` sets the cap (default 2).
+//!
+//! On SIGINT or SIGTERM no new slot is handed out (so no new cluster starts), tests that wait
+//! in [`until_stopped`] drop their work, which removes their cluster (`docker::Run` removes
+//! itself when dropped), and the process exits with 130 or 143 once every slot is back. A
+//! second signal exits at once; what is left is removed by the next run's sweep.
+
+// Each test binary compiles this module and uses part of it.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+use upgrade_harness::docker::{self, ShutdownSignal};
+
+/// The environment variable with the cap.
+pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
+/// nextest's `docker` test group runs two at a time.
+const DEFAULT_MAX_CLUSTERS: usize = 2;
+
+/// Who exits the process after a signal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OnSignal {
+    /// The listener, as soon as no slot is held (libtest binaries have no hook after the run).
+    ExitWhenIdle,
+    /// The test binary's own `main`, after its report: see [`finish`].
+    MainExits,
+}
+
+struct Gate {
+    state: Mutex<State>,
+    changed: Condvar,
+    stop: watch::Sender<Option<ShutdownSignal>>,
+}
+
+struct State {
+    running: usize,
+    stopping: Option<ShutdownSignal>,
+}
+
+fn gate() -> &'static Gate {
+    static GATE: OnceLock<Gate> = OnceLock::new();
+    GATE.get_or_init(|| Gate {
+        state: Mutex::new(State {
+            running: 0,
+            stopping: None,
+        }),
+        changed: Condvar::new(),
+        stop: watch::Sender::new(None),
+    })
+}
+
+fn lock() -> MutexGuard<'static, State> {
+    // A test that panicked while holding the lock leaves consistent counts behind.
+    gate().state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `SIGINT` or `SIGTERM`, for messages.
+pub fn name(signal: ShutdownSignal) -> &'static str {
+    match signal {
+        ShutdownSignal::Interrupt => "SIGINT",
+        ShutdownSignal::Terminate => "SIGTERM",
+    }
+}
+
+/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or 2.
+pub fn max_clusters() -> usize {
+    match std::env::var(MAX_CLUSTERS_ENV) {
+        Err(_) => DEFAULT_MAX_CLUSTERS,
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => panic!(
+                "{MAX_CLUSTERS_ENV}={text:?}: expected a whole number of at least 1 (how many clusters may run at once; default {DEFAULT_MAX_CLUSTERS})"
+            ),
+        },
+    }
+}
+
+/// The right to have one cluster; given back when dropped.
+pub struct Slot(());
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock().running -= 1;
+        gate().changed.notify_all();
+    }
+}
+
+/// Waits for a free slot. `Err` once the process is stopping: the test must not start a
+/// cluster. Listens for signals from the first call on (see [`stop_on_signals`]).
+pub fn slot() -> Result<Slot, ShutdownSignal> {
+    stop_on_signals(OnSignal::ExitWhenIdle);
+    let max = max_clusters();
+    let mut state = lock();
+    loop {
+        if let Some(signal) = state.stopping {
+            return Err(signal);
+        }
+        if state.running < max {
+            state.running += 1;
+            return Ok(Slot(()));
+        }
+        state = gate()
+            .changed
+            .wait(state)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+/// The signal that stopped the process, if one did.
+pub fn stopping() -> Option<ShutdownSignal> {
+    lock().stopping
+}
+
+/// Runs `work` (which owns a cluster) unless a signal comes first; then `work` is dropped,
+/// which removes its cluster, and the signal is returned.
+pub async fn until_stopped<F: Future>(work: F) -> Result<F::Output, ShutdownSignal> {
+    let mut stop = gate().stop.subscribe();
+    tokio::select! {
+        out = work => Ok(out),
+        signal = stop.wait_for(Option::is_some) => {
+            Err(signal.ok().and_then(|s| *s).unwrap_or(ShutdownSignal::Terminate))
+        }
+    }
+}
+
+/// Starts, once per process, a thread that listens for SIGINT and SIGTERM; returns when it
+/// listens. The first signal marks the process as stopping; a second one exits at once.
+/// The first caller decides who exits after the first signal.
+pub fn stop_on_signals(mode: OnSignal) {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let (listening, ready) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || listen(mode, listening))
+            .expect("a thread for the signal listener");
+        // Without the handlers a signal would kill the process with its clusters up.
+        ready
+            .recv()
+            .expect("the signal listener starts")
+            .unwrap_or_else(|e| panic!("cannot listen for SIGINT/SIGTERM: {e}"));
+    });
+}
+
+fn listen(mode: OnSignal, listening: std::sync::mpsc::Sender<Result<(), String>>) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = listening.send(Err(e.to_string()));
+            return;
+        }
+    };
+    rt.block_on(async {
+        let streams = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+        let (mut interrupt, mut terminate) = match streams {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = listening.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let _ = listening.send(Ok(()));
+        let mut first = None;
+        loop {
+            let signal = tokio::select! {
+                _ = interrupt.recv() => ShutdownSignal::Interrupt,
+                _ = terminate.recv() => ShutdownSignal::Terminate,
+            };
+            if first.is_some() {
+                say(&format!(
+                    "{}: second signal, exiting now; the next run's sweep removes what is left",
+                    name(signal)
+                ));
+                std::process::exit(signal.exit_code());
+            }
+            first = Some(signal);
+            let running = {
+                let mut state = lock();
+                state.stopping = Some(signal);
+                state.running
+            };
+            gate().changed.notify_all();
+            gate().stop.send_replace(Some(signal));
+            say(&format!(
+                "{}: no new cluster starts; stopping the {running} running (a second signal exits at once)",
+                name(signal)
+            ));
+            if mode == OnSignal::ExitWhenIdle {
+                std::thread::spawn(move || {
+                    wait_idle();
+                    finish(signal);
+                    std::process::exit(signal.exit_code());
+                });
+            }
+        }
+    });
+}
+
+/// Blocks until no slot is held.
+fn wait_idle() {
+    let mut state = lock();
+    while state.running > 0 {
+        state = gate()
+            .changed
+            .wait(state)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+/// After a signal, once the tests are done: removes any run this process still owns (one
+/// dropped while it was being created) and says what happened. Returns the exit code.
+pub fn finish(signal: ShutdownSignal) -> i32 {
+    wait_idle();
+    let left = remove_own_runs();
+    say(&format!(
+        "stopped by {}: no cluster started after it; {}",
+        name(signal),
+        match left {
+            Ok(ids) if ids.is_empty() => "no run of this process is left".to_string(),
+            Ok(ids) => format!("removed the leftover runs {}", ids.join(", ")),
+            Err(e) => format!("could not list the runs left: {e}"),
+        }
+    ));
+    signal.exit_code()
+}
+
+/// Removes the runs labelled with this process as their owner.
+fn remove_own_runs() -> Result<Vec<String>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let engine = docker::Engine::connect().await.map_err(|e| e.to_string())?;
+        let me = docker::Owner::current().labels();
+        let mine = |labels: &std::collections::HashMap<String, String>| {
+            [
+                docker::OWNER_PID_LABEL,
+                docker::OWNER_START_LABEL,
+                docker::OWNER_HOST_LABEL,
+            ]
+            .iter()
+            .all(|k| labels.get(*k) == me.get(*k))
+        };
+        let mut removed = Vec::new();
+        for run in docker::list_runs(&engine)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            if mine(&run.labels) {
+                docker::remove_run(&engine, &run.id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                removed.push(run.id);
+            }
+        }
+        Ok(removed)
+    })
+}
