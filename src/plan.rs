@@ -469,8 +469,8 @@ pub fn plan(s: &Scenario) -> Plan {
                 .collect();
             for name in names {
                 let t = state.get_mut(&name).expect("every Mesos node is tracked");
-                let installed_before = t.installed.clone();
-                let running_before = t.running.clone();
+                let installed_before = t.installed;
+                let running_before = t.running;
                 let kind = match effect {
                     NodeEffect::Replace => {
                         t.installed = to;
@@ -482,16 +482,16 @@ pub fn plan(s: &Scenario) -> Plan {
                         ActionKind::InstallBinaries
                     }
                     NodeEffect::Restart => {
-                        t.running = t.installed.clone();
+                        t.running = t.installed;
                         ActionKind::RestartProcess
                     }
                     NodeEffect::RestartWithFlags => {
-                        t.running = t.installed.clone();
+                        t.running = t.installed;
                         ActionKind::RestartWithFlags
                     }
                     NodeEffect::Reconfigure => ActionKind::ReconfigureCgroupsMounts,
                     NodeEffect::Reboot => {
-                        t.running = t.installed.clone();
+                        t.running = t.installed;
                         ActionKind::RebootNode
                     }
                 };
@@ -607,7 +607,7 @@ impl Plan {
         let mut out: BTreeMap<String, Version> = BTreeMap::new();
         for a in self.actions() {
             if let (Some(node), Some(running)) = (&a.node, &a.running) {
-                out.insert(node.clone(), running.after.clone());
+                out.insert(node.clone(), running.after);
             }
         }
         out
@@ -621,7 +621,7 @@ impl Plan {
             match e {
                 Entry::Action(a) => {
                     if let (Some(node), Some(running)) = (&a.node, &a.running) {
-                        out.insert(node.clone(), running.after.clone());
+                        out.insert(node.clone(), running.after);
                     }
                 }
                 Entry::Phase(p) if p.name == phase => return Some(out),

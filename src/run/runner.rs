@@ -92,7 +92,7 @@ impl Runner<'_> {
                     let mut verdicts = self.judge(&phase.name, &logs).await;
                     // An invariant that fails at a phase points at the step that led there.
                     let step_at = match &phase.scope {
-                        PhaseScope::Start => self.from_place(),
+                        PhaseScope::Start => self.place_of_from(),
                         PhaseScope::Node { step, .. } | PhaseScope::Step(step) => {
                             self.step_place(*step)
                         }
@@ -198,7 +198,7 @@ impl Runner<'_> {
     }
 
     /// Where `from` is written: the phase `start` is the cluster at that version.
-    fn from_place(&self) -> Option<Place> {
+    fn place_of_from(&self) -> Option<Place> {
         self.place(location(&self.scenario.from.referenced)?)
     }
 

@@ -110,8 +110,7 @@ pub fn harness_binary() -> Result<PathBuf, String> {
     Err(format!(
         "{NAME} not found next to {} (the node image needs it as the task helpers; build it with `cargo build`)",
         exe.display()
-    )
-    .into())
+    ))
 }
 
 /// How long an unused stripped copy stays in the cache (every build of the harness is a new
@@ -753,7 +752,7 @@ impl Runner<'_> {
                 .cluster
                 .nodes
                 .iter()
-                .map(|(n, s)| (n.clone(), s.version.clone()))
+                .map(|(n, s)| (n.clone(), s.version))
                 .collect(),
             seconds: phase_started.elapsed().as_secs_f64(),
             logs: self.phase_dir("finish"),
