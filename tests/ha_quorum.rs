@@ -53,23 +53,18 @@ fn stopping_two_of_three_1_4_3_masters_at_once_is_a_lost_quorum_not_a_hang() {
 /// The masters of `scenario_file`'s HA cluster, all at `version` (its `from` or `to`), in a
 /// cluster slot; after a signal nothing starts and a cluster in flight is removed.
 fn lost_quorum_in(scenario_file: &str, version: &str) {
-    let _slot = common::clusters::slot()
-        .unwrap_or_else(|s| panic!("interrupted before start by {}", common::clusters::name(s)));
+    use common::clusters;
+    let slot =
+        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(common::clusters::until_stopped(lost_quorum(
-        scenario_file,
-        version,
-    )))
-    .unwrap_or_else(|s| {
-        panic!(
-            "interrupted by {}; the cluster was removed",
-            common::clusters::name(s)
-        )
-    });
+    if let Err(signal) = rt.block_on(clusters::until_stopped(lost_quorum(scenario_file, version))) {
+        drop(slot);
+        clusters::interrupted(signal, "interrupted; the cluster was removed");
+    }
 }
 
 async fn lost_quorum(scenario_file: &str, version: &str) {
@@ -181,7 +176,7 @@ async fn scenario_steps(
     say(format!(
         "{} masters at {}, leader {leader}",
         order.len(),
-        plan.to
+        version
     ));
     // The signal the verdict rests on: the leader recovers its registry (shortly after its
     // election: `elect` waits for `master/elected` only), the others never fetch it.

@@ -22,8 +22,8 @@ fn root() -> PathBuf {
 /// The run's report, or None (after reporting the skip) without a Docker engine. In a
 /// cluster slot; after a signal nothing starts and a run in flight is removed.
 fn run(file: &Path, faults: TaskFaults) -> Option<RunReport> {
-    let _slot = clusters::slot()
-        .unwrap_or_else(|s| panic!("interrupted before start by {}", clusters::name(s)));
+    let slot =
+        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
     let opts = RunOptions {
         out_root: root().join("target/upgrade-harness"),
         progress: false,
@@ -39,9 +39,13 @@ fn run(file: &Path, faults: TaskFaults) -> Option<RunReport> {
         common::skip(format!("Docker unreachable: {e}"));
         return None;
     }
-    let outcome = rt
-        .block_on(clusters::until_stopped(run::run_file(file, &opts)))
-        .unwrap_or_else(|s| panic!("interrupted by {}; the run was removed", clusters::name(s)));
+    let outcome = match rt.block_on(clusters::until_stopped(run::run_file(file, &opts))) {
+        Ok(outcome) => outcome,
+        Err(signal) => {
+            drop(slot);
+            clusters::interrupted(signal, "interrupted; the run was removed")
+        }
+    };
     Some(outcome.expect("the run gives a verdict"))
 }
 

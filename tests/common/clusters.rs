@@ -119,6 +119,16 @@ pub fn slot() -> Result<Slot, ShutdownSignal> {
     }
 }
 
+/// For libtest tests after a signal (give back your slot first): says why and waits for the
+/// listener to exit the process with 130/143 once every cluster is removed. Returning, or
+/// panicking, would let libtest finish first and exit 101.
+pub fn interrupted(signal: ShutdownSignal, what: &str) -> ! {
+    say(&format!("{}: {what}", name(signal)));
+    loop {
+        std::thread::park();
+    }
+}
+
 /// The signal that stopped the process, if one did.
 pub fn stopping() -> Option<ShutdownSignal> {
     lock().stopping
