@@ -4,7 +4,6 @@
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
 pub mod check;
 pub mod cli;
-mod cli_run;
 pub mod docker;
 pub mod domain;
 pub mod drift;

@@ -338,7 +338,7 @@ fn executor_launches_resubscribes_with_unacknowledged_updates_and_kills() {
     let running = fake_agent::wait_call(&seen, 1, state("TASK_RUNNING"));
     let status = &running["update"]["status"];
     let message = status["message"].as_str().unwrap();
-    let build = upgrade_harness::task_helpers::executor::parse_running_message(message).unwrap();
+    let build = upgrade_harness::mesos::workload::parse_running_message(message).unwrap();
     let log_now = std::fs::read_to_string(&log_path).unwrap();
     let pid = upgrade_harness::task_helpers::executor::launched_pid(&log_now, "T1").unwrap();
     assert_eq!(build, "test-build");

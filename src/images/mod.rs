@@ -26,14 +26,5 @@ pub mod zookeeper;
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
-pub use versions::{known_versions, AgentAbi, VersionInfo, APT_PACKAGES};
+pub use versions::{known_versions, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES};
 pub use zookeeper::{build_zookeeper, ZooKeeperBuild};
-
-/// Versions whose launcher has the HA master mode (ZooKeeper leader election and a
-/// replicated log over ZooKeeper), oldest first.
-pub fn versions_with_ha_masters() -> Vec<&'static str> {
-    versions::HA_MASTER_VERSIONS
-        .iter()
-        .map(|(v, _)| *v)
-        .collect()
-}

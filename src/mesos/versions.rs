@@ -8,23 +8,14 @@
 use crate::domain::Distribution;
 pub use crate::domain::{next_series, series, BadVersion, Series, Version};
 
-/// Versions the `local` distribution builds: the `mesos.scheduler` binary packages on PyPI.
-pub const LOCAL: &[Version] = &[
-    Version::new(1, 4, 3),
-    Version::new(1, 5, 2),
-    Version::new(1, 5, 3),
-    Version::new(1, 6, 1),
-    Version::new(1, 6, 2),
-    Version::new(1, 7, 0),
-    Version::new(1, 7, 1),
-    Version::new(1, 7, 2),
-    Version::new(1, 7, 3),
-    Version::new(1, 8, 0),
-    Version::new(1, 8, 1),
-    Version::new(1, 9, 0),
-    Version::new(1, 10, 0),
-    Version::new(1, 11, 0),
-];
+/// Versions the `local` distribution builds: the `mesos.scheduler` binary packages on PyPI,
+/// derived from the build table (`crate::images::versions::VERSIONS`), the one list.
+static LOCAL: std::sync::LazyLock<Vec<Version>> = std::sync::LazyLock::new(|| {
+    crate::images::known_versions()
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect()
+});
 
 /// Apache Mesos releases from 0.11.0 to 1.11.0 (0.11 and 0.12 were `-incubating` releases).
 pub const UPSTREAM: &[Version] = &[
@@ -108,7 +99,7 @@ pub const UPSTREAM: &[Version] = &[
 /// The versions a distribution can provide, oldest first.
 pub fn known(distribution: Distribution) -> &'static [Version] {
     match distribution {
-        Distribution::Local => LOCAL,
+        Distribution::Local => &LOCAL,
         Distribution::Upstream => UPSTREAM,
     }
 }
@@ -133,7 +124,7 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_unique() {
-        for list in [LOCAL, UPSTREAM] {
+        for list in [&LOCAL[..], UPSTREAM] {
             assert!(list.windows(2).all(|w| w[0] < w[1]));
         }
         // Every local build is also an upstream release.

@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 
 use super::scheduler::{Offer, OfferAction, OfferHandler, TaskUpdate};
 use super::task_state::TaskState;
-use crate::task_helpers::executor::parse_running_message;
 
 /// Resources of one executor and of one task (each).
 pub const CPUS: f64 = 0.1;
@@ -240,6 +239,20 @@ impl OfferHandler for WorkloadHandler {
     fn on_update(&mut self, update: &TaskUpdate) {
         self.workload.record(update);
     }
+}
+
+/// The TASK_RUNNING message: which build runs which task. (The pid is not in it: Mesos keeps
+/// status messages in its state, and a pid would make every state snapshot churn. The
+/// executor's log has it: [`crate::task_helpers::executor::launched_pid`].)
+pub fn running_message(build: &str, task_id: &str) -> String {
+    format!("upgrade-harness-executor {build}: task {task_id} running")
+}
+
+/// The build from a TASK_RUNNING message of this executor.
+pub fn parse_running_message(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("upgrade-harness-executor ")?;
+    let (build, _) = rest.split_once(": task ")?;
+    Some(build.to_string())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //!
 //! Every TASK_RUNNING update says which executor build runs the task: `message` =
 //! `upgrade-harness-executor <build>: task <id> running` and the label `executor_build`
-//! ([`parse_running_message`]). The task's pid is in the executor's log ([`launched_pid`]).
+//! ([`crate::mesos::workload::parse_running_message`]). The task's pid is in the executor's log ([`launched_pid`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use super::{base64, http};
 use crate::mesos::recordio::RecordIoDecoder;
+use crate::mesos::workload::running_message;
 
 const PATH: &str = "/api/v1/executor";
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,20 +103,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         _ => return None,
     };
     Some(Duration::from_secs_f64(n * secs))
-}
-
-/// The TASK_RUNNING message: which build runs which task. (The pid is not in it: Mesos keeps
-/// status messages in its state, and a pid would make every state snapshot churn. The
-/// executor's log has it: [`launched_pid`].)
-pub fn running_message(build: &str, task_id: &str) -> String {
-    format!("upgrade-harness-executor {build}: task {task_id} running")
-}
-
-/// The build from a TASK_RUNNING message of this executor.
-pub fn parse_running_message(msg: &str) -> Option<String> {
-    let rest = msg.strip_prefix("upgrade-harness-executor ")?;
-    let (build, _) = rest.split_once(": task ")?;
-    Some(build.to_string())
 }
 
 /// Logged by the executor between a task's ID and its pid, read back by [`launched_pid`].
@@ -620,6 +607,7 @@ pub fn main_with(args: &[String], vars: &BTreeMap<String, String>) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mesos::workload::parse_running_message;
 
     #[test]
     fn mesos_durations() {

@@ -53,11 +53,7 @@ impl Assembler<'_> {
         } else {
             self.flags_base_offset(&nm_sizes, libmesos, "master")?
         };
-        let ha_versions = versions::HA_MASTER_VERSIONS
-            .iter()
-            .map(|(v, _)| *v)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let ha_versions = versions::versions_with_ha_masters().join(", ");
         let vtable_slots = elf::nm_address_size(&nm_sizes, "_ZTVN5flags9FlagsBaseE")
             .map(|(_, size)| size / 8)
             .unwrap_or(0)

@@ -1,10 +1,10 @@
 //! The commands that need Docker: `run`, `images build`, `clean`. Each maps its errors to
-//! the exit codes of [`crate::ExitCode`].
+//! the exit codes of [`ExitCode`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::{note, out, ExitCode};
+use super::{note, out, ExitCode};
 use crate::docker;
 use crate::images::{self, BuildOptions};
 use crate::run::{self, RunError, RunOptions};
@@ -33,11 +33,7 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             for f in &failures {
                 note!("{}", f.trim_end());
             }
-            let verdict = if failures.is_empty() {
-                "passed"
-            } else {
-                "FAILED"
-            };
+            let verdict = if report.passed() { "passed" } else { "FAILED" };
             note!(
                 "{}: {verdict} in {:.1}s ({} phases); results in {}",
                 report.scenario,
@@ -46,31 +42,18 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
                 out.join(format!("{}-{}", report.scenario, report.run_id))
                     .display()
             );
-            if failures.is_empty() {
-                ExitCode::Ok
-            } else {
-                ExitCode::CheckFailed
+            ExitCode::of_report(&report)
+        }
+        Err(e) => {
+            match &e {
+                RunError::Invalid(d) => {
+                    let text = d.render_with(&miette::GraphicalReportHandler::new());
+                    note!("{}", text.trim_end());
+                }
+                RunError::Infrastructure(_) => note!("error: {e}"),
+                RunError::NotRunnable(_) | RunError::Interrupted(_) => note!("{e}"),
             }
-        }
-        Err(RunError::Invalid(d)) => {
-            let text = d.render_with(&miette::GraphicalReportHandler::new());
-            note!("{}", text.trim_end());
-            ExitCode::InvalidInput
-        }
-        Err(e @ RunError::NotRunnable(_)) => {
-            note!("{e}");
-            ExitCode::InvalidInput
-        }
-        Err(e @ RunError::Interrupted(signal)) => {
-            note!("{e}");
-            match signal {
-                docker::ShutdownSignal::Interrupt => ExitCode::Interrupted,
-                docker::ShutdownSignal::Terminate => ExitCode::Terminated,
-            }
-        }
-        Err(e @ RunError::Infrastructure(_)) => {
-            note!("error: {e}");
-            ExitCode::Infrastructure
+            ExitCode::of_run_error(&e)
         }
     }
 }

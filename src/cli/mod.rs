@@ -5,34 +5,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+mod docker_commands;
+mod exit;
+
+pub use exit::ExitCode;
+use exit::EXIT_CODES;
+
 use crate::mesos::versions;
 use crate::runnable;
 use crate::scenario::model::Distribution;
 use crate::scenario::{self, Diagnostics, Scenario};
-
-/// Exit codes of every command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ExitCode {
-    /// Everything passed.
-    Ok = 0,
-    /// A check of a run failed.
-    CheckFailed = 1,
-    /// A scenario file (or other input) is invalid.
-    InvalidInput = 2,
-    /// The infrastructure failed: Docker unreachable, an image build failed.
-    Infrastructure = 3,
-    /// Stopped by Ctrl-C (128 + SIGINT), after removing what the run created.
-    Interrupted = 130,
-    /// Stopped by SIGTERM (128 + SIGTERM), after removing what the run created.
-    Terminated = 143,
-}
-
-impl From<ExitCode> for std::process::ExitCode {
-    fn from(code: ExitCode) -> Self {
-        std::process::ExitCode::from(code as u8)
-    }
-}
 
 /// `eprintln!` without its panic when stderr is a closed pipe (`2>&1 | head -1`): nothing
 /// sensible is left to do then.
@@ -62,9 +44,6 @@ pub(crate) fn out(text: &str) -> Result<(), ExitCode> {
         }
     }
 }
-
-const EXIT_CODES: &str =
-    "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
 
 /// The known versions of each distribution, wrapped for `--help`.
 fn versions_help() -> String {
@@ -173,11 +152,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { file } => plan(&file),
         Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
-        Command::Run { file, keep, out } => crate::cli_run::run(&file, keep, &out),
+        Command::Run { file, keep, out } => docker_commands::run(&file, keep, &out),
         Command::Images {
             command: ImagesCommand::Build { versions },
-        } => crate::cli_run::images_build(&versions),
-        Command::Clean { run_id } => crate::cli_run::clean(run_id.as_deref()),
+        } => docker_commands::images_build(&versions),
+        Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
     }
 }
 

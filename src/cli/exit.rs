@@ -1,0 +1,55 @@
+//! The exit codes of every command, chosen from the kind of outcome in one place.
+
+use crate::docker::ShutdownSignal;
+use crate::report::RunReport;
+use crate::run::RunError;
+
+/// Exit codes of every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Everything passed.
+    Ok = 0,
+    /// A check of a run failed.
+    CheckFailed = 1,
+    /// A scenario file (or other input) is invalid.
+    InvalidInput = 2,
+    /// The infrastructure failed: Docker unreachable, an image build failed.
+    Infrastructure = 3,
+    /// Stopped by Ctrl-C (128 + SIGINT), after removing what the run created.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + SIGTERM), after removing what the run created.
+    Terminated = 143,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+impl ExitCode {
+    /// A run that gave a verdict: 0 when everything passed, 1 when a check, an invariant or
+    /// an action failed. A cleanup problem after the verdict does not change it.
+    pub fn of_report(report: &RunReport) -> ExitCode {
+        if report.passed() {
+            ExitCode::Ok
+        } else {
+            ExitCode::CheckFailed
+        }
+    }
+
+    /// A run that gave no verdict, by the kind of error.
+    pub fn of_run_error(e: &RunError) -> ExitCode {
+        match e {
+            RunError::Invalid(_) | RunError::NotRunnable(_) => ExitCode::InvalidInput,
+            RunError::Infrastructure(_) => ExitCode::Infrastructure,
+            RunError::Interrupted(ShutdownSignal::Interrupt) => ExitCode::Interrupted,
+            RunError::Interrupted(ShutdownSignal::Terminate) => ExitCode::Terminated,
+        }
+    }
+}
+
+/// For `--help`.
+pub(super) const EXIT_CODES: &str =
+    "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
