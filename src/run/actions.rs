@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::domain::{Role, Version};
 use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::plan::{self, ActionKind};
+use crate::runnable::{self, SkipKind};
 
 use super::cluster;
 use super::judge;
@@ -33,7 +34,8 @@ impl Runner<'_> {
                 let role = action.role.ok_or("start action without a role")?;
                 if role == Role::ZooKeeper {
                     let took = self.cluster.create_zookeeper(&node, image).await?;
-                    self.progress.note(&format!("{node}: ZooKeeper answers imok"), took);
+                    self.progress
+                        .note(&format!("{node}: ZooKeeper answers imok"), took);
                     return Ok(Outcome::Done);
                 }
                 let version = action
@@ -41,14 +43,20 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after)
                     .ok_or("start action without a version")?;
-                self.cluster.create_node(&node, role, image, version).await?;
+                self.cluster
+                    .create_node(&node, role, image, version)
+                    .await?;
                 self.after_node_created(&node).await?;
                 self.cluster.start_mesos(&node, version, &overrides).await?;
                 self.wait_ready_after_start(&node, role).await?;
                 Ok(Outcome::Done)
             }
-            ActionKind::StartWorkload { tasks, checkpoint } => self.start_workload(*tasks, *checkpoint).await,
-            ActionKind::ReplaceProcess | ActionKind::RestartProcess | ActionKind::RestartWithFlags => {
+            ActionKind::StartWorkload { tasks, checkpoint } => {
+                self.start_workload(*tasks, *checkpoint).await
+            }
+            ActionKind::ReplaceProcess
+            | ActionKind::RestartProcess
+            | ActionKind::RestartWithFlags => {
                 let version = action
                     .running
                     .as_ref()
@@ -59,13 +67,21 @@ impl Runner<'_> {
                 let replaced = self.ha_master_in_turn(action, &node, version);
                 let led = self.cluster.is_ha() && self.cluster.leader.as_deref() == Some(&replaced);
                 let really = (replaced != node || led).then(|| {
-                    let turn = if led { "the leader, last" } else { "a non-leader" };
+                    let turn = if led {
+                        "the leader, last"
+                    } else {
+                        "a non-leader"
+                    };
                     format!(
                         "{} (plan's turn of {node}; {turn})",
-                        action.describe(self.plan.node_model).replace(&node, &replaced)
+                        action
+                            .describe(self.plan.node_model)
+                            .replace(&node, &replaced)
                     )
                 });
-                let restarted = self.restart(action, &replaced, version, &overrides, false).await;
+                let restarted = self
+                    .restart(action, &replaced, version, &overrides, false)
+                    .await;
                 if let (Err(e), Some(really)) = (&restarted, &really) {
                     return Err(StepError::Cluster(format!("{really}: {e}")));
                 }
@@ -80,14 +96,11 @@ impl Runner<'_> {
                     .ok_or("reboot action without a version")?;
                 self.restart(action, &node, version, &overrides, true).await
             }
-            ActionKind::InstallBinaries => Ok(Outcome::NoOp(format!(
-                "every node holds the builds of all the scenario's versions; {node} runs the new one from its next restart"
-            ))),
-            ActionKind::ReconfigureCgroupsMounts => Ok(Outcome::Skipped(
-                "the project's nodes run with posix isolation; cgroups mounts cannot be reconfigured in them".to_string(),
-            )),
             ActionKind::SchedulerUpgrade | ActionKind::SchedulerFailover => {
-                let fw = self.framework.as_ref().ok_or("no test framework is running")?;
+                let fw = self
+                    .framework
+                    .as_ref()
+                    .ok_or("no test framework is running")?;
                 let id = fw.id();
                 let before = fw.subscriptions();
                 fw.failover(None)
@@ -97,7 +110,9 @@ impl Runner<'_> {
                     .await
                     .map_err(|e| format!("framework {id} did not re-subscribe: {e}"))?;
                 if fw.id() != id {
-                    return Err(format!("framework re-subscribed as {} instead of {id}", fw.id()).into());
+                    return Err(
+                        format!("framework re-subscribed as {} instead of {id}", fw.id()).into(),
+                    );
                 }
                 let leader = self.cluster.target(&self.cluster.masters()[0])?;
                 readiness::wait_framework_active(&self.cluster.client, &leader, &id, MASTER_READY)
@@ -105,14 +120,17 @@ impl Runner<'_> {
                     .map_err(StepError::from)?;
                 Ok(Outcome::Done)
             }
-            ActionKind::SetFrameworkCheckpoint => Ok(Outcome::Skipped(
-                "the test framework always subscribes with its configured checkpoint setting".to_string(),
-            )),
             ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
-            ActionKind::RebuildModules { modules } => Ok(Outcome::Skipped(format!(
-                "vendor modules ({}) cannot be built yet",
-                modules.join(", ")
-            ))),
+            // What this runner leaves out is decided once, where `check`/`plan`/`list`
+            // read it too.
+            kind @ (ActionKind::InstallBinaries
+            | ActionKind::ReconfigureCgroupsMounts
+            | ActionKind::SetFrameworkCheckpoint
+            | ActionKind::RebuildModules { .. }) => Ok(match runnable::action_skip(kind) {
+                Some((SkipKind::Skipped, why)) => Outcome::Skipped(why),
+                Some((SkipKind::NoOp, why)) => Outcome::NoOp(why),
+                None => Outcome::Done,
+            }),
             ActionKind::NoOp { reason } => Ok(Outcome::NoOp(reason.clone())),
         }
     }

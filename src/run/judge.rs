@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::check::{self, Evidence, Need, Verdict};
+use crate::mesos::endpoints::AGENT_REMOVALS;
 use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::mesos::roles::Role;
 use crate::report::{Place, Status, VerdictRecord};
@@ -14,10 +15,6 @@ use super::runner::{location, Runner};
 
 /// How long invariants may take to settle after an action (they are waits, not snapshots).
 const SETTLE: Duration = Duration::from_secs(20);
-
-/// The metric counting agents the master removed (registry removals).
-/// Counters of agents the master removed: while running, and at registry recovery.
-const AGENT_REMOVALS: [&str; 2] = ["master/slave_removals", "master/recovery_slave_removals"];
 
 /// Whether a check's `on:` reaches `node` (of `role`).
 pub fn targets(on: &Target, node: &str, role: Option<Role>) -> bool {

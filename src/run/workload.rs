@@ -23,6 +23,7 @@ use crate::docker::{ImageFile, ImageLink};
 use crate::domain::Version;
 use crate::mesos::readiness;
 use crate::mesos::scheduler::{Framework, FrameworkOptions};
+use crate::mesos::task_state::TaskState;
 use crate::mesos::workload::{TaskSpec, Workload};
 use crate::report::{ActionRecord, PhaseRecord, Status, VerdictRecord};
 
@@ -381,7 +382,7 @@ impl Runner<'_> {
                     )
                     .into());
                 }
-                if t.state() != Some("TASK_RUNNING") {
+                if t.task_state() != Some(TaskState::Running) {
                     waiting.push(format!("{id}: {}", t.state().unwrap_or("not launched")));
                 }
             }
@@ -578,7 +579,7 @@ impl Runner<'_> {
                 ));
                 continue;
             }
-            if t.state() != Some("TASK_RUNNING") {
+            if t.task_state() != Some(TaskState::Running) {
                 wrong.push(format!("{id}: {}", t.state().unwrap_or("no update")));
                 continue;
             }
@@ -676,7 +677,7 @@ impl Runner<'_> {
             let tasks = self.work.workload.tasks();
             let waiting: Vec<String> = killed
                 .iter()
-                .filter(|id| tasks[*id].state() != Some("TASK_KILLED"))
+                .filter(|id| tasks[*id].task_state() != Some(TaskState::Killed))
                 .map(|id| format!("{id}: {}", tasks[id].state().unwrap_or("-")))
                 .collect();
             if waiting.is_empty() {
