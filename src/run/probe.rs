@@ -256,7 +256,7 @@ async fn stopped_answering(client: &MesosClient, base: &str, err: &ClientError) 
     matches!(
         err,
         ClientError::Timeout { .. } | ClientError::Unreachable { .. }
-    ) && client.get(base, "/version").await.is_err()
+    ) && client.get(base, endpoints::VERSION).await.is_err()
 }
 
 fn reaches(on: &Target, node: &str, role: Role) -> bool {
