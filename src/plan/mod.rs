@@ -15,7 +15,8 @@
 //! - `<step phase>`: after the whole step. The step phase is the step's `phase:` option, or
 //!   else the step kind's snake_case name, with `#2`, `#3`, ... for the second, third, ...
 //!   step of the same kind without a `phase:` option (`restart_masters_with_flag#2`).
-//!   The rule is implemented once, in [`crate::scenario::phases`]; the plan uses it.
+//!   The rule is implemented once, in [`crate::scenario::phases`](mod@crate::scenario::phases);
+//!   the plan uses it.
 //!
 //! # Versions
 //! Every Mesos node has an installed version and a running version. `upgrade_*` steps change
