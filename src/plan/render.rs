@@ -1,0 +1,312 @@
+//! The plan in words: the listing `upgrade-harness plan` prints (snapshot-tested) and the
+//! action descriptions the run report shows.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::build::{node_step, NodeEffect};
+use super::model::{Action, ActionKind, Entry, NodeImage, NodeModel, Plan};
+use crate::domain::{MasterStop, Role, StepKind, Version};
+use crate::mesos::distribution::{local_image, process_name, upstream_image};
+use crate::scenario::model::Order;
+
+impl Plan {
+    fn masters(&self) -> usize {
+        self.nodes.iter().filter(|n| n.role == Role::Master).count()
+    }
+}
+
+/// `with --a=b, without --c`: how a (re)start changes flags.
+fn flag_list(set: &BTreeMap<String, String>, unset: &[String]) -> String {
+    let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("--{k}={v}")).collect();
+    if !parts.is_empty() {
+        parts[0] = format!("with {}", parts[0]);
+    }
+    parts.extend(unset.iter().map(|k| format!("without --{k}")));
+    parts.join(", ")
+}
+
+impl Action {
+    /// The action in words, as the plan listing and the run report both show it.
+    pub fn describe(&self, model: NodeModel) -> String {
+        let node = self.node.as_deref().unwrap_or("");
+        let role = self.role.unwrap_or(Role::Agent);
+        let running = self.running.as_ref();
+        let installed = self.installed.as_ref();
+        let proc_at = |v: Version| format!("{} {}", process_name(role, v), v);
+        let executors_die = if role == Role::Agent {
+            "; executors in it die"
+        } else {
+            ""
+        };
+        let restart_text = || -> String {
+            let r = running.expect("restarts track the running version");
+            let mut text = match (model, r.changes()) {
+                (NodeModel::ProcessInHost, false) => {
+                    format!("{node}: restart {} in node {node}", proc_at(r.after))
+                }
+                (NodeModel::ProcessInHost, true) => format!(
+                    "{node}: restart: process {} replaced by the installed {} in node {node}",
+                    proc_at(r.before),
+                    r.after
+                ),
+                (NodeModel::ContainerPerVersion, false) => format!(
+                    "{node}: restart container ({} is its main process{executors_die})",
+                    proc_at(r.after)
+                ),
+                (NodeModel::ContainerPerVersion, true) => format!(
+                    "{node}: restart: container replaced, {} -> installed {} (image {}{executors_die})",
+                    proc_at(r.before),
+                    r.after,
+                    upstream_image(role, r.after)
+                ),
+            };
+            let flags = flag_list(&self.flags_set, &self.flags_unset);
+            if !flags.is_empty() {
+                text.push_str(&format!(" {flags}"));
+            }
+            text
+        };
+        match &self.kind {
+            ActionKind::StartNode => match running {
+                None => format!("start node {node} (zookeeper)"),
+                Some(r) => format!("start node {node}: {}", proc_at(r.after)),
+            },
+            ActionKind::StartWorkload { tasks, checkpoint } => format!(
+                "start the test framework (scheduler and executor builds {}) and {tasks} long-running task{} (framework checkpointing {})",
+                running.map_or(String::new(), |r| r.after.to_string()),
+                if *tasks == 1 { "" } else { "s" },
+                if *checkpoint { "on" } else { "off" }
+            ),
+            ActionKind::ReplaceProcess => {
+                let r = running.expect("replacements track the running version");
+                let mut text = match model {
+                    NodeModel::ProcessInHost => format!(
+                        "{node}: process {} replaced by {} in node {node}",
+                        proc_at(r.before),
+                        r.after
+                    ),
+                    NodeModel::ContainerPerVersion => format!(
+                        "{node}: container replaced, {} -> {} (image {}{})",
+                        proc_at(r.before),
+                        r.after,
+                        upstream_image(role, r.after),
+                        executors_die
+                    ),
+                };
+                if !r.changes() {
+                    text.push_str(" (already at that version: a restart)");
+                }
+                let flags = flag_list(&self.flags_set, &self.flags_unset);
+                if !flags.is_empty() {
+                    text.push_str(&format!(" {flags}"));
+                }
+                text
+            }
+            ActionKind::InstallBinaries => {
+                let i = installed.expect("installs track the installed version");
+                let r = running.expect("installs track the running version");
+                let what = match model {
+                    NodeModel::ProcessInHost => format!("build {}", i.after),
+                    NodeModel::ContainerPerVersion => {
+                        format!("image {}", upstream_image(role, i.after))
+                    }
+                };
+                format!(
+                    "{node}: install {} binaries ({what}); still runs {} until its next restart",
+                    i.after,
+                    proc_at(r.after)
+                )
+            }
+            ActionKind::RestartProcess => restart_text(),
+            ActionKind::RestartWithFlags => restart_text(),
+            ActionKind::ReconfigureCgroupsMounts => format!(
+                "{node}: reconfigure cgroups to one mountpoint per controller (nothing restarts; takes effect at the reboot)"
+            ),
+            ActionKind::RebootNode => {
+                let r = running.expect("reboots track the running version");
+                let mut text = format!(
+                    "reboot host {node}: everything on it dies, the disk is kept; {} comes back",
+                    proc_at(r.after)
+                );
+                if r.changes() {
+                    text.push_str(&format!(" (was {}: installed binaries take effect)", r.before));
+                }
+                text
+            }
+            ActionKind::SchedulerUpgrade => {
+                let i = installed.expect("scheduler upgrades track the linked version");
+                format!(
+                    "relink the test framework's scheduler: {} -> {} (runs from its next restart)",
+                    i.before, i.after
+                )
+            }
+            ActionKind::SetFrameworkCheckpoint => {
+                "set FrameworkInfo.checkpoint in the scheduler (takes effect when it restarts)"
+                    .to_string()
+            }
+            ActionKind::SchedulerFailover => {
+                let r = running.expect("failovers track the running version");
+                if r.changes() {
+                    format!(
+                        "restart the scheduler: re-subscribe with the same framework ID, now running {} (was {})",
+                        r.after, r.before
+                    )
+                } else {
+                    format!(
+                        "restart the scheduler: re-subscribe with the same framework ID, still running {}",
+                        r.after
+                    )
+                }
+            }
+            ActionKind::ExecutorUpgrade => {
+                let i = installed.expect("executor upgrades track the build");
+                format!(
+                    "upgrade the executors: new executors use the {} build (was {}); running ones are left alone",
+                    i.after, i.before
+                )
+            }
+            ActionKind::RebuildModules { modules } => {
+                format!("rebuild modules {} for the new version", modules.join(", "))
+            }
+            ActionKind::NoOp { reason } => format!("no-op: {reason}"),
+        }
+    }
+}
+
+fn step_header(
+    kind: StepKind,
+    masters: usize,
+    stop: MasterStop,
+    model: NodeModel,
+) -> Option<String> {
+    let masters_order = match (masters > 1, stop) {
+        (false, _) => "one master",
+        (true, MasterStop::Crash) => "masters one at a time, non-leaders first, leader last: order decided at run time; each stopped like a crash (SIGTERM: a new leader once its ZooKeeper session expires)",
+        (true, MasterStop::Graceful) => "masters one at a time, non-leaders first, leader last: order decided at run time; each stopped gracefully (terminated, then its ZooKeeper candidacy withdrawn)",
+    };
+    Some(match node_step(kind)? {
+        (Role::Master, NodeEffect::Install | NodeEffect::Reconfigure) => {
+            "on every master".to_string()
+        }
+        (Role::Master, _) => masters_order.to_string(),
+        (_, NodeEffect::Install | NodeEffect::Reconfigure) => "on every agent".to_string(),
+        (_, NodeEffect::Reboot) => "agents one at a time".to_string(),
+        (_, _) => match model {
+            NodeModel::ProcessInHost => {
+                "agents one at a time; they recover from their work dir".to_string()
+            }
+            NodeModel::ContainerPerVersion => "agents one at a time".to_string(),
+        },
+    })
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "plan {}: Mesos {} -> {}",
+            self.scenario, self.from, self.to
+        )?;
+        match self.node_model {
+            NodeModel::ProcessInHost => writeln!(
+                f,
+                "distribution: local (each node is a long-lived host holding the builds it needs; an upgrade replaces the Mesos process inside it)"
+            )?,
+            NodeModel::ContainerPerVersion => writeln!(
+                f,
+                "distribution: upstream (public images; a node upgrade replaces its container, so executors on it cannot survive)"
+            )?,
+        }
+        match &self.order {
+            Order::Documented => writeln!(f, "order: documented (the numbered steps of the upgrade notes)")?,
+            Order::Inferred => writeln!(
+                f,
+                "order: inferred (the notes give no steps for this path; the six-step order of 0.22+)"
+            )?,
+            Order::Deviates { reason } => writeln!(f, "order: deviates from the notes: {reason}")?,
+        }
+        writeln!(f, "nodes:")?;
+        for n in &self.nodes {
+            let image = match &n.image {
+                NodeImage::Image(i) => format!("image {i}"),
+                NodeImage::Host { builds } => format!(
+                    "host with builds {} at /opt/mesos/<version>",
+                    builds
+                        .iter()
+                        .map(|v| local_image(*v))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                ),
+            };
+            let version = n.version.map(|v| format!(" {v}")).unwrap_or_default();
+            writeln!(
+                f,
+                "  {:<9} {:<9}{:<8} {image}",
+                n.name,
+                n.role.as_str(),
+                version
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "start")?;
+        let mut current_step: Option<usize> = None;
+        for e in &self.entries {
+            match e {
+                Entry::Action(a) => {
+                    if let Some(st) = &a.step {
+                        if current_step != Some(st.index) {
+                            current_step = Some(st.index);
+                            writeln!(f)?;
+                            let line = if st.line > 0 {
+                                format!(", line {}", st.line)
+                            } else {
+                                String::new()
+                            };
+                            write!(f, "step {}{line}: {}", st.index + 1, st.kind.name())?;
+                            if st.phase != st.kind.name() {
+                                write!(f, " (phase `{}`)", st.phase)?;
+                            }
+                            if let Some(h) = step_header(
+                                st.kind,
+                                self.masters(),
+                                self.master_stop,
+                                self.node_model,
+                            ) {
+                                write!(f, ": {h}")?;
+                            }
+                            writeln!(f)?;
+                            if let Some(note) = &a.note {
+                                writeln!(f, "       note: {note}")?;
+                            }
+                        }
+                    }
+                    writeln!(f, "  {:>3}. {}", a.number, a.describe(self.node_model))?;
+                }
+                Entry::Phase(p) => match p.checks {
+                    0 => writeln!(f, "       -> phase `{}`", p.name)?,
+                    1 => writeln!(f, "       -> phase `{}` (1 check)", p.name)?,
+                    n => writeln!(f, "       -> phase `{}` ({n} checks)", p.name)?,
+                },
+            }
+        }
+        writeln!(f)?;
+        let finals = self.final_versions();
+        let behind: Vec<String> = finals
+            .iter()
+            .filter(|(_, v)| **v != self.to)
+            .map(|(n, v)| format!("{n} runs {v}"))
+            .collect();
+        if behind.is_empty() {
+            write!(f, "end: every Mesos node runs {}", self.to)?;
+        } else {
+            write!(
+                f,
+                "end: not every node runs {}: {}",
+                self.to,
+                behind.join(", ")
+            )?;
+        }
+        writeln!(f)
+    }
+}

@@ -1,0 +1,99 @@
+//! Validation of a parsed scenario: everything the types cannot say. Pure; collects every
+//! problem instead of stopping at the first.
+//!
+//! [`validate()`] and the consts live here; each check lives with its kind: top-level fields,
+//! versions and topology (`top_level.rs`), steps, their order and phases (`steps.rs`), checks
+//! and probes (`checks.rs`). Warnings about valid files are in [`super::warnings`].
+
+mod checks;
+mod steps;
+mod top_level;
+
+use std::collections::BTreeSet;
+
+use serde_saphyr::Spanned;
+
+use crate::scenario::diagnostic::{Diagnostics, Problem, SourceFile};
+use crate::scenario::model::{Scenario, Target};
+
+/// The only format version.
+pub const FORMAT: u32 = 1;
+
+/// Upper bounds on the topology: a test cluster on one machine, not a data centre. They also
+/// keep a typo (`agents: 20000`) from becoming a plan with twenty thousand containers.
+pub const MAX_MASTERS: u32 = 7;
+/// See [`MAX_MASTERS`].
+pub const MAX_AGENTS: u32 = 50;
+/// See [`MAX_MASTERS`].
+pub const MAX_ZOOKEEPER: u32 = 7;
+
+/// Checks `scenario` (parsed from `file`) and adds every problem to `out`.
+pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
+    let mut v = Validator { file, out };
+    v.format(scenario);
+    v.name(&scenario.name, "name", "scenario::bad_name");
+    let versions = v.versions(scenario);
+    let topology_ok = v.topology(&scenario.topology);
+    v.steps(scenario);
+    if let Some((from, to)) = versions {
+        v.order(scenario, from, to);
+    }
+    let phases = if topology_ok {
+        Some(v.phases(scenario))
+    } else {
+        None
+    };
+    let nodes = if topology_ok {
+        Some(scenario.topology.node_names())
+    } else {
+        None
+    };
+    for (i, check) in scenario.checks.iter().enumerate() {
+        v.check(i, check, phases.as_deref(), nodes.as_deref());
+    }
+    let mut probe_names = BTreeSet::new();
+    for (i, probe) in scenario.probes.iter().enumerate() {
+        v.probe(i, probe, nodes.as_deref(), &mut probe_names);
+    }
+    for (i, module) in scenario.modules.iter().enumerate() {
+        if let Target::Node(node) = &module.value.role {
+            let span = v.file.span_of(&module.referenced);
+            v.out.push(
+                Problem::at(
+                    v.file,
+                    span,
+                    "scenario::bad_module_role",
+                    format!("modules[{i}].role"),
+                    format!(
+                        "`modules[{i}].role` names node `{node}`; modules are loaded by a role"
+                    ),
+                )
+                .label("this module")
+                .help("`role: master` or `role: agents`"),
+            );
+        }
+    }
+}
+
+struct Validator<'a> {
+    file: &'a SourceFile,
+    out: &'a mut Diagnostics,
+}
+
+impl Validator<'_> {
+    fn at<T>(
+        &self,
+        value: &Spanned<T>,
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem::at(
+            self.file,
+            self.file.span_of(&value.referenced),
+            code,
+            field,
+            message,
+        )
+    }
+}
