@@ -127,6 +127,9 @@ pub struct RunReport {
     /// What could not be removed after the verdict (the verdict stands).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<String>,
+    /// The scenario file's text as it was run: failures are shown against it.
+    #[serde(skip)]
+    pub source: String,
 }
 
 impl RunReport {
@@ -148,8 +151,7 @@ impl RunReport {
     /// expected, what was seen and where the phase's logs are. The run's abort reason, if
     /// any, comes last.
     pub fn render_failures(&self, handler: &miette::GraphicalReportHandler) -> Vec<String> {
-        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-        let source = SourceFile::new(self.file.display().to_string(), text);
+        let source = SourceFile::new(self.file.display().to_string(), self.source.as_str());
         let mut out = Vec::new();
         let mut render = |problem: Problem| {
             let mut s = String::new();

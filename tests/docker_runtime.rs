@@ -621,7 +621,10 @@ async fn sigterm_interrupts_work_with_its_exit_code() {
         .expect("the signal ends the wait")
         .unwrap();
     assert_eq!(outcome, Err(docker::ShutdownSignal::Terminate));
-    assert_eq!(docker::ShutdownSignal::Terminate.exit_code(), 143);
+    assert_eq!(
+        upgrade_harness::ExitCode::of_signal(docker::ShutdownSignal::Terminate) as i32,
+        143
+    );
 }
 
 #[tokio::test]

@@ -24,35 +24,82 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `crate::x` paths in code (not in comments), including `use crate::{x, y}` groups.
-fn crate_references(text: &str) -> BTreeSet<String> {
+/// The modules a source file names: `crate::x` paths in code (not in comments), including
+/// `use crate::{x, y::{z}}` groups over several lines, and `super::` paths that climb to the
+/// crate root (`depth` is how many modules deep the file is: 1 for `src/run/mod.rs` or
+/// `src/plan.rs`, 2 for `src/run/judge.rs`).
+fn crate_references(text: &str, depth: usize) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
     let mut out = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or("");
-        let mut rest = code;
-        while let Some(i) = rest.find("crate::") {
-            rest = &rest[i + "crate::".len()..];
-            if let Some(group) = rest.strip_prefix('{') {
-                let inner = group.split('}').next().unwrap_or("");
-                for item in inner.split(',') {
-                    let name: String = item
-                        .trim()
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    out.insert(name);
+    let add_path = |rest: &str, out: &mut BTreeSet<String>| {
+        if let Some(group) = rest.trim_start().strip_prefix('{') {
+            // Top-level items of the group: split at depth-0 commas.
+            let (mut level, mut item_start) = (0usize, 0usize);
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => level += 1,
+                    '}' if level == 0 => {
+                        out.insert(ident(&group[item_start..i]));
+                        break;
+                    }
+                    '}' => level -= 1,
+                    ',' if level == 0 => {
+                        out.insert(ident(&group[item_start..i]));
+                        item_start = i + 1;
+                    }
+                    _ => {}
                 }
-            } else {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                out.insert(name);
             }
+        } else {
+            out.insert(ident(rest));
         }
+    };
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        add_path(rest, &mut out);
+    }
+    // `super::` chains that reach the crate root.
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("super::") {
+        let before_ok = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+        let mut after = &rest[i..];
+        let mut climbs = 0;
+        while let Some(next) = after.strip_prefix("super::") {
+            climbs += 1;
+            after = next;
+        }
+        if before_ok && climbs >= depth {
+            add_path(after, &mut out);
+        }
+        rest = after;
     }
     out.retain(|n| !n.is_empty() && n.chars().next().is_some_and(|c| c.is_lowercase()));
     out
+}
+
+/// How many modules deep a file is below `src/` (see [`crate_references`]).
+fn depth_of(src: &Path, file: &Path) -> usize {
+    let rel = file.strip_prefix(src).unwrap();
+    let parts = rel.components().count();
+    if rel.file_name().is_some_and(|n| n == "mod.rs") {
+        parts - 1
+    } else {
+        parts
+    }
 }
 
 /// Edges `from -> to` with the files that make them.
@@ -67,7 +114,7 @@ fn graph() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
             continue;
         };
         let text = std::fs::read_to_string(file).expect("a readable source file");
-        for to in crate_references(&text) {
+        for to in crate_references(&text, depth_of(&src, file)) {
             if to != from && modules.contains(&to) {
                 let shown = file.strip_prefix(&src).unwrap().display().to_string();
                 edges
@@ -155,13 +202,20 @@ fn the_cycle_finder_finds_cycles() {
     );
     edges.get_mut("observe").unwrap().clear();
     assert_eq!(cycle_from(&edges, "run"), None);
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
         crate_references(
-            "use crate::{docker, mesos::roles}; // crate::run\nlet x = crate::plan::plan(&s);"
+            "use crate::{docker, mesos::roles}; // crate::run\nlet x = crate::plan::plan(&s);",
+            1
         ),
-        ["docker", "mesos", "plan"]
-            .into_iter()
-            .map(String::from)
-            .collect()
+        names(&["docker", "mesos", "plan"])
+    );
+    // A group over several lines, nested groups, and `super::` climbing to the root.
+    assert_eq!(
+        crate_references(
+            "use crate::{\n    a::{b, c::{d}},\n    e,\n};\nuse super::super::f::g;\nuse super::h;",
+            2
+        ),
+        names(&["a", "e", "f"])
     );
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::exit::CommandError;
 use super::{note, out, ExitCode};
 use crate::docker;
 use crate::images::{self, BuildOptions};
@@ -60,9 +61,18 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
 
 /// `upgrade-harness images build [VERSION...]`.
 pub fn images_build(versions: &[String]) -> ExitCode {
+    match build_images(versions) {
+        Ok(code) => code,
+        Err(e) => {
+            note!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn build_images(versions: &[String]) -> Result<ExitCode, CommandError> {
     if let Some(why) = unknown_versions(versions) {
-        note!("error: {why}");
-        return ExitCode::InvalidInput;
+        return Err(CommandError::Invalid(why));
     }
     let versions: Vec<String> = if versions.is_empty() {
         images::known_versions()
@@ -74,22 +84,10 @@ pub fn images_build(versions: &[String]) -> ExitCode {
     };
     let opts = BuildOptions::default();
     let rt = runtime();
-    let engine = match rt.block_on(docker::Engine::connect()) {
-        Ok(e) => e,
-        Err(e) => {
-            note!("error: {e}");
-            return ExitCode::Infrastructure;
-        }
-    };
+    let engine = rt.block_on(docker::Engine::connect())?;
     for v in &versions {
         let t = std::time::Instant::now();
-        let build = match images::build_version(v, &opts) {
-            Ok(b) => b,
-            Err(e) => {
-                note!("error: {v}: {e}");
-                return ExitCode::Infrastructure;
-            }
-        };
+        let build = images::build_version(v, &opts)?;
         let spec = docker::ImageSpec {
             repository: format!("upgrade-harness/mesos-{v}"),
             roots: vec![build.rootfs.clone()],
@@ -104,18 +102,9 @@ pub fn images_build(versions: &[String]) -> ExitCode {
             ],
             ..docker::ImageSpec::default()
         };
-        let image = match rt.block_on(docker::build_image(&engine, &spec)) {
-            Ok(i) => i,
-            Err(e) => {
-                note!("error: image of {v}: {e}");
-                return ExitCode::Infrastructure;
-            }
-        };
+        let image = rt.block_on(docker::build_image(&engine, &spec))?;
         let tag = format!("upgrade-harness/mesos:{v}");
-        if let Err(e) = rt.block_on(tag_image(&engine, &image.reference, &tag)) {
-            note!("error: tagging {tag}: {e}");
-            return ExitCode::Infrastructure;
-        }
+        rt.block_on(tag_image(&engine, &image.reference, &tag))?;
         let line = format!(
             "{v}: {} ({}; build {}) {:.1}s\n",
             tag,
@@ -124,10 +113,10 @@ pub fn images_build(versions: &[String]) -> ExitCode {
             t.elapsed().as_secs_f64()
         );
         if let Err(code) = out(&line) {
-            return code;
+            return Ok(code);
         }
     }
-    ExitCode::Ok
+    Ok(ExitCode::Ok)
 }
 
 /// The versions asked for that the project cannot build, said with the ones it can: checked
@@ -153,7 +142,7 @@ fn unknown_versions(asked: &[String]) -> Option<String> {
     }
 }
 
-async fn tag_image(engine: &docker::Engine, reference: &str, tag: &str) -> Result<(), String> {
+async fn tag_image(engine: &docker::Engine, reference: &str, tag: &str) -> docker::Result<()> {
     let (repo, version) = tag.split_once(':').unwrap_or((tag, "latest"));
     engine
         .client()
@@ -165,7 +154,10 @@ async fn tag_image(engine: &docker::Engine, reference: &str, tag: &str) -> Resul
             }),
         )
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|source| docker::Error::Api {
+            action: format!("tag {reference} as {tag}"),
+            source,
+        })
 }
 
 /// `upgrade-harness clean [RUN_ID]`.
@@ -189,15 +181,14 @@ pub fn clean(run_id: Option<&str>) -> ExitCode {
             ))
         })
     });
-    match result {
-        Ok(Ok(text)) => out(&format!("{text}\n")).err().unwrap_or(ExitCode::Ok),
-        Ok(Err(why)) => {
-            note!("error: {why}");
-            ExitCode::InvalidInput
-        }
+    match result
+        .map_err(CommandError::from)
+        .and_then(|r| r.map_err(CommandError::Invalid))
+    {
+        Ok(text) => out(&format!("{text}\n")).err().unwrap_or(ExitCode::Ok),
         Err(e) => {
             note!("error: {e}");
-            ExitCode::Infrastructure
+            e.exit_code()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The exit codes of every command, chosen from the kind of outcome in one place.
 
-use crate::docker::ShutdownSignal;
+use crate::docker::{self, ShutdownSignal};
+use crate::images::ImagesError;
 use crate::report::RunReport;
 use crate::run::RunError;
 
@@ -44,8 +45,15 @@ impl ExitCode {
         match e {
             RunError::Invalid(_) | RunError::NotRunnable(_) => ExitCode::InvalidInput,
             RunError::Infrastructure(_) => ExitCode::Infrastructure,
-            RunError::Interrupted(ShutdownSignal::Interrupt) => ExitCode::Interrupted,
-            RunError::Interrupted(ShutdownSignal::Terminate) => ExitCode::Terminated,
+            RunError::Interrupted(signal) => ExitCode::of_signal(*signal),
+        }
+    }
+
+    /// Stopped by a signal, after removing what the run created: 128 + the signal's number.
+    pub fn of_signal(signal: ShutdownSignal) -> ExitCode {
+        match signal {
+            ShutdownSignal::Interrupt => ExitCode::Interrupted,
+            ShutdownSignal::Terminate => ExitCode::Terminated,
         }
     }
 }
@@ -53,3 +61,27 @@ impl ExitCode {
 /// For `--help`.
 pub(super) const EXIT_CODES: &str =
     "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
+
+/// Why a command other than `run` (`images build`, `clean`) failed; its kind picks the code.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// What was asked for does not exist (an unknown version, an unknown run id): exit 2.
+    #[error("{0}")]
+    Invalid(String),
+    /// The Docker engine or one of its calls: exit 3.
+    #[error(transparent)]
+    Docker(#[from] docker::Error),
+    /// A Mesos build: exit 3.
+    #[error(transparent)]
+    Images(#[from] ImagesError),
+}
+
+impl CommandError {
+    /// The exit code of this kind of failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CommandError::Invalid(_) => ExitCode::InvalidInput,
+            CommandError::Docker(_) | CommandError::Images(_) => ExitCode::Infrastructure,
+        }
+    }
+}

@@ -283,7 +283,9 @@ fn check(paths: &[PathBuf]) -> ExitCode {
     for (file, s) in &valid {
         let runnability = runnable::runnability(s, &crate::plan::plan(s));
         if runnability.is_notable() {
-            println!("{}: {}", file.display(), runnability.one_line());
+            if let Err(code) = out(&format!("{}: {}\n", file.display(), runnability.one_line())) {
+                return code;
+            }
         }
     }
     if invalid == 0 && problems == 0 {

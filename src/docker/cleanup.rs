@@ -208,16 +208,6 @@ pub enum ShutdownSignal {
     Terminate,
 }
 
-impl ShutdownSignal {
-    /// The conventional exit code: 128 + signal number.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ShutdownSignal::Interrupt => 130,
-            ShutdownSignal::Terminate => 143,
-        }
-    }
-}
-
 /// Resolves on the first Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() -> ShutdownSignal {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

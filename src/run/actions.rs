@@ -11,7 +11,7 @@ use crate::runnable::{self, SkipKind};
 use super::cluster;
 use super::judge;
 use super::runner::{Outcome, Runner};
-use super::StepError;
+use super::{Context, StepError};
 
 /// How long a master may take to lead after its process starts.
 pub(super) const MASTER_READY: Duration = Duration::from_secs(60);
@@ -105,10 +105,10 @@ impl Runner<'_> {
                 let before = fw.subscriptions();
                 fw.failover(None)
                     .await
-                    .map_err(|e| format!("framework failover: {e}"))?;
+                    .context(|| format!("framework failover"))?;
                 fw.wait_resubscribed(before)
                     .await
-                    .map_err(|e| format!("framework {id} did not re-subscribe: {e}"))?;
+                    .context(|| format!("framework {id} did not re-subscribe"))?;
                 if fw.id() != id {
                     return Err(
                         format!("framework re-subscribed as {} instead of {id}", fw.id()).into(),
@@ -152,7 +152,7 @@ impl Runner<'_> {
                 Some(
                     readiness::registration_baseline(&self.cluster.client, &leader)
                         .await
-                        .map_err(|e| format!("reading registration metrics: {e}"))?,
+                        .context(|| format!("reading registration metrics"))?,
                 )
             }
             _ => None,

@@ -17,7 +17,7 @@ use crate::mesos::roles::{
 };
 use crate::plan::FlagOverrides;
 
-use super::StepError;
+use super::{Context, StepError};
 
 /// Name of the Mesos process inside every node (one per node, as on a real host).
 pub const PROCESS: &str = "mesos";
@@ -127,7 +127,7 @@ impl Cluster {
                 ..NodeSpec::default()
             })
             .await
-            .map_err(|e| format!("creating node {name}: {e}"))?;
+            .context(|| format!("creating node {name}"))?;
         self.nodes.insert(
             name.to_string(),
             NodeState {
@@ -183,19 +183,19 @@ impl Cluster {
                 ..NodeSpec::default()
             })
             .await
-            .map_err(|e| format!("creating node {name}: {e}"))?;
+            .context(|| format!("creating node {name}"))?;
         let argv = zookeeper::server_argv();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let pid = self
             .run
             .start_process(name, ZOOKEEPER_PROCESS, &argv, &[])
             .await
-            .map_err(|e| format!("starting ZooKeeper in {name}: {e}"))?;
+            .context(|| format!("starting ZooKeeper in {name}"))?;
         let addr = self
             .run
             .node_address(name, zookeeper::CLIENT_PORT)
             .await
-            .map_err(|e| format!("address of {name}: {e}"))?;
+            .context(|| format!("address of {name}"))?;
         let ready = zookeeper::wait_ready(addr, ZOOKEEPER_READY).await;
         if let Err(e) = ready {
             let log = self
@@ -302,17 +302,17 @@ impl Cluster {
                 return Err(format!("{name} is a ZooKeeper node: it runs no Mesos process").into())
             }
         };
-        let mut spec = spec.map_err(|e| format!("{name}: {e}"))?;
+        let mut spec = spec.context(|| format!("{name}"))?;
         let unset: Vec<String> = overrides.unset.iter().cloned().collect();
         spec.apply_flags(&overrides.set, &unset)
-            .map_err(|e| format!("{name}: {e}"))?;
+            .context(|| format!("{name}"))?;
         let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let pid = self
             .run
             .start_process(name, PROCESS, &argv, &env)
             .await
-            .map_err(|e| format!("starting Mesos {version} in {name}: {e}"))?;
+            .context(|| format!("starting Mesos {version} in {name}"))?;
         let node = self.nodes.get_mut(name).expect("node exists");
         node.version = version;
         node.pid = Some(pid);
@@ -330,7 +330,7 @@ impl Cluster {
         self.run
             .stop_process_with(name, PROCESS, signal, STOP_GRACE)
             .await
-            .map_err(|e| format!("stopping Mesos in {name}: {e}"))?;
+            .context(|| format!("stopping Mesos in {name}"))?;
         if let Some(n) = self.nodes.get_mut(name) {
             n.pid = None;
         }
@@ -343,7 +343,7 @@ impl Cluster {
         self.run
             .restart_node(name)
             .await
-            .map_err(|e| format!("rebooting {name}: {e}"))?;
+            .context(|| format!("rebooting {name}"))?;
         if self.node(name)?.role == Role::Agent {
             let boot_id = format!(
                 "{:032x}\n",
@@ -356,11 +356,11 @@ impl Cluster {
             self.run
                 .write_file(name, file, boot_id.as_bytes(), 0o644)
                 .await
-                .map_err(|e| format!("writing a new boot ID to {file} in {name}: {e}"))?;
+                .context(|| format!("writing a new boot ID to {file} in {name}"))?;
             self.run
                 .remove_path(name, roles::AGENT_RUNTIME_DIR)
                 .await
-                .map_err(|e| format!("emptying {} in {name}: {e}", roles::AGENT_RUNTIME_DIR))?;
+                .context(|| format!("emptying {} in {name}", roles::AGENT_RUNTIME_DIR))?;
         }
         if let Some(n) = self.nodes.get_mut(name) {
             n.pid = None;
@@ -377,7 +377,7 @@ impl Cluster {
                 .run
                 .process_status(name, PROCESS)
                 .await
-                .map_err(|e| format!("status of Mesos in {name}: {e}"))?;
+                .context(|| format!("status of Mesos in {name}"))?;
             match status {
                 ProcessStatus::Running { .. } if started.elapsed() < within => {
                     tokio::time::sleep(Duration::from_millis(200)).await
@@ -424,7 +424,7 @@ impl Cluster {
                 .run
                 .process_status(name, process)
                 .await
-                .map_err(|e| format!("status of {what} in {name}: {e}"))?;
+                .context(|| format!("status of {what} in {name}"))?;
             match status {
                 ProcessStatus::Running { pid: now } if now == pid => {
                     seen.push(format!("{name} pid {pid}"))
@@ -551,7 +551,7 @@ impl Cluster {
             .map(|name| self.run.stop_process(name, PROCESS, STOP_GRACE));
         let results = futures_util::future::join_all(stops).await;
         for (name, result) in names.iter().zip(results) {
-            result.map_err(|e| format!("stopping Mesos in {name}: {e}"))?;
+            result.context(|| format!("stopping Mesos in {name}"))?;
             if let Some(n) = self.nodes.get_mut(name) {
                 n.pid = None;
             }

@@ -1,10 +1,11 @@
 //! The runner's errors, typed by kind so that the command line picks the exit code from the
-//! kind ([`crate::exit`]) and a test can tell "Docker unreachable" without reading text.
+//! kind (`cli::exit`) and a test can tell "Docker unreachable" without reading text.
 
 use crate::docker;
 use crate::images::ImagesError;
 use crate::mesos::client::ClientError;
 use crate::mesos::readiness::WaitError;
+use crate::mesos::roles::RoleError;
 use crate::mesos::scheduler::FrameworkError;
 use crate::scenario::Diagnostics;
 
@@ -80,6 +81,9 @@ pub enum StepError {
     /// The test framework.
     #[error(transparent)]
     Framework(#[from] FrameworkError),
+    /// A node's Mesos command line could not be made (version, flag names).
+    #[error(transparent)]
+    Flags(#[from] RoleError),
     /// The cluster is not in a state the action can work with.
     #[error("{0}")]
     Cluster(String),

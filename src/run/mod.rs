@@ -145,10 +145,9 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         seconds: started.elapsed().as_secs_f64(),
         observations: std::mem::take(&mut runner.observations),
         cleanup: None,
+        source: std::mem::take(&mut runner.source),
     };
     let mut report = report;
-    let drift = crate::drift::drift(&scenario, &report.observations);
-    let written = report.write(&folder, &drift);
     if let Some(fw) = runner.framework.take() {
         let _ = fw.teardown().await;
     }
@@ -168,9 +167,13 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         // run's sweep removes it: it is labelled).
         report.cleanup = Some(format!("cleaning up run {run_id}: {e}"));
     }
-    written.map_err(|source| InfraError::Io {
-        what: format!("writing the run folder {}", folder.display()),
-        source,
-    })?;
+    // Written last, so that a cleanup problem is in `result.json` too.
+    let drift = crate::drift::drift(&scenario, &report.observations);
+    report
+        .write(&folder, &drift)
+        .map_err(|source| InfraError::Io {
+            what: format!("writing the run folder {}", folder.display()),
+            source,
+        })?;
     Ok(report)
 }

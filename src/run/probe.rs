@@ -68,7 +68,9 @@ pub async fn observe_phase(
     let nodes = futures_util::future::join_all(
         names
             .iter()
-            .map(|name| observe_node(cluster, scenario, name, discover)),
+            // The names come from the cluster's own node list.
+            .filter_map(|name| Some((name, cluster.nodes.get(name)?.clone())))
+            .map(|(name, state)| observe_node(cluster, scenario, name, state, discover)),
     )
     .await;
     PhaseObservation {
@@ -83,16 +85,10 @@ async fn observe_node(
     cluster: &Cluster,
     scenario: &Scenario,
     name: &str,
+    state: cluster::NodeState,
     discover: bool,
 ) -> NodeObservation {
     let started = Instant::now();
-    let state = cluster.nodes.get(name).cloned();
-    let Some(state) = state else {
-        let mut obs =
-            NodeObservation::new(name, Role::Master, crate::domain::Version::new(0, 0, 0));
-        obs.down = Some(format!("{name} is not a node of this run"));
-        return obs;
-    };
     let (role, version, pid) = (state.role, state.version, state.pid);
     let mut obs = NodeObservation::new(name, role, version);
     let Some(pid) = pid else {

@@ -9,6 +9,7 @@ use crate::mesos::scheduler::Framework;
 use crate::observation::Observations;
 use crate::plan::{Entry, PhaseScope, Plan};
 use crate::report::{ActionRecord, PhaseRecord, Place, Progress, Status};
+use crate::scenario::locate;
 use crate::scenario::model::Scenario;
 
 use super::cluster::Cluster;
@@ -64,7 +65,7 @@ impl Runner<'_> {
                         what,
                         status,
                         reason,
-                        at: action.step.as_ref().and_then(|s| self.step_place(s.index)),
+                        at: self.action_place(action),
                         seconds: t.elapsed().as_secs_f64(),
                     });
                     if failed {
@@ -126,7 +127,15 @@ impl Runner<'_> {
             }
         }
         let number = self.plan.entries.len() + 1;
-        if let Some(record) = self.kill_workload(number).await {
+        if let Some(mut record) = self.kill_workload(number).await {
+            // The end of the workload the scenario declared.
+            let at = self.top_level_place("workload");
+            for v in &mut record.verdicts {
+                v.at = v.at.take().or_else(|| at.clone());
+            }
+            for a in &mut record.actions {
+                a.at = a.at.take().or_else(|| at.clone());
+            }
             let failed = record.verdicts.iter().any(|v| v.status == Status::Failed);
             self.progress.phase(&record);
             phases.push(record);
@@ -195,6 +204,23 @@ impl Runner<'_> {
     /// Where step `index` is written.
     pub(super) fn step_place(&self, index: usize) -> Option<Place> {
         self.place(location(&self.scenario.steps.get(index)?.referenced)?)
+    }
+
+    /// Where an action was asked for: its step, or for the actions that start the cluster,
+    /// the `topology` (nodes) or the `workload` (the test framework and its tasks).
+    fn action_place(&self, action: &crate::plan::Action) -> Option<Place> {
+        match (&action.step, &action.kind) {
+            (Some(step), _) => self.step_place(step.index),
+            (None, crate::plan::ActionKind::StartWorkload { .. }) => {
+                self.top_level_place("workload")
+            }
+            (None, _) => self.top_level_place("topology"),
+        }
+    }
+
+    /// Where a top-level key of the scenario is written (its value).
+    fn top_level_place(&self, key: &str) -> Option<Place> {
+        self.place(locate::top_level_value(&self.source, key)?)
     }
 
     /// Where `from` is written: the phase `start` is the cluster at that version.

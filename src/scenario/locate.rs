@@ -12,7 +12,11 @@ pub fn field_value(
     path: &[&str],
 ) -> Option<(usize, usize)> {
     let from = offset(text, start)?;
-    let until = end.and_then(|e| offset(text, e)).unwrap_or(text.len());
+    // The item ends at the next item, or else at the next top-level key (a line that starts
+    // with neither a space, a `-` nor a `#`): a defaulted field is not found in what follows.
+    let until = end
+        .and_then(|e| offset(text, e))
+        .unwrap_or_else(|| next_top_level_key(text, from));
     let item = &text[from..until.max(from)];
     let mut at = 0;
     for key in path {
@@ -30,8 +34,39 @@ pub fn field_value(
     Some(line_column(text, from + value_at))
 }
 
+/// 1-based line and column of the value of the top-level key `key` (`workload:`).
+pub fn top_level_value(text: &str, key: &str) -> Option<(usize, usize)> {
+    let needle = format!("{key}:");
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(&needle) {
+            let skipped = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            let value = if rest[skipped..].starts_with(['\n', '\r', '#']) || rest.is_empty() {
+                0
+            } else {
+                needle.len() + skipped
+            };
+            return Some(line_column(text, at + value));
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// Offset of the first line after `from` that starts a top-level key, or the text's end.
+fn next_top_level_key(text: &str, from: usize) -> usize {
+    let mut at = from + text[from..].find('\n').map_or(text.len() - from, |i| i + 1);
+    for line in text[at..].split_inclusive('\n') {
+        if line.starts_with(|c: char| !matches!(c, ' ' | '\t' | '-' | '#' | '\n' | '\r')) {
+            return at;
+        }
+        at += line.len();
+    }
+    text.len()
+}
+
 /// Byte offset just after `key:` in `s`, where `key` starts a mapping key (at the start, or
-/// after a space, `{`, `,` or `-`).
+/// after a space, `{`, `,` or `-`) outside a comment.
 fn find_key(s: &str, key: &str) -> Option<usize> {
     let needle = format!("{key}:");
     let mut from = 0;
@@ -41,7 +76,9 @@ fn find_key(s: &str, key: &str) -> Option<usize> {
         let after = s[i + needle.len()..].chars().next();
         let starts_key = before.is_none_or(|c| matches!(c, ' ' | '\t' | '\n' | '{' | ',' | '-'));
         let ends_key = after.is_none_or(|c| c.is_whitespace());
-        if starts_key && ends_key {
+        let line_start = s[..i].rfind('\n').map_or(0, |n| n + 1);
+        let in_comment = s[line_start..i].contains('#');
+        if starts_key && ends_key && !in_comment {
             return Some(i + needle.len());
         }
         from = i + needle.len();
@@ -86,6 +123,19 @@ mod tests {
             field_value(TEXT, (4, 5), None, &["json", "value"]),
             Some((8, 14))
         );
+    }
+
+    #[test]
+    fn the_last_item_ends_at_the_next_top_level_key() {
+        let text = "checks:\n  - after: start\n    metric_present: x  # json: no\ninvariants: [a]\nprobes:\n  - json: 1\n";
+        assert_eq!(field_value(text, (2, 5), None, &["json"]), None);
+        assert_eq!(
+            field_value(text, (2, 5), None, &["metric_present"]),
+            Some((3, 21))
+        );
+        assert_eq!(top_level_value(text, "invariants"), Some((4, 13)));
+        assert_eq!(top_level_value(text, "checks"), Some((1, 1)));
+        assert_eq!(top_level_value(text, "workload"), None);
     }
 
     #[test]

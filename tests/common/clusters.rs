@@ -197,7 +197,7 @@ fn listen(mode: OnSignal, listening: std::sync::mpsc::Sender<Result<(), String>>
                     "{}: second signal, exiting now; the next run's sweep removes what is left",
                     name(signal)
                 ));
-                std::process::exit(signal.exit_code());
+                std::process::exit(upgrade_harness::ExitCode::of_signal(signal) as i32);
             }
             first = Some(signal);
             let running = {
@@ -215,7 +215,7 @@ fn listen(mode: OnSignal, listening: std::sync::mpsc::Sender<Result<(), String>>
                 std::thread::spawn(move || {
                     wait_idle();
                     finish(signal);
-                    std::process::exit(signal.exit_code());
+                    std::process::exit(upgrade_harness::ExitCode::of_signal(signal) as i32);
                 });
             }
         }
@@ -247,7 +247,7 @@ pub fn finish(signal: ShutdownSignal) -> i32 {
             Err(e) => format!("could not list the runs left: {e}"),
         }
     ));
-    signal.exit_code()
+    upgrade_harness::ExitCode::of_signal(signal) as i32
 }
 
 /// Removes the runs labelled with this process as their owner.
