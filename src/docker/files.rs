@@ -11,9 +11,10 @@ use futures_util::TryStreamExt;
 
 use super::error::{api, Error, Result};
 use super::exec::ExecOutput;
-use super::image::{settle, single_file_tar, spawn_tar, tar_body, tree_tar};
+use super::image::{single_file_tar, tree_tar};
 use super::node_init::PATH_IN_NODE;
 use super::run::Run;
+use super::stream::{settle, spawn_tar, tar_body};
 
 fn command_ok(node: &str, argv: &[&str], out: ExecOutput) -> Result<ExecOutput> {
     if out.code == 0 {

@@ -17,6 +17,7 @@ mod network;
 pub mod node_init;
 mod process;
 mod run;
+mod stream;
 
 pub use cleanup::{
     list_runs, remove_run, shutdown_signal, sweep, until_shutdown, Removed, RunSummary,

@@ -22,6 +22,8 @@ mod live_tests;
 mod test_skip;
 mod versions;
 pub mod zookeeper;
+#[cfg(test)]
+mod zookeeper_live_tests;
 
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
 pub use error::ImagesError;
