@@ -57,11 +57,30 @@ pub struct ActionRecord {
     pub seconds: f64,
 }
 
+/// What a verdict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    /// One of the scenario's `invariants`, judged after every phase.
+    Invariant,
+    /// One of the scenario's `checks`, judged at its phase.
+    Check,
+}
+
+impl std::fmt::Display for VerdictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VerdictKind::Invariant => "invariant",
+            VerdictKind::Check => "check",
+        })
+    }
+}
+
 /// One invariant or check at a phase.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerdictRecord {
-    /// `invariant` or `check`.
-    pub kind: &'static str,
+    /// An invariant or a check.
+    pub kind: VerdictKind,
     /// Invariant name or check description.
     pub name: String,
     /// The node asked.
@@ -72,7 +91,6 @@ pub struct VerdictRecord {
     /// Outcome.
     pub status: Status,
     /// The verdict (expected / seen).
-    #[serde(flatten)]
     pub verdict: Verdict,
 }
 
@@ -175,11 +193,8 @@ impl RunReport {
             }
             for v in p.verdicts.iter().filter(|v| v.status == Status::Failed) {
                 let (code, label) = match v.kind {
-                    "check" => (
-                        "run::check_failed",
-                        format!("expected: {}", v.verdict.expected),
-                    ),
-                    _ => (
+                    VerdictKind::Check => ("run::check_failed", "not as expected".to_string()),
+                    VerdictKind::Invariant => (
                         "run::invariant_failed",
                         format!("{} failed after this step", v.name),
                     ),

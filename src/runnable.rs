@@ -180,9 +180,10 @@ fn refusals(s: &Scenario) -> Vec<String> {
     }
     if masters > 1 || zookeepers > 0 {
         let ha = images::versions_with_ha_masters();
-        let unsupported: Vec<&str> = [s.from.value.as_str(), s.to.value.as_str()]
+        let unsupported: Vec<String> = [s.from_version(), s.to_version()]
             .into_iter()
-            .filter(|v| !ha.contains(v))
+            .filter(|v| !ha.iter().any(|h| v == h))
+            .map(|v| v.to_string())
             .collect();
         if !unsupported.is_empty() {
             reasons.push(format!(

@@ -21,7 +21,7 @@ use bollard::query_parameters::{
 };
 use upgrade_harness::docker::{
     self, build_image, node_init, Engine, Error, ImageFile, ImageSpec, NodeSpec, ProcessStatus,
-    Run, RunOptions, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL,
+    Run, RunSettings, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -103,7 +103,7 @@ async fn nodes_processes_restart_and_cleanup() {
         return;
     };
     let t0 = Instant::now();
-    let run = Run::create(&engine, RunOptions::new(&binary))
+    let run = Run::create(&engine, RunSettings::new(&binary))
         .await
         .unwrap();
     let (a, b) = tokio::join!(
@@ -465,7 +465,7 @@ async fn dropping_a_run_removes_it() {
     let Some((engine, binary, image)) = setup().await else {
         return;
     };
-    let run = Run::create(&engine, RunOptions::new(&binary))
+    let run = Run::create(&engine, RunSettings::new(&binary))
         .await
         .unwrap();
     run.create_node(node("dropped", &image)).await.unwrap();
@@ -515,9 +515,9 @@ async fn images_from_directories_keep_modes_and_symlinks() {
 
     // Bind published ports on every interface, as for a remote engine:
     // node_address must then answer with the engine's machine.
-    let options = RunOptions {
+    let options = RunSettings {
         publish_ip: Some(std::net::Ipv4Addr::UNSPECIFIED),
-        ..RunOptions::new(&binary)
+        ..RunSettings::new(&binary)
     };
     let run = Run::create(&engine, options).await.unwrap();
     let mut spec = node("dirs", &image.reference);
@@ -632,9 +632,9 @@ async fn kept_runs_outlive_their_run_value() {
     let Some((engine, binary, image)) = setup().await else {
         return;
     };
-    let options = RunOptions {
+    let options = RunSettings {
         keep: true,
-        ..RunOptions::new(&binary)
+        ..RunSettings::new(&binary)
     };
     let run = Run::create(&engine, options).await.unwrap();
     run.create_node(node("kept", &image)).await.unwrap();

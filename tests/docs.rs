@@ -556,7 +556,7 @@ fn the_readme_plan_excerpt_is_real_output() {
         .expect("the console block starts with `$ cargo run -q -- plan FILE`");
     let scenario = upgrade_harness::scenario::load(&root().join(file))
         .unwrap_or_else(|d| panic!("{file}: {}", d.render_plain(100)));
-    let output = upgrade_harness::plan::plan(&scenario).to_string();
+    let output = upgrade_harness::cli::plan_text(&scenario);
     let mut real = output.lines();
     for shown in lines.filter(|l| *l != "...") {
         assert!(

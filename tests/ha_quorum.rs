@@ -89,7 +89,7 @@ async fn lost_quorum(scenario_file: &str, version: &str) {
         .expect("images for the HA scenario");
     say(format!("images ready in {:.1}s", t.elapsed().as_secs_f64()));
     let node_init = node_init::build(&opts.build.cache_dir.join("node-init")).expect("node-init");
-    let run = docker::Run::create(&engine, docker::RunOptions::new(node_init))
+    let run = docker::Run::create(&engine, docker::RunSettings::new(node_init))
         .await
         .expect("a run");
     let run_id = run.id().to_string();

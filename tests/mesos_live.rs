@@ -17,7 +17,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use upgrade_harness::mesos::client::{base_url, MesosClient};
-use upgrade_harness::mesos::readiness::{self, ExpectedAgent, Target};
+use upgrade_harness::mesos::readiness::{self, ExpectedAgent, MesosNode};
 use upgrade_harness::mesos::roles::{
     self, AgentConfig, MasterConfig, MasterLocation, NodeAddress, ProcessSpec, Role, Tuning,
 };
@@ -209,12 +209,12 @@ async fn master_agent_framework_failover_and_restarts() {
     let dir = tmp.path();
     let (mport, aport) = ports();
     let client = MesosClient::new().unwrap();
-    let master_t = |v: &str| Target {
+    let master_t = |v: &str| MesosNode {
         name: "master-1".into(),
         version: v.parse().expect("a version"),
         base_url: base_url("127.0.0.1", mport),
     };
-    let agent_t = |v: &str| Target {
+    let agent_t = |v: &str| MesosNode {
         name: "agent-1".into(),
         version: v.parse().expect("a version"),
         base_url: base_url("127.0.0.1", aport),

@@ -1,74 +1,121 @@
-//! Runtime failures point into the scenario file like load errors (issue 11): a real run of
-//! `tests/fixtures/failing/three-failures.yaml` fails at a check (caret on its `code:`), at an
-//! invariant (caret on the step whose phase failed) and at an action (caret on the step), and
-//! the rendered output is snapshot-tested. Needs Docker: skipped with the reason without it,
-//! failed with `CI=true`.
+//! Runtime failures point into the scenario file like load errors (issue 11): the binary runs
+//! `tests/fixtures/failing/three-failures.yaml` for real; it must exit 1 and print a wrong
+//! check (caret on its `code:`), a failed invariant (caret on the step whose phase failed)
+//! and a failed action (caret on the step) as file:line:column diagnostics, and keep those
+//! places in `result.json`. What it prints is snapshot-tested. Needs Docker: skipped with the
+//! reason without it, failed with `CI=true`. In the cluster cap of `tests/common/clusters.rs`;
+//! a signal to the test is passed on to the run, which removes its cluster.
 
 mod common;
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use upgrade_harness::report::Status;
-use upgrade_harness::run::{self, RunOptions};
+use common::clusters;
+use upgrade_harness::docker::Engine;
 
-#[test]
-fn check_invariant_and_action_failures_point_at_their_fields() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file = Path::new("tests/fixtures/failing/three-failures.yaml");
-    let opts = RunOptions {
-        out_root: root.join("target/upgrade-harness"),
-        progress: false,
-        ..RunOptions::default()
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+const FIXTURE: &str = "tests/fixtures/failing/three-failures.yaml";
+
+fn docker_unreachable() -> Option<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let report = match rt.block_on(run::run_file(file, &opts)) {
-        Ok(report) => report,
-        Err(e) if e.docker_unreachable() => return common::skip(format!("{e}")),
-        Err(e) => panic!("the run gave no verdict: {e}"),
-    };
-    assert!(!report.passed(), "the fixture must fail");
+    rt.block_on(Engine::connect()).err().map(|e| e.to_string())
+}
 
-    // result.json's places: every failed verdict and action has one, in this file.
-    let failed_verdicts: Vec<_> = report
-        .phases
+#[test]
+fn check_invariant_and_action_failures_point_at_their_fields() {
+    let slot =
+        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
+    if let Some(why) = docker_unreachable() {
+        return common::skip(format!("Docker unreachable: {why}"));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let stderr_path = out.path().join("stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
+        .current_dir(root)
+        .args(["run", FIXTURE, "--out"])
+        .arg(out.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"))
+        .spawn()
+        .expect("the binary starts");
+    // Waits for the run, passing a signal on: the run removes its cluster and exits 130/143.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the run") {
+            break status;
+        }
+        if let Some(signal) = clusters::stopping() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+            drop(slot);
+            clusters::interrupted(signal, "interrupted; the run was removed");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    drop(slot);
+    let stderr = std::fs::read_to_string(&stderr_path).expect("the run's stderr");
+    assert_eq!(status.code(), Some(1), "a failed run exits 1:\n{stderr}");
+
+    // result.json keeps the places: the check's `code:`, the invariant's and the action's step.
+    let folder = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("the run folder");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("result.json")).unwrap())
+            .unwrap();
+    let failed = |kind: &str| -> Vec<serde_json::Value> {
+        result["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p[kind].as_array().unwrap().clone())
+            .filter(|v| v["status"] == "failed")
+            .collect()
+    };
+    let verdicts = failed("verdicts");
+    let place = |v: &serde_json::Value| (v["at"]["line"].as_u64(), v["at"]["column"].as_u64());
+    let check = verdicts
         .iter()
-        .flat_map(|p| p.verdicts.iter().map(move |v| (p, v)))
-        .filter(|(_, v)| v.status == Status::Failed)
-        .collect();
-    let check = failed_verdicts
+        .find(|v| v["kind"] == "check")
+        .expect("the wrong check fails");
+    assert_eq!(place(check), (Some(22), Some(43)), "caret on `code: 200`");
+    assert_eq!(check["at"]["file"], FIXTURE);
+    let invariant = verdicts
         .iter()
-        .find(|(p, v)| p.name == "start" && v.kind == "check")
-        .expect("the wrong check fails at start");
-    let at = check.1.at.as_ref().expect("a failed check has a place");
-    assert_eq!((at.line, at.column), (22, 43), "caret on `code: 200`");
-    let invariant = failed_verdicts
-        .iter()
-        .find(|(_, v)| v.kind == "invariant" && v.name == "tasks_running")
+        .find(|v| v["kind"] == "invariant" && v["name"] == "tasks_running")
         .expect("tasks_running fails once the agent restarts without checkpointing");
-    let at = invariant
-        .1
-        .at
-        .as_ref()
-        .expect("an invariant has its step's place");
-    assert_eq!(at.line, 18, "the upgrade_agents step");
-    let action = report
-        .phases
-        .iter()
-        .flat_map(|p| &p.actions)
-        .find(|a| a.status == Status::Failed)
+    assert_eq!(
+        place(invariant),
+        (Some(18), Some(5)),
+        "the upgrade_agents step"
+    );
+    let action = failed("actions")
+        .into_iter()
+        .next()
         .expect("the master restart with a refused flag fails");
-    assert_eq!(action.at.as_ref().map(|a| a.line), Some(19));
+    assert_eq!(place(&action), (Some(19), Some(5)));
     assert!(
-        report.aborted.is_some(),
+        result["aborted"].is_string(),
         "the failed action ends the run early"
     );
 
-    // The rendered text, with what changes between runs replaced.
-    let text = report.failures().join("\n");
+    // What the user sees: the diagnostics and the verdict line.
+    // Progress lines (`ok   start  8.3s ...`, `     images ready  5.0s`) carry timings.
+    let progress = progress_lines(&stderr);
+    let shown: String = stderr
+        .lines()
+        .filter(|l| !progress.contains(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots/runtime-failures");
     settings.set_prepend_module_to_snapshot(false);
@@ -76,10 +123,28 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
         r"failing-three-ways-[0-9a-f]{12}",
         "failing-three-ways-[run-id]",
     );
+    settings.add_filter(r"/tmp/\.tmp\w+", "[out]");
     // What was seen and the process's output carry times, pids and IDs (and wrap with them).
     settings.add_filter(r"(?s)(seen: +).*?\n(\s*logs:)", "$1[seen]\n$2");
     settings.add_filter(r"(?s)(error: +).*?\n(\s*logs:)", "$1[error]\n$2");
     settings.add_filter(r"(?m)^(run aborted: action \d+ failed: ).*$", "$1[error]");
-    settings.add_filter(r"/\S*/target/upgrade-harness", "target/upgrade-harness");
-    settings.bind(|| insta::assert_snapshot!("three-failures", text));
+    settings.add_filter(r"FAILED in \d+\.\ds", "FAILED in [seconds]");
+    settings.bind(|| insta::assert_snapshot!("three-failures", shown));
+}
+
+/// The progress lines of a run's stderr: a phase (`ok  `/`FAIL` and a duration) or a setup
+/// note (five spaces, a word, a duration).
+fn progress_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            let timed = l.split_whitespace().any(|w| {
+                w.strip_suffix('s')
+                    .is_some_and(|n| n.contains('.') && n.parse::<f64>().is_ok())
+            });
+            let phase = l.starts_with("ok   ") || l.starts_with("FAIL ");
+            let note = l.starts_with("     ") && !l[5..].starts_with(' ');
+            timed && (phase || note)
+        })
+        .collect()
 }

@@ -32,7 +32,7 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             }
             let failures = report.render_failures(&miette::GraphicalReportHandler::new());
             for f in &failures {
-                note!("{}", f.trim_end());
+                note!("{f}");
             }
             let verdict = if report.passed() { "passed" } else { "FAILED" };
             note!(

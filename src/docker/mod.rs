@@ -35,4 +35,4 @@ pub use labels::{
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};
-pub use run::{NodeInfo, NodeSpec, Run, RunOptions};
+pub use run::{NodeInfo, NodeSpec, Run, RunSettings};

@@ -40,7 +40,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
-pub struct RunOptions {
+pub struct RunSettings {
     /// The static node-init binary (see [`super::node_init::build`]).
     pub node_init: PathBuf,
     /// Leave containers and network behind when the run ends (for
@@ -56,10 +56,10 @@ pub struct RunOptions {
     pub subnet_range: (Ipv4Addr, u8),
 }
 
-impl RunOptions {
+impl RunSettings {
     /// Defaults: cleanup on drop, subnets from 172.28.0.0/14.
-    pub fn new(node_init: impl Into<PathBuf>) -> RunOptions {
-        RunOptions {
+    pub fn new(node_init: impl Into<PathBuf>) -> RunSettings {
+        RunSettings {
             node_init: node_init.into(),
             keep: false,
             publish_ip: None,
@@ -117,7 +117,7 @@ pub struct Run {
 
 impl Run {
     /// Creates a run: a fresh id and its private network.
-    pub async fn create(engine: &Engine, options: RunOptions) -> Result<Run> {
+    pub async fn create(engine: &Engine, options: RunSettings) -> Result<Run> {
         let node_init = std::fs::read(&options.node_init).map_err(|source| Error::Io {
             path: options.node_init.clone(),
             source,
@@ -558,7 +558,7 @@ impl Drop for Run {
 async fn create_network(
     engine: &Engine,
     owner: &Owner,
-    options: &RunOptions,
+    options: &RunSettings,
 ) -> Result<(String, RunNetwork)> {
     let mut attempt = 0;
     loop {

@@ -80,6 +80,25 @@ pub struct Series {
     pub minor: u32,
 }
 
+impl Series {
+    /// The series a text names: `1.0`, or the series of a version `1.10.0`.
+    pub fn named_in(text: &str) -> Option<Series> {
+        if let Ok(v) = text.parse::<Version>() {
+            return Some(v.series());
+        }
+        let (major, minor) = text.split_once('.')?;
+        let number = |p: &str| {
+            (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        };
+        Some(Series {
+            major: number(major)?,
+            minor: number(minor)?,
+        })
+    }
+}
+
 impl fmt::Display for Series {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)

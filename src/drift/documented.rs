@@ -1,5 +1,7 @@
 //! The changes the scenario's checks document (`documents:`) against the changes observed.
 
+use crate::domain::{Series, Version};
+use crate::mesos::endpoints;
 use std::collections::BTreeSet;
 
 use crate::scenario::model::Scenario;
@@ -28,7 +30,7 @@ pub(super) fn document(scenario: &Scenario, out: &mut Drift) {
                 .collect();
             subjects.insert((kind, name.clone()));
             documented.insert(Documented {
-                range: range_of(&doc, &scenario.from.value, &scenario.to.value),
+                range: range_of(&doc, scenario.from_version(), scenario.to_version()),
                 documents: doc.clone(),
                 subject: format!("{} {name}", kind.as_str()),
                 observed,
@@ -51,18 +53,14 @@ pub(super) fn document(scenario: &Scenario, out: &mut Drift) {
 
 /// Where the version a `documents:` text starts with (`1.0: ...`, `0.26 (notes): ...`)
 /// lies relative to `from` -> `to`, compared by series (`1.10.0` is series 1.10).
-pub(super) fn range_of(documents: &str, from: &str, to: &str) -> &'static str {
-    let series = |v: &str| -> Option<(u32, u32)> {
-        let mut parts = v.trim().split('.');
-        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-    };
+pub(super) fn range_of(documents: &str, from: Version, to: Version) -> &'static str {
     let head = documents.split(':').next().unwrap_or_default();
     let head = head.split_whitespace().next().unwrap_or_default();
-    match (series(head), series(from), series(to)) {
-        (Some(d), Some(f), _) if d <= f => "before",
-        (Some(d), Some(_), Some(t)) if d <= t => "in",
-        (Some(_), Some(_), Some(_)) => "after",
-        _ => "unknown",
+    match Series::named_in(head) {
+        Some(d) if d <= from.series() => "before",
+        Some(d) if d <= to.series() => "in",
+        Some(_) => "after",
+        None => "unknown",
     }
 }
 
@@ -75,8 +73,8 @@ fn subjects_of(c: &crate::scenario::model::Check) -> Vec<(Kind, String)> {
         }
     }
     if let Some(j) = &c.json {
-        if j.get.value == "/version" {
-            out.push((Kind::Version, "/version".to_string()));
+        if j.get.value == endpoints::VERSION {
+            out.push((Kind::Version, endpoints::VERSION.to_string()));
         } else if j.get.value.ends_with("/state") {
             out.push((Kind::StateField, j.field.clone()));
         } else {

@@ -1,5 +1,6 @@
 //! The changes on one node between two observations of it.
 
+use crate::mesos::endpoints;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -44,16 +45,14 @@ fn generic(path: String, v: &Value, out: &mut BTreeSet<String>) {
 
 fn state_doc(n: &NodeObservation) -> Option<&Value> {
     n.bodies
-        .iter()
-        .find(|(p, _)| p.ends_with("/state"))
-        .and_then(|(_, a)| a.json.as_ref())
+        .get(endpoints::state_path(n.role)?)
+        .and_then(|a| a.json.as_ref())
 }
 
 fn flags_doc(n: &NodeObservation) -> BTreeMap<String, String> {
-    n.bodies
-        .iter()
-        .find(|(p, _)| p.ends_with("/flags"))
-        .and_then(|(_, a)| a.json.as_ref())
+    endpoints::flags_path(n.role)
+        .and_then(|path| n.bodies.get(path))
+        .and_then(|a| a.json.as_ref())
         .and_then(|j| j.get("flags"))
         .and_then(Value::as_object)
         .map(|m| {
@@ -122,7 +121,7 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     // Version.
     let reported = |n: &NodeObservation| {
         n.bodies
-            .get("/version")
+            .get(endpoints::VERSION)
             .and_then(|a| a.json.as_ref())
             .and_then(|j| j.get("version"))
             .and_then(Value::as_str)
@@ -131,7 +130,7 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     if let (Some(a), Some(b)) = (reported(from), reported(to)) {
         if a != b {
             d.changed
-                .push(change(Kind::Version, "/version", Some(a), Some(b)));
+                .push(change(Kind::Version, endpoints::VERSION, Some(a), Some(b)));
         }
     }
     // Metrics (without windowed timer statistics: see `snapshot::metric_names`).

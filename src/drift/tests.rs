@@ -4,8 +4,13 @@ use std::collections::BTreeMap;
 
 use super::documented::range_of;
 use super::*;
+
 use crate::domain::Role;
 use crate::observation::{Answer, EndpointStatus, NodeObservation, PhaseObservation};
+
+fn v(s: &str) -> crate::domain::Version {
+    s.parse().unwrap()
+}
 use crate::snapshot::flatten;
 use serde_json::{json, Value};
 
@@ -121,16 +126,19 @@ fn with_a_new_leader_the_leaders_are_compared() {
 #[test]
 fn documented_versions_are_placed_in_the_range() {
     assert_eq!(
-        range_of("1.0: /observe deleted", "1.10.0", "1.11.0"),
+        range_of("1.0: /observe deleted", v("1.10.0"), v("1.11.0")),
         "before"
     );
-    assert_eq!(range_of("1.11.0: new master", "1.10.0", "1.11.0"), "in");
     assert_eq!(
-        range_of("0.26 (mesos-facts.md): /version", "0.25.0", "0.26.0"),
+        range_of("1.11.0: new master", v("1.10.0"), v("1.11.0")),
         "in"
     );
     assert_eq!(
-        range_of("1.x (zookeeper.md): elected", "1.10.0", "1.11.0"),
+        range_of("0.26 (mesos-facts.md): /version", v("0.25.0"), v("0.26.0")),
+        "in"
+    );
+    assert_eq!(
+        range_of("1.x (zookeeper.md): elected", v("1.10.0"), v("1.11.0")),
         "unknown"
     );
 }

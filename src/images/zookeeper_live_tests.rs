@@ -102,7 +102,7 @@ async fn answers_imok_in_a_node() {
     .await
     .unwrap();
     let node_init = docker::node_init::build(&cache.join("node-init")).unwrap();
-    let run = docker::Run::create(&engine, docker::RunOptions::new(node_init))
+    let run = docker::Run::create(&engine, docker::RunSettings::new(node_init))
         .await
         .unwrap();
     let result = async {

@@ -31,6 +31,15 @@ pub fn flags_path(role: Role) -> Option<&'static str> {
     }
 }
 
+/// The state document of a Mesos role (`None` for ZooKeeper).
+pub fn state_path(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Master => Some(MASTER_STATE),
+        Role::Agent => Some(AGENT_STATE),
+        Role::ZooKeeper => None,
+    }
+}
+
 /// The bodies recorded at every phase for a node of `role` (none for ZooKeeper).
 pub fn recorded_bodies(role: Role) -> &'static [&'static str] {
     match role {

@@ -28,7 +28,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// A Mesos process to wait on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct MesosNode {
     /// Node name (`master-1`, `agent-2`); also the Mesos hostname.
     pub name: String,
     /// Mesos version running there.
@@ -37,7 +37,7 @@ pub struct Target {
     pub base_url: String,
 }
 
-impl Target {
+impl MesosNode {
     fn label(&self) -> String {
         format!("{} ({})", self.name, self.version)
     }
@@ -92,7 +92,7 @@ fn from_client(endpoint: &str, e: &ClientError) -> String {
 /// Waits until `master` serves `/metrics/snapshot` with `master/elected = 1`.
 pub async fn wait_master_elected(
     client: &MesosClient,
-    master: &Target,
+    master: &MesosNode,
     within: Duration,
 ) -> Result<(), WaitError> {
     poll_until(within, || async {
@@ -153,7 +153,7 @@ pub fn leadership(m: &Metrics) -> Result<String, String> {
 /// must be serving too (`master/elected = 0`): a master that does not answer is not ready.
 pub async fn wait_leader(
     client: &MesosClient,
-    masters: &[Target],
+    masters: &[MesosNode],
     within: Duration,
 ) -> Result<usize, WaitError> {
     poll_until(within, || async {
@@ -187,7 +187,7 @@ pub async fn wait_leader(
             "no single leader among {}",
             masters
                 .iter()
-                .map(Target::label)
+                .map(MesosNode::label)
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -209,7 +209,7 @@ pub struct ExpectedAgent {
 /// hostname -> agent ID.
 pub async fn wait_agents_active(
     client: &MesosClient,
-    master: &Target,
+    master: &MesosNode,
     expected: &[ExpectedAgent],
     within: Duration,
 ) -> Result<BTreeMap<String, String>, WaitError> {
@@ -269,7 +269,7 @@ const AGENT_REGISTERED: &str = "slave/registered";
 /// Reads the master's registration counters now.
 pub async fn registration_baseline(
     client: &MesosClient,
-    master: &Target,
+    master: &MesosNode,
 ) -> Result<RegistrationBaseline, ClientError> {
     let m = client.metrics_snapshot(&master.base_url).await?;
     Ok(RegistrationBaseline {
@@ -290,8 +290,8 @@ pub async fn registration_baseline(
 /// 1.11.0).
 pub async fn wait_agent_reregistered(
     client: &MesosClient,
-    master: &Target,
-    agent: &Target,
+    master: &MesosNode,
+    agent: &MesosNode,
     id: &str,
     baseline: RegistrationBaseline,
     within: Duration,
@@ -352,7 +352,7 @@ pub async fn wait_agent_reregistered(
 /// leads and every agent re-registered with its previous ID (no new registrations).
 pub async fn wait_agents_reregistered_after_master(
     client: &MesosClient,
-    master: &Target,
+    master: &MesosNode,
     agents: &BTreeMap<String, String>,
     within: Duration,
 ) -> Result<(), WaitError> {
@@ -401,7 +401,7 @@ pub async fn wait_agents_reregistered_after_master(
 /// one, if given) and a master it follows.
 pub async fn wait_agent_registered(
     client: &MesosClient,
-    agent: &Target,
+    agent: &MesosNode,
     id: Option<&str>,
     within: Duration,
 ) -> Result<String, WaitError> {
@@ -433,7 +433,7 @@ pub async fn wait_agent_registered(
 /// master.
 pub async fn wait_framework_active(
     client: &MesosClient,
-    master: &Target,
+    master: &MesosNode,
     framework_id: &str,
     within: Duration,
 ) -> Result<(), WaitError> {

@@ -105,7 +105,7 @@ impl Runner<'_> {
                 let before = fw.subscriptions();
                 fw.failover(None)
                     .await
-                    .context(|| format!("framework failover"))?;
+                    .context(|| "framework failover".to_string())?;
                 fw.wait_resubscribed(before)
                     .await
                     .context(|| format!("framework {id} did not re-subscribe"))?;
@@ -152,7 +152,7 @@ impl Runner<'_> {
                 Some(
                     readiness::registration_baseline(&self.cluster.client, &leader)
                         .await
-                        .context(|| format!("reading registration metrics"))?,
+                        .context(|| "reading registration metrics".to_string())?,
                 )
             }
             _ => None,

@@ -11,7 +11,7 @@ use crate::images::zookeeper;
 use crate::mesos::client::{base_url, MesosClient};
 use crate::mesos::endpoints;
 use crate::mesos::readiness;
-use crate::mesos::readiness::Target;
+use crate::mesos::readiness::MesosNode;
 use crate::mesos::roles::{
     self, AgentConfig, HaSettings, MasterConfig, MasterLocation, NodeAddress, Tuning,
 };
@@ -249,9 +249,9 @@ impl Cluster {
     }
 
     /// The readiness target of a node (its running version and URL).
-    pub fn target(&self, name: &str) -> Result<Target, StepError> {
+    pub fn target(&self, name: &str) -> Result<MesosNode, StepError> {
         let n = self.node(name)?;
-        Ok(Target {
+        Ok(MesosNode {
             name: name.to_string(),
             version: n.version,
             base_url: base_url(&n.ip, roles::port(n.role)),
@@ -302,10 +302,10 @@ impl Cluster {
                 return Err(format!("{name} is a ZooKeeper node: it runs no Mesos process").into())
             }
         };
-        let mut spec = spec.context(|| format!("{name}"))?;
+        let mut spec = spec.context(|| name.to_string())?;
         let unset: Vec<String> = overrides.unset.iter().cloned().collect();
         spec.apply_flags(&overrides.set, &unset)
-            .context(|| format!("{name}"))?;
+            .context(|| name.to_string())?;
         let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let pid = self

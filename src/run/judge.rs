@@ -7,7 +7,7 @@ use crate::check::{self, Evidence, Need, Verdict};
 use crate::mesos::endpoints::AGENT_REMOVALS;
 use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::mesos::roles::Role;
-use crate::report::{Place, Status, VerdictRecord};
+use crate::report::{Place, Status, VerdictKind, VerdictRecord};
 use crate::scenario::locate;
 use crate::scenario::model::{Invariant, Target};
 
@@ -55,7 +55,7 @@ impl Runner<'_> {
             };
             if nodes.is_empty() {
                 out.push(record(
-                    "check",
+                    VerdictKind::Check,
                     check::describe(c),
                     "-",
                     self.check_place(index, &["on"]),
@@ -71,7 +71,7 @@ impl Runner<'_> {
                 let verdict = check::evaluate(c, &evidence);
                 let field = check::offending_field(c, &evidence);
                 out.push(record(
-                    "check",
+                    VerdictKind::Check,
                     check::describe(c),
                     &node,
                     self.check_place(index, field),
@@ -184,7 +184,7 @@ impl Runner<'_> {
                     "exactly one master leads",
                     readiness::wait_master_elected(client, &leader, SETTLE)
                         .await
-                        .map(|_| "master/elected = 1".to_string()),
+                        .map(|_| "one master leads".to_string()),
                 )
             }
             Invariant::AgentsRegistered => {
@@ -260,7 +260,7 @@ impl Runner<'_> {
                 }
                 let (passed, expected, seen) = self.tasks_running().await;
                 record(
-                    "invariant",
+                    VerdictKind::Invariant,
                     name.clone(),
                     "agents",
                     None,
@@ -285,7 +285,7 @@ impl Runner<'_> {
 }
 
 fn record(
-    kind: &'static str,
+    kind: VerdictKind,
     name: String,
     node: &str,
     at: Option<Place>,
@@ -316,7 +316,7 @@ fn verdict_of<E: ToString>(
         Err(e) => (false, e.to_string()),
     };
     record(
-        "invariant",
+        VerdictKind::Invariant,
         name.to_string(),
         node,
         None,
@@ -330,7 +330,7 @@ fn verdict_of<E: ToString>(
 
 fn failed(name: &str, node: &str, expected: &str, seen: String) -> VerdictRecord {
     record(
-        "invariant",
+        VerdictKind::Invariant,
         name.to_string(),
         node,
         None,
@@ -344,7 +344,7 @@ fn failed(name: &str, node: &str, expected: &str, seen: String) -> VerdictRecord
 
 fn skipped(name: &str, why: &str) -> VerdictRecord {
     VerdictRecord {
-        kind: "invariant",
+        kind: VerdictKind::Invariant,
         name: name.to_string(),
         node: "-".to_string(),
         at: None,

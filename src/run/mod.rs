@@ -90,7 +90,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     docker::sweep(&engine).await.map_err(InfraError::from)?;
     let node_init = docker::node_init::build(&opts.build.cache_dir.join("node-init"))
         .map_err(InfraError::from)?;
-    let mut run_opts = docker::RunOptions::new(node_init);
+    let mut run_opts = docker::RunSettings::new(node_init);
     // A kept run is labelled so that sweeps spare it; it is removed below unless it failed.
     run_opts.keep = opts.keep;
     let run = docker::Run::create(&engine, run_opts)

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::mesos::scheduler::Framework;
 use crate::observation::Observations;
 use crate::plan::{Entry, PhaseScope, Plan};
-use crate::report::{ActionRecord, PhaseRecord, Place, Progress, Status};
+use crate::report::{ActionRecord, PhaseRecord, Place, Progress, Status, VerdictKind};
 use crate::scenario::locate;
 use crate::scenario::model::Scenario;
 
@@ -32,7 +32,7 @@ pub(super) struct Runner<'a> {
     pub(super) start_outcomes: BTreeMap<String, (bool, String)>,
     /// Nodes whose process is down on purpose (a start that had to fail).
     pub(super) down_by_design: Vec<String>,
-    /// What the nodes answered at each phase (`crate::observe`).
+    /// What the nodes answered at each phase (`crate::run::probe`).
     pub(super) observations: Observations,
     /// The workload's tasks and what the runner saw of their processes.
     pub(super) work: workload::WorkloadRun,
@@ -98,7 +98,10 @@ impl Runner<'_> {
                             self.step_place(*step)
                         }
                     };
-                    for v in verdicts.iter_mut().filter(|v| v.kind == "invariant") {
+                    for v in verdicts
+                        .iter_mut()
+                        .filter(|v| v.kind == VerdictKind::Invariant)
+                    {
                         v.at = step_at.clone();
                     }
                     let count = self.plan.phases().len();

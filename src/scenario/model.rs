@@ -610,3 +610,15 @@ impl JsonSchema for Step {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invariant_names_are_the_serde_names() {
+        for inv in Invariant::all() {
+            assert_eq!(serde_json::to_value(inv).unwrap(), inv.name());
+        }
+    }
+}

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use super::{base64, http};
 use crate::mesos::recordio::RecordIoDecoder;
+use crate::mesos::task_state::TaskState;
 use crate::mesos::workload::running_message;
 
 const PATH: &str = "/api/v1/executor";
@@ -403,7 +404,7 @@ impl Executor {
                 ));
                 self.send_update(
                     &id,
-                    "TASK_FAILED",
+                    TaskState::Failed.as_str(),
                     &format!("cannot start the task process: {e}"),
                     &[],
                 );
@@ -423,7 +424,7 @@ impl Executor {
         log(&format!("task {id}{LAUNCHED_AS_PID}{pid}"));
         self.send_update(
             &id,
-            "TASK_RUNNING",
+            TaskState::Running.as_str(),
             &running_message(&self.cfg.build, &id),
             &[("executor_build", self.cfg.build.clone())],
         );
@@ -434,12 +435,19 @@ impl Executor {
                 let st = me.state.lock().unwrap();
                 let killing = st.tasks.get(&id).is_some_and(|t| t.killing) || st.shutting_down;
                 match status {
-                    _ if killing => ("TASK_KILLED", "killed on request".to_string()),
-                    Ok(s) if s.success() => {
-                        ("TASK_FINISHED", "the task process exited 0".to_string())
-                    }
-                    Ok(s) => ("TASK_FAILED", format!("the task process ended: {s}")),
-                    Err(e) => ("TASK_FAILED", format!("waiting for the task process: {e}")),
+                    _ if killing => (TaskState::Killed.as_str(), "killed on request".to_string()),
+                    Ok(s) if s.success() => (
+                        TaskState::Finished.as_str(),
+                        "the task process exited 0".to_string(),
+                    ),
+                    Ok(s) => (
+                        TaskState::Failed.as_str(),
+                        format!("the task process ended: {s}"),
+                    ),
+                    Err(e) => (
+                        TaskState::Failed.as_str(),
+                        format!("waiting for the task process: {e}"),
+                    ),
                 }
             };
             if let Some(t) = me.state.lock().unwrap().tasks.get_mut(&id) {

@@ -18,7 +18,7 @@ pub mod http;
 pub enum Helper {
     /// `mesos-containerizer` (the agent runs `<launcher_dir>/mesos-containerizer launch`).
     Containerizer,
-    /// `executor-<build>` (the node paths, [`crate::run::workload::executor_path`]) or
+    /// `executor-<build>` (the node paths, `run::workload::executor_path`) or
     /// `upgrade-harness-executor`.
     Executor,
 }

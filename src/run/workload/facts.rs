@@ -1,6 +1,7 @@
 //! What a node says of a task: its executor's sandbox, the task's pid, the process's parent
 //! and start time, the executor's re-subscriptions.
 
+use crate::mesos::endpoints;
 use crate::run::runner::Runner;
 use crate::run::StepError;
 
@@ -49,7 +50,7 @@ impl Runner<'_> {
             .await
             .map_err(StepError::from)?;
         let v: serde_json::Value = serde_json::from_str(&r.text())
-            .map_err(|e| format!("{node}: /slave(1)/state is not JSON: {e}"))?;
+            .map_err(|e| format!("{node}: {} is not JSON: {e}", endpoints::AGENT_STATE))?;
         let executor_id = format!("executor-{task_id}");
         for fw in v["frameworks"].as_array().into_iter().flatten() {
             for ex in fw["executors"].as_array().into_iter().flatten() {

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::Verdict;
 use crate::mesos::task_state::TaskState;
-use crate::report::{ActionRecord, PhaseRecord, Status, VerdictRecord};
+use crate::report::{ActionRecord, PhaseRecord, Status, VerdictKind, VerdictRecord};
 use crate::run::runner::Runner;
 
 /// How long a KILL of every task may take.
@@ -75,7 +75,7 @@ impl Runner<'_> {
         let passed = problems.is_empty();
         let took = started.elapsed().as_secs_f64();
         let verdict = VerdictRecord {
-            kind: "invariant",
+            kind: VerdictKind::Invariant,
             name: "tasks_killed".to_string(),
             node: "-".to_string(),
             at: None,
