@@ -93,7 +93,7 @@ fn issue_6_agent_1_4_without_mesos_executor_file_is_refused_by_the_new_master() 
     );
     let text = why.join("\n");
     assert!(
-        text.contains("replace Mesos process master-1 1.4.3 -> 1.11.0"),
+        text.contains("master-1: process mesos-master 1.4.3 replaced by 1.11.0 in node master-1"),
         "{text}"
     );
     assert!(
@@ -121,7 +121,7 @@ fn issue_6_tasks_killed_while_their_agent_is_down_are_reported_failed_at_that_st
     assert_eq!(phase, "upgrade_agents/agent-1", "{why:?}");
     let text = why.join("\n");
     assert!(
-        text.contains("TasksRunning") && text.contains("task-1 on agent-1 went TASK_FAILED"),
+        text.contains("tasks_running") && text.contains("task-1 on agent-1 went TASK_FAILED"),
         "{text}"
     );
 }
@@ -139,7 +139,7 @@ fn issue_6_framework_without_checkpointing_loses_its_tasks_at_the_agent_step() {
     assert_eq!(phase, "upgrade_agents/agent-1", "{why:?}");
     let text = why.join("\n");
     assert!(
-        text.contains("TasksRunning") && text.contains("task-1 on agent-1 went TASK_"),
+        text.contains("tasks_running") && text.contains("task-1 on agent-1 went TASK_"),
         "{text}"
     );
 }
