@@ -148,3 +148,67 @@ fn progress_lines(stderr: &str) -> Vec<&str> {
         })
         .collect()
 }
+
+/// Ctrl-C during a run: exit 130 (SIGTERM: 143), after removing every container and the
+/// network of the run (found by its label).
+#[test]
+fn an_interrupted_run_exits_130_and_leaves_nothing() {
+    let slot =
+        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
+    if let Some(why) = docker_unreachable() {
+        return common::skip(format!("Docker unreachable: {why}"));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let stderr_path = out.path().join("stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
+        .current_dir(root)
+        .args(["run", FIXTURE, "--out"])
+        .arg(out.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"))
+        .spawn()
+        .expect("the binary starts");
+    // Interrupt once the cluster is up (its first phase judged), with a deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let mut seen = String::new();
+    while !seen.lines().any(|l| l.contains(" start ")) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended before its first phase ({status}):\n{seen}");
+        }
+        if std::time::Instant::now() > deadline || clusters::stopping().is_some() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+            panic!("no first phase within 180 s; last seen:\n{seen}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        seen = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    }
+    let run_id = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.rsplit_once('-').map(|(_, id)| id.to_string())
+        })
+        .expect("the run folder names the run id");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("the run ends");
+    drop(slot);
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "Ctrl-C is exit 130:\n{stderr}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let engine = rt.block_on(Engine::connect()).expect("Docker");
+    let left = rt.block_on(common::containers_of_run(&engine, &run_id));
+    assert!(
+        left.is_empty(),
+        "run {run_id} left {} containers after Ctrl-C",
+        left.len()
+    );
+}
