@@ -8,6 +8,7 @@ pub mod docker;
 pub mod domain;
 pub mod drift;
 pub mod images;
+pub mod matrix;
 pub mod mesos;
 pub mod observation;
 pub mod plan;

@@ -362,3 +362,155 @@ fn list_has_a_runs_here_column() {
         text(&out.stderr)
     );
 }
+
+/// The scenarios under `scenarios/` that `run` can run here and come from the local
+/// distribution, found and judged without the `matrix` command: `(path, loaded scenario)`.
+fn runnable_local_scenarios() -> Vec<(String, upgrade_harness::scenario::Scenario)> {
+    let files = upgrade_harness::cli::scenario_files(&["scenarios".into()]).unwrap();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let s = upgrade_harness::scenario::load(&path).unwrap();
+            let runs = upgrade_harness::runnable::runnability(&s, &upgrade_harness::plan::plan(&s))
+                .runs_here
+                .is_ok();
+            (runs && s.distribution.value == upgrade_harness::domain::Distribution::Local)
+                .then(|| (path.display().to_string(), s))
+        })
+        .collect()
+}
+
+#[test]
+fn matrix_lists_every_runnable_local_scenario_as_github_json() {
+    let out = harness(&["matrix", "--distribution", "local", "--runnable", "yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one line for $GITHUB_OUTPUT: {stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    let include = json["include"].as_array().expect("an include list");
+    let expected = runnable_local_scenarios();
+    assert!(!expected.is_empty());
+    let listed: Vec<&str> = include
+        .iter()
+        .map(|e| e["scenario"].as_str().unwrap())
+        .collect();
+    let paths: Vec<&str> = expected.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        listed, paths,
+        "every runnable local scenario, in path order"
+    );
+    for (entry, (path, s)) in include.iter().zip(&expected) {
+        let relative = path.strip_prefix("scenarios/").unwrap();
+        let name = upgrade_harness::scenario::TestName::of(relative);
+        assert_eq!(entry["test"], name.run().as_str(), "{entry}");
+        assert_eq!(
+            entry["name"],
+            relative.strip_suffix(".yaml").unwrap(),
+            "{entry}"
+        );
+        assert_eq!(entry["from"], s.from.value.as_str(), "{entry}");
+        assert_eq!(entry["to"], s.to.value.as_str(), "{entry}");
+        assert_eq!(entry["runs_here"], true, "{entry}");
+        assert_eq!(
+            entry["command"],
+            format!("upgrade-harness run {path}").as_str(),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn matrix_names_are_the_scenario_tests_run_trials() {
+    let out = harness(&["matrix", "--format", "names"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let names: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    let files = upgrade_harness::cli::scenario_files(&["scenarios".into()]).unwrap();
+    let expected: Vec<String> = files
+        .iter()
+        .map(|p| {
+            let relative = p.strip_prefix("scenarios").unwrap().to_string_lossy();
+            upgrade_harness::scenario::TestName::of(relative.trim_start_matches('/')).run()
+        })
+        .collect();
+    assert_eq!(names, expected);
+    // tests/partitions.rs compares them with the trials the scenario binary really lists.
+}
+
+#[test]
+fn matrix_for_gitlab_is_yaml_with_one_scenario_variable() {
+    let out = harness(&[
+        "matrix",
+        "--format",
+        "gitlab",
+        "--folder",
+        "local",
+        "--touching",
+        "1.11.0",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Job {
+        parallel: Parallel,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Parallel {
+        matrix: Vec<std::collections::BTreeMap<String, Vec<String>>>,
+    }
+    let job: Job = serde_saphyr::from_str(&stdout).expect("valid YAML");
+    let mut expected: Vec<String> = runnable_local_scenarios()
+        .into_iter()
+        .filter(|(p, s)| {
+            p.starts_with("scenarios/local/")
+                && (s.from.value == "1.11.0" || s.to.value == "1.11.0")
+        })
+        .map(|(p, _)| p)
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(job.parallel.matrix.len(), 1, "{stdout}");
+    assert_eq!(job.parallel.matrix[0]["SCENARIO"], expected, "{stdout}");
+}
+
+#[test]
+fn matrix_refuses_bad_filters_and_invalid_scenarios_with_exit_2() {
+    for (args, says) in [
+        (&["--range", "1.11.0"][..], "is not a range FROM..TO"),
+        (&["--range", "1.11.0..1.7.0"], "is empty"),
+        (&["--range", "1.7..1.11.0"], "`1.7` is not a version"),
+        (&["--touching", "latest"], "`latest` is not a version"),
+        (&["--name", "("], "regex parse error"),
+        (&["--runnable", "maybe"], "possible values: yes, no"),
+    ] {
+        let out = harness(&[&["matrix"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = harness(&["matrix", "tests/fixtures/good", "tests/fixtures/bad"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "no partial matrix: {}",
+        text(&out.stdout)
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tests/fixtures/bad/"),
+        "problems shown like check: {stderr}"
+    );
+    assert!(
+        stderr.contains("invalid scenario files: no matrix printed"),
+        "{stderr}"
+    );
+}

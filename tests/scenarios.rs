@@ -1,7 +1,8 @@
 //! Every scenario file under `scenarios/` is a test (libtest-mimic, `harness = false`).
 //!
 //! Each file `scenarios/<dir>/<stem>.yaml` gives up to two trials, named after its path with
-//! dots replaced by underscores (so that filters never need escaping):
+//! dots replaced by underscores (so that filters never need escaping) by
+//! `upgrade_harness::scenario::TestName`, which `upgrade-harness matrix` prints too:
 //! - `plan::<dir>::<stem>`: loads and checks the scenario, plans it, and compares the plan
 //!   listing with `snapshots/plans/<dir>/<stem>.snap`. Runs everywhere, no Docker.
 //! - `run::<dir>::<stem>`: the real upgrade in Docker (`upgrade_harness::run::run_file`).
@@ -36,6 +37,7 @@ use upgrade_harness::plan::plan;
 use upgrade_harness::report::RunReport;
 use upgrade_harness::run::{self, RunError, RunOptions};
 use upgrade_harness::scenario::model::{Distribution, Scenario};
+use upgrade_harness::scenario::test_name::{TestName, SCENARIOS_FOLDER};
 use upgrade_harness::snapshot::{phase_folder, Render};
 
 const UPSTREAM_REASON: &str =
@@ -54,36 +56,20 @@ struct ScenarioFile {
     dir: String,
     /// Snapshot name (`1_10_0-to-1_11_0`).
     stem: String,
+    /// Its trials' names.
+    name: TestName,
 }
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
-/// `1.10.0-to-1.11.0` -> `1_10_0-to-1_11_0`: dots are regex wildcards and awkward in filters.
-fn test_name_part(s: &str) -> String {
-    s.replace('.', "_")
-}
-
+/// Every scenario file, found as `upgrade-harness check`/`matrix` find them and named by
+/// `TestName` (the names `upgrade-harness matrix` prints).
 fn scenario_files() -> Vec<ScenarioFile> {
-    let base = root().join("scenarios");
-    let mut paths = Vec::new();
-    collect(&base, &mut paths);
-    paths.sort();
+    let base = root().join(SCENARIOS_FOLDER);
+    let paths = upgrade_harness::cli::scenario_files(std::slice::from_ref(&base))
+        .unwrap_or_else(|d| panic!("{}", d.render_plain(100)));
     paths
         .into_iter()
         .map(|path| {
@@ -92,23 +78,14 @@ fn scenario_files() -> Vec<ScenarioFile> {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            let without_ext = relative
-                .rsplit_once('.')
-                .map_or(relative.as_str(), |(s, _)| s);
-            let (dir, stem) = without_ext.rsplit_once('/').unwrap_or(("", without_ext));
-            let dir = dir.to_string();
-            let stem = test_name_part(stem);
-            let id = if dir.is_empty() {
-                stem.clone()
-            } else {
-                format!("{}::{}", dir.replace('/', "::"), stem)
-            };
+            let name = TestName::of(&relative);
             ScenarioFile {
                 path,
                 relative,
-                id,
-                dir,
-                stem,
+                id: name.id(),
+                dir: name.dir.clone(),
+                stem: name.stem.clone(),
+                name,
             }
         })
         .collect()
@@ -179,7 +156,7 @@ fn plan_trial(file: &ScenarioFile) -> Trial {
     let snapshot_dir = root().join("snapshots/plans").join(&file.dir);
     let stem = file.stem.clone();
     let conventions = file.clone();
-    Trial::test(format!("plan::{}", file.id), move || {
+    Trial::test(file.name.plan(), move || {
         let scenario = load(&path)?;
         check_conventions(&conventions, &scenario)?;
         let p = plan(&scenario);
@@ -290,7 +267,7 @@ fn ignore_reason(file: &ScenarioFile, scenario: Option<&Scenario>) -> Option<Str
 }
 
 fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
-    let name = format!("run::{}", file.id);
+    let name = file.name.run();
     if let Some(reason) = ignore_reason(file, scenario) {
         return Trial::ignorable_test(name, move || {
             // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.

@@ -2,6 +2,7 @@
 
 use crate::docker::{self, ShutdownSignal};
 use crate::images::ImagesError;
+use crate::matrix::MatrixError;
 use crate::report::RunReport;
 use crate::run::RunError;
 
@@ -46,6 +47,15 @@ impl ExitCode {
             RunError::Invalid(_) | RunError::NotRunnable(_) => ExitCode::InvalidInput,
             RunError::Infrastructure(_) => ExitCode::Infrastructure,
             RunError::Interrupted(signal) => ExitCode::of_signal(*signal),
+        }
+    }
+
+    /// A matrix that cannot be printed: the jobs asked for do not fit the format (exit 2);
+    /// the YAML writer failing is ours (exit 3).
+    pub fn of_matrix_error(e: &MatrixError) -> ExitCode {
+        match e {
+            MatrixError::TooManyJobs { .. } | MatrixError::NoTestName(_) => ExitCode::InvalidInput,
+            MatrixError::Yaml(_) => ExitCode::Infrastructure,
         }
     }
 

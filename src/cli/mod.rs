@@ -1,4 +1,5 @@
-//! The command line: `check`, `plan`, `schema`, `list`. `main` only parses and calls [`run`].
+//! The command line: `check`, `plan`, `schema`, `list` (here), `matrix` (`matrix`), `run`,
+//! `images`, `clean` (`docker_commands`). `main` only parses and calls [`run`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod docker_commands;
 mod exit;
+mod matrix;
+
+pub use matrix::MatrixArgs;
 
 pub use exit::ExitCode;
 use exit::EXIT_CODES;
@@ -108,6 +112,11 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         path: PathBuf,
     },
+    /// Print the CI job matrix of the scenarios: a GitHub Actions `strategy.matrix` (default),
+    /// a GitLab `parallel:matrix`, or the scenario tests' names; sorted by path, each entry
+    /// with the command that runs it. Filters combine; an invalid scenario file prints no
+    /// matrix (exit 2).
+    Matrix(matrix::MatrixArgs),
     /// Run a scenario for real: a cluster in containers at `from`, every step of the plan,
     /// invariants and checks after each phase. Results go to target/upgrade-harness/.
     Run {
@@ -152,6 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { file } => plan(&file),
         Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
+        Command::Matrix(args) => matrix::matrix(args),
         Command::Run { file, keep, out } => docker_commands::run(&file, keep, &out),
         Command::Images {
             command: ImagesCommand::Build { versions },
@@ -236,12 +246,12 @@ fn report(diagnostics: &Diagnostics) {
 }
 
 /// Valid scenarios with their files, the number of invalid files, the number of problems.
-type Loaded = (Vec<(PathBuf, Scenario)>, usize, usize);
+pub(crate) type Loaded = (Vec<(PathBuf, Scenario)>, usize, usize);
 
 /// Loads every scenario under `paths`, reporting problems (and warnings, with `warn`) as it
 /// goes; returns the valid ones, the number of invalid files and of problems (warnings not
 /// counted). Fails when the paths themselves are wrong.
-fn load_all(paths: &[PathBuf], warn: bool) -> Result<Loaded, ExitCode> {
+pub(crate) fn load_all(paths: &[PathBuf], warn: bool) -> Result<Loaded, ExitCode> {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(d) => {
