@@ -1,12 +1,14 @@
 //! Reports: what a run did, step by step, as plain data; the progress lines while it runs;
 //! the JSON result in the run folder.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::check::Verdict;
+use crate::docker::Reach;
 use crate::domain::Version;
 use crate::drift::Drift;
 use crate::observation::Observations;
@@ -148,6 +150,24 @@ pub struct RunReport {
     /// The scenario file's text as it was run: failures are shown against it.
     #[serde(skip)]
     pub source: String,
+    /// How the harness reached the nodes; absent when no node was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reach: Option<Reaching>,
+}
+
+/// How the harness reached the nodes of a run (`docs/runtime.md`): directly at their
+/// addresses on the run network, or through published ports; and the evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reaching {
+    /// `direct` or `published`.
+    pub mode: Reach,
+    /// Why this mode: forced by whom, what the engine is, or what the probe saw.
+    pub why: String,
+    /// Every address the harness was given for each node (`host:port`), in order: a
+    /// published port changes when its node reboots.
+    pub addresses: BTreeMap<String, Vec<String>>,
+    /// HTTP requests the harness sent, by `host:port`.
+    pub requests: BTreeMap<String, u64>,
 }
 
 impl RunReport {

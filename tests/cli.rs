@@ -152,6 +152,23 @@ fn running_an_upstream_scenario_is_exit_2_with_the_reason() {
     );
 }
 
+/// A way to reach nodes that does not exist is invalid input, said before Docker is asked,
+/// naming the variable, its value and the valid values (issue 12, item 6).
+#[test]
+fn an_unknown_reach_mode_is_exit_2_naming_the_valid_ones() {
+    let out = harness_with(
+        &["run", "scenarios/local/1.10.0-to-1.11.0.yaml"],
+        &[NO_DOCKER, ("UPGRADE_HARNESS_REACH", "tunnel")],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: UPGRADE_HARNESS_REACH: `tunnel` is not a way to reach nodes (valid: direct, \
+         published); unset it to let the run decide"
+    );
+}
+
 /// Docker unreachable: exit 3 and one sentence that names the address and the way out.
 #[test]
 fn docker_unreachable_is_exit_3_in_one_sentence() {

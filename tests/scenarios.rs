@@ -15,6 +15,10 @@
 //!   (docs/snapshots.md).
 //! - `repeat::local::1_10_0-to-1_11_0`: runs that scenario twice; both runs must observe the
 //!   same normalized snapshots and drift (snapshots never churn between runs).
+//! - `published::local::1_10_0-to-1_11_0`: runs that scenario with the harness reaching the
+//!   nodes through published ports (`RunOptions::reach`, as on a remote engine, rootless
+//!   Docker or Docker Desktop); it must pass with the same snapshots, and every address the
+//!   harness was given and every request it sent must have gone to 127.0.0.1.
 //!
 //! Run trials start clusters: at most `UPGRADE_HARNESS_MAX_CLUSTERS` (default 2, like nextest's
 //! `docker` test group) at once under `cargo test` too. On SIGINT/SIGTERM no new cluster
@@ -31,6 +35,7 @@ use std::path::{Path, PathBuf};
 
 use common::clusters;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use upgrade_harness::docker::Reach;
 use upgrade_harness::domain::Role;
 use upgrade_harness::drift;
 use upgrade_harness::plan::plan;
@@ -280,17 +285,22 @@ fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
         .with_ignored_flag(true);
     }
     let file = file.clone();
-    Trial::ignorable_test(name, move || real_run(&file))
+    Trial::ignorable_test(name, move || real_run(&file, None).map(|(c, _)| c))
 }
 
 /// The real upgrade. Docker unreachable is reported as ignored with the reason, except in CI
 /// (`CI=true`), where it is a failure: CI must never pass without running the upgrades.
 /// A passing run's normalized observations must equal its snapshots (`snapshots/runs/`,
 /// `snapshots/drift/`; docs/snapshots.md).
-fn real_run(file: &ScenarioFile) -> Result<Completion, Failed> {
-    let report = match run_once(&file.path)? {
+/// `reach` forces how the harness reaches the nodes; the report is returned with the
+/// completion when the run happened.
+fn real_run(
+    file: &ScenarioFile,
+    reach: Option<Reach>,
+) -> Result<(Completion, Option<RunReport>), Failed> {
+    let report = match run_once(&file.path, reach)? {
         Ok(report) => report,
-        Err(completion) => return Ok(completion),
+        Err(completion) => return Ok((completion, None)),
     };
     if !report.passed() {
         return Err(report.failures().join("\n").into());
@@ -314,7 +324,7 @@ fn real_run(file: &ScenarioFile) -> Result<Completion, Failed> {
         failures.push(why);
     }
     if failures.is_empty() {
-        Ok(Completion::Completed)
+        Ok((Completion::Completed, Some(report)))
     } else {
         Err(format!(
             "{} snapshot(s) differ (review with `cargo insta review`; docs/snapshots.md):\n{}",
@@ -364,7 +374,7 @@ fn assert_snapshot(
 /// Runs the scenario once in a cluster slot; `Err(completion)` when it cannot run here
 /// (Docker unreachable outside CI). After a signal it starts nothing, and a run in flight is
 /// dropped, which removes its cluster.
-fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
+fn run_once(path: &Path, reach: Option<Reach>) -> Result<Result<RunReport, Completion>, Failed> {
     let _slot = clusters::slot().map_err(|signal| {
         Failed::from(format!(
             "interrupted before start by {}: no new cluster starts after a signal",
@@ -374,6 +384,7 @@ fn run_once(path: &Path) -> Result<Result<RunReport, Completion>, Failed> {
     let opts = RunOptions {
         out_root: root().join("target/upgrade-harness"),
         progress: false,
+        reach,
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -415,7 +426,7 @@ fn repeat_trial(file: &ScenarioFile) -> Trial {
     Trial::ignorable_test(format!("repeat::{}", file.id), move || {
         let mut seen = Vec::new();
         for _ in 0..2 {
-            let report = match run_once(&file.path)? {
+            let report = match run_once(&file.path, None)? {
                 Ok(report) => report,
                 Err(completion) => return Ok(completion),
             };
@@ -463,6 +474,86 @@ fn repeat_trial(file: &ScenarioFile) -> Trial {
     })
 }
 
+/// The scenario also run with the harness reaching nodes through published ports.
+const PUBLISHED: &str = "local::1_10_0-to-1_11_0";
+
+/// `published::<id>`: the real run with [`Reach::Published`] forced (issue 12, item 6). The
+/// run passes with the same snapshots as `run::<id>` (the nodes cannot tell), the report and
+/// `result.json` say `published`, every node (Mesos and ZooKeeper) has only 127.0.0.1
+/// addresses, and every HTTP request went to one of them.
+fn published_trial(file: &ScenarioFile) -> Trial {
+    let file = file.clone();
+    Trial::ignorable_test(format!("published::{}", file.id), move || {
+        let (completion, report) = real_run(&file, Some(Reach::Published))?;
+        let Some(report) = report else {
+            return Ok(completion);
+        };
+        let reach = report
+            .reach
+            .as_ref()
+            .ok_or("the report does not say how the nodes were reached")?;
+        let mut problems = Vec::new();
+        if reach.mode != Reach::Published {
+            problems.push(format!(
+                "mode {} ({}), not published",
+                reach.mode, reach.why
+            ));
+        }
+        let scenario = load(&file.path)?;
+        let nodes: Vec<String> = plan(&scenario)
+            .nodes
+            .iter()
+            .map(|n| n.name.clone())
+            .collect();
+        let mut given = Vec::new();
+        for node in &nodes {
+            match reach.addresses.get(node) {
+                None => problems.push(format!("{node}: no address in the report")),
+                Some(addrs) => {
+                    for a in addrs {
+                        if !a.starts_with("127.0.0.1:") {
+                            problems.push(format!("{node} reached at {a}, not on 127.0.0.1"));
+                        }
+                        given.push(a.clone());
+                    }
+                }
+            }
+        }
+        let sent: u64 = reach.requests.values().sum();
+        if sent == 0 {
+            problems.push("no HTTP request was counted".to_string());
+        }
+        for (addr, n) in &reach.requests {
+            if !given.contains(addr) {
+                problems.push(format!(
+                    "{n} request(s) went to {addr}, which is not a published node address ({})",
+                    given.join(", ")
+                ));
+            }
+        }
+        let result = root()
+            .join("target/upgrade-harness")
+            .join(format!("{}-{}", report.scenario, report.run_id))
+            .join("result.json");
+        let json: serde_json::Value = std::fs::read_to_string(&result)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| format!("{}: missing or not JSON", result.display()))?;
+        if json.pointer("/reach/mode") != Some(&serde_json::Value::from("published")) {
+            problems.push(format!(
+                "{}: reach.mode is {:?}, not \"published\"",
+                result.display(),
+                json.pointer("/reach/mode")
+            ));
+        }
+        if problems.is_empty() {
+            Ok(completion)
+        } else {
+            Err(problems.join("\n").into())
+        }
+    })
+}
+
 fn main() {
     let args = Arguments::from_args();
     let files = scenario_files();
@@ -486,6 +577,9 @@ fn main() {
         trials.push(run_trial(file, scenario.as_ref()));
         if file.id == REPEATED {
             trials.push(repeat_trial(file));
+        }
+        if file.id == PUBLISHED && ignore_reason(file, scenario.as_ref()).is_none() {
+            trials.push(published_trial(file));
         }
     }
     trials.push(orphans_trial(&files, &runnable));

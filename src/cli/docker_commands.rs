@@ -51,7 +51,7 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
                     let text = d.render_with(&miette::GraphicalReportHandler::new());
                     note!("{}", text.trim_end());
                 }
-                RunError::Infrastructure(_) => note!("error: {e}"),
+                RunError::Infrastructure(_) | RunError::Setting(_) => note!("error: {e}"),
                 RunError::NotRunnable(_) | RunError::Interrupted(_) => note!("{e}"),
             }
             ExitCode::of_run_error(&e)

@@ -44,7 +44,9 @@ impl ExitCode {
     /// A run that gave no verdict, by the kind of error.
     pub fn of_run_error(e: &RunError) -> ExitCode {
         match e {
-            RunError::Invalid(_) | RunError::NotRunnable(_) => ExitCode::InvalidInput,
+            RunError::Invalid(_) | RunError::NotRunnable(_) | RunError::Setting(_) => {
+                ExitCode::InvalidInput
+            }
             RunError::Infrastructure(_) => ExitCode::Infrastructure,
             RunError::Interrupted(signal) => ExitCode::of_signal(*signal),
         }

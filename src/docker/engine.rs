@@ -80,7 +80,24 @@ impl Engine {
     /// namespace (not rootless, not Docker Desktop). Otherwise publish the
     /// ports you need (`NodeSpec::publish`).
     pub fn routes_to_containers(&self) -> bool {
-        self.is_local() && !self.isolated_networks
+        self.not_routed_because().is_none()
+    }
+
+    /// Why container addresses cannot be routed from here, when that is known from the
+    /// engine alone (where it runs, what it says of itself); `None` when they may be (a
+    /// connection attempt still has the last word).
+    pub fn not_routed_because(&self) -> Option<String> {
+        if !self.is_local() {
+            Some(format!("the engine at {} is on another machine", self.host))
+        } else if self.isolated_networks {
+            Some(
+                "the engine keeps its networks in a VM or another network namespace \
+                 (Docker Desktop or rootless)"
+                    .to_string(),
+            )
+        } else {
+            None
+        }
     }
 
     /// The engine's machine for a `tcp://` engine (where its published

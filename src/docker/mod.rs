@@ -16,6 +16,7 @@ mod labels;
 mod network;
 pub mod node_init;
 mod process;
+mod reach;
 mod run;
 mod stream;
 
@@ -35,4 +36,5 @@ pub use labels::{
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};
+pub use reach::{refuses_closed_port, Reach};
 pub use run::{NodeInfo, NodeSpec, Run, RunSettings};

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -26,6 +27,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct MesosClient {
     http: reqwest::Client,
     request_timeout: Duration,
+    /// Requests sent, by `host:port`, shared by every clone: the proof of where the
+    /// harness's requests went (the run report's `reach.requests`).
+    sent: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 /// A response as it came: for probes, checks and snapshots.
@@ -120,12 +124,32 @@ impl MesosClient {
         Ok(MesosClient {
             http,
             request_timeout: request,
+            sent: Arc::default(),
         })
     }
 
-    /// The underlying reqwest client (no redirects, no proxy, no total timeout).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// A request on the underlying reqwest client (no redirects, no proxy, no total
+    /// timeout), counted by address: every request of the harness goes through here.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let address = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+            .unwrap_or_else(|| url.to_string());
+        *self
+            .sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(address)
+            .or_default() += 1;
+        self.http.request(method, url)
+    }
+
+    /// How many requests went to each `host:port` so far, by this client and its clones.
+    pub fn requests_by_address(&self) -> BTreeMap<String, u64> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -135,7 +159,9 @@ impl MesosClient {
     /// `GET base + path`, any status.
     pub async fn get(&self, base: &str, path: &str) -> Result<RawResponse, ClientError> {
         let url = join(base, path);
-        let req = self.http.get(&url).timeout(self.request_timeout);
+        let req = self
+            .request(reqwest::Method::GET, &url)
+            .timeout(self.request_timeout);
         self.send(url, req).await
     }
 
@@ -149,8 +175,7 @@ impl MesosClient {
     ) -> Result<RawResponse, ClientError> {
         let url = join(base, path);
         let req = self
-            .http
-            .post(&url)
+            .request(reqwest::Method::POST, &url)
             .timeout(self.request_timeout)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
@@ -508,6 +533,24 @@ impl fmt::Display for RawResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_request_is_counted_by_address_across_clones() {
+        let client =
+            MesosClient::with_timeouts(Duration::from_millis(300), Duration::from_millis(300))
+                .unwrap();
+        let clone = client.clone();
+        // Nothing listens on port 1: the request fails, and was still sent there.
+        let _ = client.get("http://127.0.0.1:1", "/master/state").await;
+        let _ = clone
+            .post("http://127.0.0.1:1/", "/api/v1/scheduler", "x", vec![])
+            .await;
+        let _ = clone.request(reqwest::Method::GET, "http://[::1]:2/x");
+        assert_eq!(
+            client.requests_by_address(),
+            BTreeMap::from([("127.0.0.1:1".to_string(), 2), ("[::1]:2".to_string(), 1)])
+        );
+    }
 
     // Hand-written from the documented shapes; small on purpose.
     const MASTER_STATE: &str = r#"{

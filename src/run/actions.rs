@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::docker::Reach;
 use crate::domain::{Role, Version};
 use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::plan::{self, ActionKind};
@@ -21,6 +22,19 @@ pub(super) const AGENT_READY: Duration = Duration::from_secs(60);
 const FAILING_START: Duration = Duration::from_secs(20);
 
 impl Runner<'_> {
+    /// One progress line, once per run, saying how the harness reaches the nodes (decided
+    /// when the first node was created).
+    fn note_reach(&mut self) {
+        if let Some(r) = self.cluster.reach_news() {
+            let how = match r.mode {
+                Reach::Direct => "directly",
+                Reach::Published => "through published ports",
+            };
+            self.progress
+                .note(&format!("nodes reached {how} ({})", r.why), r.took);
+        }
+    }
+
     /// Performs one action of the plan.
     pub(super) async fn act(
         &mut self,
@@ -33,7 +47,9 @@ impl Runner<'_> {
             ActionKind::StartNode => {
                 let role = action.role.ok_or("start action without a role")?;
                 if role == Role::ZooKeeper {
-                    let took = self.cluster.create_zookeeper(&node, image).await?;
+                    let created = self.cluster.create_zookeeper(&node, image).await;
+                    self.note_reach();
+                    let took = created?;
                     self.progress
                         .note(&format!("{node}: ZooKeeper answers imok"), took);
                     return Ok(Outcome::Done);
@@ -43,9 +59,9 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after)
                     .ok_or("start action without a version")?;
-                self.cluster
-                    .create_node(&node, role, image, version)
-                    .await?;
+                let created = self.cluster.create_node(&node, role, image, version).await;
+                self.note_reach();
+                created?;
                 self.after_node_created(&node).await?;
                 self.cluster.start_mesos(&node, version, &overrides).await?;
                 self.wait_ready_after_start(&node, role).await?;

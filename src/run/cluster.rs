@@ -3,12 +3,13 @@
 //! module (which knows no Docker).
 
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::docker::{self, NodeSpec, ProcessStatus};
+use crate::docker::{self, NodeSpec, ProcessStatus, Reach};
 use crate::domain::{Role, Version};
 use crate::images::zookeeper;
-use crate::mesos::client::{base_url, MesosClient};
+use crate::mesos::client::MesosClient;
 use crate::mesos::endpoints;
 use crate::mesos::readiness;
 use crate::mesos::readiness::MesosNode;
@@ -31,6 +32,43 @@ const ZOOKEEPER_READY: Duration = Duration::from_secs(60);
 /// How long SIGTERM gets before SIGKILL when a Mesos process is stopped.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// The environment variable that forces how the harness reaches nodes (`direct` or
+/// `published`), for CI jobs whose engine the detection would misjudge.
+pub const REACH_ENV: &str = "UPGRADE_HARNESS_REACH";
+
+/// How long the first node's address may take to refuse a TCP connect before the run
+/// reaches its nodes through published ports: a routed bridge answers in a millisecond.
+const ROUTE_PROBE: Duration = Duration::from_secs(2);
+
+/// How the harness reaches the nodes of a run, decided once, at its first node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReachDecision {
+    /// Directly or through published ports.
+    pub mode: Reach,
+    /// Why: forced by whom, what the engine is, or what the first node's address answered.
+    pub why: String,
+    /// How long deciding took (the probe of the first node's address).
+    pub took: Duration,
+}
+
+/// The way to reach nodes forced by the run's options (`option`) or else by
+/// [`REACH_ENV`]; `None` when the run decides by itself. `Err` names the variable, its
+/// value and the valid values.
+pub fn forced_reach(option: Option<Reach>) -> Result<Option<(Reach, String)>, String> {
+    if let Some(mode) = option {
+        return Ok(Some((mode, "the run's options".to_string())));
+    }
+    match std::env::var(REACH_ENV) {
+        Ok(v) if !v.trim().is_empty() => match v.parse::<Reach>() {
+            Ok(mode) => Ok(Some((mode, format!("{REACH_ENV}={}", v.trim())))),
+            Err(why) => Err(format!(
+                "{REACH_ENV}: {why}; unset it to let the run decide"
+            )),
+        },
+        _ => Ok(None),
+    }
+}
+
 /// One Mesos node as the runner tracks it.
 #[derive(Debug, Clone)]
 pub struct NodeState {
@@ -38,8 +76,10 @@ pub struct NodeState {
     pub role: Role,
     /// Version of the running (or last started) process.
     pub version: Version,
-    /// Address on the run network.
+    /// Address on the run network (where other nodes reach it).
     pub ip: String,
+    /// Where the harness reaches its Mesos port: `ip:port`, or the published port.
+    pub reached_at: SocketAddr,
     /// Pid of the Mesos process started last, `None` while it is down.
     pub pid: Option<u32>,
 }
@@ -49,6 +89,8 @@ pub struct NodeState {
 pub struct ZooKeeperNode {
     /// Its address on the run's network.
     pub ip: String,
+    /// Where the harness reaches its client port.
+    pub reached_at: SocketAddr,
     /// The pid its server started with (watched like a Mesos process's).
     pub pid: u32,
 }
@@ -75,6 +117,15 @@ pub struct Cluster {
     /// HA masters stop gracefully (SIGUSR1 to the launcher: the master terminates, then
     /// withdraws its ZooKeeper candidacy) instead of like a killed `mesos-master` (SIGTERM).
     pub graceful_master_stop: bool,
+    /// The way to reach nodes the run must use, and who said so.
+    forced_reach: Option<(Reach, String)>,
+    /// How the harness reaches nodes, once the first node exists.
+    reach: Option<ReachDecision>,
+    /// Whether the runner has told the user about [`Cluster::reach`].
+    reach_noted: bool,
+    /// Every address the harness was given for each node, in order (a published port
+    /// changes when its node reboots).
+    reached: BTreeMap<String, Vec<SocketAddr>>,
 }
 
 impl Cluster {
@@ -90,7 +141,138 @@ impl Cluster {
             leader: None,
             failovers: Vec::new(),
             graceful_master_stop: false,
+            forced_reach: None,
+            reach: None,
+            reach_noted: false,
+            reached: BTreeMap::new(),
         }
+    }
+
+    /// Makes the run reach its nodes `mode` (see [`forced_reach`]); `by` says who forced it.
+    /// Effective for nodes created afterwards: call it before the first.
+    pub fn force_reach(&mut self, mode: Reach, by: &str) {
+        self.forced_reach = Some((mode, by.to_string()));
+    }
+
+    /// How the harness reaches nodes; `None` before the first node is created.
+    pub fn reach(&self) -> Option<&ReachDecision> {
+        self.reach.as_ref()
+    }
+
+    /// [`Cluster::reach`] the first time it is asked after the decision, then `None`: the
+    /// runner's one progress line about it.
+    pub fn reach_news(&mut self) -> Option<ReachDecision> {
+        if self.reach_noted {
+            return None;
+        }
+        self.reach_noted = self.reach.is_some();
+        self.reach.clone()
+    }
+
+    /// Every address the harness was given for each node (Mesos and ZooKeeper), in order.
+    pub fn reached_addresses(&self) -> &BTreeMap<String, Vec<SocketAddr>> {
+        &self.reached
+    }
+
+    /// Decides what is known before any node exists: a forced way, or an engine whose
+    /// container addresses cannot be routed from here.
+    fn decide_reach_without_nodes(&mut self) {
+        if self.reach.is_some() {
+            return;
+        }
+        let (mode, why) = if let Some((mode, by)) = &self.forced_reach {
+            (*mode, format!("forced by {by}"))
+        } else if let Some(why) = self.run.engine().not_routed_because() {
+            (Reach::Published, why)
+        } else {
+            return;
+        };
+        self.reach = Some(ReachDecision {
+            mode,
+            why,
+            took: Duration::ZERO,
+        });
+    }
+
+    /// Decides by a TCP connect to `port` of the first node, just created: nothing listens
+    /// there yet, so only a refusal is the node's own answer.
+    async fn decide_reach_by(&mut self, ip: Ipv4Addr, port: u16) {
+        let addr = SocketAddr::from((ip, port));
+        let started = Instant::now();
+        let (mode, why) = match docker::refuses_closed_port(addr, ROUTE_PROBE).await {
+            Ok(took) => (
+                Reach::Direct,
+                format!(
+                    "{addr} on the run network refused a TCP connect in {:.1} ms: the node's own answer",
+                    took.as_secs_f64() * 1000.0
+                ),
+            ),
+            Err(e) => (
+                Reach::Published,
+                format!("{e}: container addresses are not routed from here"),
+            ),
+        };
+        self.reach = Some(ReachDecision {
+            mode,
+            why,
+            took: started.elapsed(),
+        });
+    }
+
+    /// Creates a node whose `port` the harness connects to, decides how the run reaches
+    /// nodes if this is the first, and returns the node's address on the run network and
+    /// where the harness reaches `port`. While undecided the port is published anyway, so
+    /// that either outcome works without recreating the node.
+    async fn create_reached_node(
+        &mut self,
+        name: &str,
+        image: &str,
+        port: u16,
+    ) -> Result<(Ipv4Addr, SocketAddr), StepError> {
+        self.decide_reach_without_nodes();
+        let direct = self.reach.as_ref().is_some_and(|r| r.mode == Reach::Direct);
+        let info = self
+            .run
+            .create_node(NodeSpec {
+                name: name.to_string(),
+                image: image.to_string(),
+                publish: if direct { Vec::new() } else { vec![port] },
+                ..NodeSpec::default()
+            })
+            .await
+            .context(|| format!("creating node {name}"))?;
+        if self.reach.is_none() {
+            self.decide_reach_by(info.ip, port).await;
+        }
+        let addr = self.reach_port(name, info.ip, port).await?;
+        Ok((info.ip, addr))
+    }
+
+    /// Where the harness reaches `port` of node `name` (at `ip` on the run network) now, as
+    /// decided for the run; remembered for the report.
+    async fn reach_port(
+        &mut self,
+        name: &str,
+        ip: Ipv4Addr,
+        port: u16,
+    ) -> Result<SocketAddr, StepError> {
+        let mode = self.reach.as_ref().map_or(Reach::Direct, |r| r.mode);
+        let addr = match mode {
+            Reach::Direct => SocketAddr::from((ip, port)),
+            Reach::Published => self
+                .run
+                .published_port(name, port)
+                .await
+                .context(|| format!("reading the published port {port} of {name}"))?
+                .ok_or_else(|| {
+                    format!("{name}: port {port} is not published, yet the run reaches nodes through published ports")
+                })?,
+        };
+        let seen = self.reached.entry(name.to_string()).or_default();
+        if seen.last() != Some(&addr) {
+            seen.push(addr);
+        }
+        Ok(addr)
     }
 
     /// A cluster on `run` whose topology has `masters` masters (the quorum with ZooKeeper).
@@ -119,21 +301,16 @@ impl Cluster {
                 .into())
             }
         };
-        let info = self
-            .run
-            .create_node(NodeSpec {
-                name: name.to_string(),
-                image: image.to_string(),
-                ..NodeSpec::default()
-            })
-            .await
-            .context(|| format!("creating node {name}"))?;
+        let (ip, reached_at) = self
+            .create_reached_node(name, image, roles::port(role))
+            .await?;
         self.nodes.insert(
             name.to_string(),
             NodeState {
                 role,
                 version,
-                ip: info.ip.to_string(),
+                ip: ip.to_string(),
+                reached_at,
                 pid: None,
             },
         );
@@ -175,15 +352,9 @@ impl Cluster {
         name: &str,
         image: &str,
     ) -> Result<Duration, StepError> {
-        let info = self
-            .run
-            .create_node(NodeSpec {
-                name: name.to_string(),
-                image: image.to_string(),
-                ..NodeSpec::default()
-            })
-            .await
-            .context(|| format!("creating node {name}"))?;
+        let (ip, addr) = self
+            .create_reached_node(name, image, zookeeper::CLIENT_PORT)
+            .await?;
         let argv = zookeeper::server_argv();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let pid = self
@@ -191,11 +362,6 @@ impl Cluster {
             .start_process(name, ZOOKEEPER_PROCESS, &argv, &[])
             .await
             .context(|| format!("starting ZooKeeper in {name}"))?;
-        let addr = self
-            .run
-            .node_address(name, zookeeper::CLIENT_PORT)
-            .await
-            .context(|| format!("address of {name}"))?;
         let ready = zookeeper::wait_ready(addr, ZOOKEEPER_READY).await;
         if let Err(e) = ready {
             let log = self
@@ -206,9 +372,14 @@ impl Cluster {
                 .unwrap_or_default();
             return Err(format!("{e}; its output ends: {}", tail_lines(&log, 10)).into());
         }
-        let ip = info.ip.to_string();
-        self.zookeepers
-            .insert(name.to_string(), ZooKeeperNode { ip, pid });
+        self.zookeepers.insert(
+            name.to_string(),
+            ZooKeeperNode {
+                ip: ip.to_string(),
+                reached_at: addr,
+                pid,
+            },
+        );
         Ok(ready.unwrap_or_default())
     }
 
@@ -254,7 +425,7 @@ impl Cluster {
         Ok(MesosNode {
             name: name.to_string(),
             version: n.version,
-            base_url: base_url(&n.ip, roles::port(n.role)),
+            base_url: format!("http://{}", n.reached_at),
         })
     }
 
@@ -344,7 +515,16 @@ impl Cluster {
             .restart_node(name)
             .await
             .context(|| format!("rebooting {name}"))?;
-        if self.node(name)?.role == Role::Agent {
+        // A published port is drawn again when its node restarts.
+        let n = self.node(name)?.clone();
+        let ip: Ipv4Addr =
+            n.ip.parse()
+                .map_err(|_| format!("{name}: address {} is not IPv4", n.ip))?;
+        let reached_at = self.reach_port(name, ip, roles::port(n.role)).await?;
+        if let Some(n) = self.nodes.get_mut(name) {
+            n.reached_at = reached_at;
+        }
+        if n.role == Role::Agent {
             let boot_id = format!(
                 "{:032x}\n",
                 std::time::SystemTime::now()

@@ -18,6 +18,10 @@ pub enum RunError {
     /// The scenario cannot run on this machine (reported as skipped, never passed; exit 2).
     #[error("cannot run here: {0}")]
     NotRunnable(String),
+    /// A setting from the environment has a value that means nothing (exit 2); says the
+    /// variable, the value and the valid values.
+    #[error("{0}")]
+    Setting(String),
     /// Docker unreachable, an image build failed, a node could not be created (exit 3).
     #[error(transparent)]
     Infrastructure(#[from] InfraError),

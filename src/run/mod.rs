@@ -29,7 +29,7 @@ use std::time::Instant;
 use crate::docker;
 use crate::images::BuildOptions;
 use crate::mesos::client::MesosClient;
-use crate::report::{Progress, RunReport};
+use crate::report::{Progress, Reaching, RunReport};
 use crate::scenario::{self, model::MasterStop, model::Scenario};
 
 use cluster::Cluster;
@@ -48,6 +48,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Faults injected into the workload (regression tests of issue 6).
     pub task_faults: TaskFaults,
+    /// How the harness reaches node ports, forced; `None`: `UPGRADE_HARNESS_REACH`, else
+    /// decided by the run (`docs/runtime.md`, "Reaching node ports from the harness").
+    pub reach: Option<docker::Reach>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             build: BuildOptions::default(),
             progress: true,
             task_faults: TaskFaults::default(),
+            reach: None,
         }
     }
 }
@@ -79,6 +83,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     }
     let plan = crate::plan::plan(&scenario);
     let progress = Progress::new(opts.progress);
+    let forced_reach = cluster::forced_reach(opts.reach).map_err(RunError::Setting)?;
 
     // Docker first: an unreachable engine is one sentence, before minutes of builds.
     let engine = docker::Engine::connect().await.map_err(InfraError::from)?;
@@ -108,6 +113,9 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let client = MesosClient::new().map_err(InfraError::from)?;
     let mut cluster = Cluster::with_masters(run, client, scenario.topology.masters.value as usize);
     cluster.graceful_master_stop = scenario.topology.master_stop == MasterStop::Graceful;
+    if let Some((mode, by)) = &forced_reach {
+        cluster.force_reach(*mode, by);
+    }
     let source = scenario::load::read(path).map_err(RunError::Invalid)?;
     let mut runner = Runner {
         scenario: &scenario,
@@ -146,11 +154,24 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         observations: std::mem::take(&mut runner.observations),
         cleanup: None,
         source: std::mem::take(&mut runner.source),
+        reach: None,
     };
     let mut report = report;
     if let Some(fw) = runner.framework.take() {
         let _ = fw.teardown().await;
     }
+    // After the teardown: its requests count too.
+    report.reach = runner.cluster.reach().map(|r| Reaching {
+        mode: r.mode,
+        why: r.why.clone(),
+        addresses: runner
+            .cluster
+            .reached_addresses()
+            .iter()
+            .map(|(node, addrs)| (node.clone(), addrs.iter().map(|a| a.to_string()).collect()))
+            .collect(),
+        requests: runner.cluster.client.requests_by_address(),
+    });
     if opts.keep && !report.passed() {
         eprintln!(
             "keeping the cluster of run {run_id} (network {}, subnet {}): remove it with `upgrade-harness clean {run_id}`",

@@ -116,8 +116,7 @@ impl Driver {
         let body = subscribe_call(&self.opts, self.framework_id.as_deref()).to_string();
         let req = self
             .client
-            .http()
-            .post(&url)
+            .request(reqwest::Method::POST, &url)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
             .body(body);
@@ -347,8 +346,7 @@ impl Driver {
         let url = format!("{}/api/v1/scheduler", session.master.trim_end_matches('/'));
         let req = self
             .client
-            .http()
-            .post(&url)
+            .request(reqwest::Method::POST, &url)
             .timeout(CALL_TIMEOUT)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
