@@ -137,6 +137,8 @@ pub struct RunRow {
     pub folder: String,
     /// Whether the failure bundle is there.
     pub bundle: bool,
+    /// Whether the run folder has `summary.md` (runs of older harnesses do not).
+    pub summary: bool,
 }
 
 /// Every run of a folder of run folders.
@@ -241,6 +243,7 @@ fn row(folder: &Path, name: String, r: ResultFile) -> RunRow {
         phases: r.phases.len(),
         failed_at: failed_phase.or(r.aborted.map(|why| format!("aborted: {why}"))),
         bundle: super::bundle_path(folder).is_file(),
+        summary: folder.join("summary.md").is_file(),
         folder: name,
     }
 }
@@ -276,10 +279,17 @@ impl Overview {
             md.push_str("| scenario | Mesos | status | seconds | failed at | results |\n");
             md.push_str("|---|---|---|---:|---|---|\n");
             for r in &self.runs {
-                let mut results = format!("[summary]({}/summary.md)", r.folder);
-                if r.bundle {
-                    results.push_str(&format!(" · [bundle]({}.tar.gz)", r.folder));
+                let mut links = Vec::new();
+                if r.summary {
+                    links.push(format!("[summary]({}/summary.md)", r.folder));
                 }
+                if r.bundle {
+                    links.push(format!("[bundle]({}.tar.gz)", r.folder));
+                }
+                if links.is_empty() {
+                    links.push(format!("`{}/`", r.folder));
+                }
+                let results = links.join(" · ");
                 md.push_str(&format!(
                     "| `{}` | {} | {} | {:.1} | {} | {results} |\n",
                     r.scenario,
@@ -416,6 +426,11 @@ mod tests {
         std::fs::create_dir_all(&folder).unwrap();
         let result = folder.join("result.json");
         super::super::write_json(&result, report).unwrap();
+        std::fs::write(
+            folder.join("summary.md"),
+            super::super::summary::render(report),
+        )
+        .unwrap();
         let when = SystemTime::now() - Duration::from_secs(age);
         std::fs::File::options()
             .write(true)
@@ -443,7 +458,8 @@ mod tests {
         failed.file = "/home/ci/h/scenarios/local/1.4.3-to-1.11.0.yaml".into();
         let folder = run_folder(dir.path(), &failed, 20);
         std::fs::write(super::super::bundle_path(&folder), b"").unwrap();
-        run_folder(dir.path(), &test_fixture::failed(), 30);
+        let fixture = run_folder(dir.path(), &test_fixture::failed(), 30);
+        std::fs::remove_file(fixture.join("summary.md")).unwrap(); // as an older harness left it
         std::fs::create_dir_all(dir.path().join("local-1.9.0-to-1.10.0-6b1600000000/logs"))
             .unwrap();
         let broken = dir.path().join("local-1.8.0-to-1.9.0-6b1600000001");
