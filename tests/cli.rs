@@ -531,3 +531,53 @@ fn matrix_refuses_bad_filters_and_invalid_scenarios_with_exit_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn report_writes_the_overview_of_the_run_folders_or_names_the_missing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |folder: &str, file: &str, status: &str| {
+        let path = dir.path().join(folder);
+        std::fs::create_dir_all(&path).unwrap();
+        let result = format!(
+            r#"{{"scenario": "s", "file": "{file}", "run_id": "6b16915efbb0", "from": "1.10.0",
+                "to": "1.11.0", "seconds": 24.5, "harness": "upgrade-harness 0.1.0", "builds": [],
+                "image": "i", "phases": [{{"name": "start", "actions": [],
+                "verdicts": [{{"kind": "check", "name": "c", "node": "master-1", "status": "{status}",
+                "verdict": {{"passed": false, "expected": "e", "seen": "s"}}}}],
+                "versions": {{}}, "seconds": 5.5, "logs": "logs/start"}}]}}"#
+        );
+        std::fs::write(path.join("result.json"), result).unwrap();
+    };
+    run(
+        "a-6b16915efbb0",
+        "/ci/scenarios/local/1.4.3-to-1.11.0.yaml",
+        "failed",
+    );
+    run(
+        "b-6b16915efbb1",
+        "scenarios/local/1.10.0-to-1.11.0.yaml",
+        "passed",
+    );
+    let out = harness(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(": 1 passed, 1 failed; wrote "),
+        "{}",
+        text(&out.stdout)
+    );
+    let md = std::fs::read_to_string(dir.path().join("overview.md")).unwrap();
+    assert!(
+        md.contains("cargo nextest run --profile ci -E 'test(=run::local::1_4_3-to-1_11_0)'"),
+        "{md}"
+    );
+    assert!(dir.path().join("overview.html").is_file());
+
+    let missing = dir.path().join("nothing-here");
+    let out = harness(&["report", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: no folder "),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -2,7 +2,9 @@
 //! `tests/fixtures/failing/three-failures.yaml` for real; it must exit 1 and print a wrong
 //! check (caret on its `code:`), a failed invariant (caret on the step whose phase failed)
 //! and a failed action (caret on the step) as file:line:column diagnostics, and keep those
-//! places in `result.json`. What it prints is snapshot-tested. Needs Docker: skipped with the
+//! places in `result.json`; its `junit.xml` has a failed case pointing at the check, and its
+//! failure bundle sits beside the run folder with what it must hold (issue 12). What it
+//! prints is snapshot-tested. Needs Docker: skipped with the
 //! reason without it, failed with `CI=true`. In the cluster cap of `tests/common/clusters.rs`;
 //! a signal to the test is passed on to the run, which removes its cluster.
 
@@ -107,6 +109,94 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
         result["aborted"].is_string(),
         "the failed action ends the run early"
     );
+    // What ran: the harness and the hash of every build.
+    assert!(
+        result["harness"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("upgrade-harness ")),
+        "{}",
+        result["harness"]
+    );
+    let builds: Vec<(&str, &str)> = result["builds"]
+        .as_array()
+        .expect("builds in result.json")
+        .iter()
+        .map(|b| (b["build"].as_str().unwrap(), b["hash"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        builds.iter().map(|b| b.0).collect::<Vec<_>>(),
+        ["mesos 1.10.0", "mesos 1.11.0"]
+    );
+    assert!(
+        builds
+            .iter()
+            .all(|b| b.1.len() == 64 && b.1.chars().all(|c| c.is_ascii_hexdigit())),
+        "{builds:?}"
+    );
+
+    // JUnit: a test case per phase; the wrong check's case fails with its place.
+    let xml = std::fs::read_to_string(folder.join("junit.xml")).expect("junit.xml");
+    let junit = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit");
+    let suite = &junit.test_suites[0];
+    assert_eq!(suite.name.as_str(), "failing-three-ways");
+    assert_eq!(
+        suite.tests,
+        result["phases"].as_array().unwrap().len(),
+        "a case per phase"
+    );
+    let messages: Vec<&str> = suite
+        .test_cases
+        .iter()
+        .filter_map(|c| match &c.status {
+            quick_junit::TestCaseStatus::NonSuccess { message, .. } => {
+                message.as_ref().map(|m| m.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(&format!("{FIXTURE}:22:43"))),
+        "no failed case points at the check's `code:`: {messages:?}"
+    );
+    assert!(folder.join("summary.md").is_file(), "summary.md");
+
+    // The failure bundle beside the run folder, with everything needed elsewhere.
+    let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+    let bundle = out.path().join(format!("{name}.tar.gz"));
+    let members = bundle_members(&bundle);
+    for expected in [
+        "plan.txt",
+        "result.json",
+        "observations.json",
+        "drift.md",
+        "drift.json",
+        "junit.xml",
+        "summary.md",
+        "REPRODUCE",
+        "scenario/three-failures.yaml",
+        "logs/start/master-1.log",
+        "logs/start/agent-1.log",
+        "logs/(aborted)/master-1.log",
+    ] {
+        assert!(
+            members.contains_key(&format!("{name}/{expected}")),
+            "{expected} missing from the bundle: {:?}",
+            members.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        members
+            .keys()
+            .any(|m| m.starts_with(&format!("{name}/snapshots/start/"))),
+        "the run's snapshot texts: {:?}",
+        members.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        members[&format!("{name}/REPRODUCE")].lines().next(),
+        Some(format!("upgrade-harness run {FIXTURE}").as_str())
+    );
 
     // What the user sees: the diagnostics and the verdict line.
     // Progress lines (`ok   start  8.3s ...`, `     images ready  5.0s`) carry timings.
@@ -130,6 +220,25 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
     settings.add_filter(r"(?m)^(run aborted: action \d+ failed: ).*$", "$1[error]");
     settings.add_filter(r"FAILED in \d+\.\ds", "FAILED in [seconds]");
     settings.bind(|| insta::assert_snapshot!("three-failures", shown));
+}
+
+/// The members of a `.tar.gz` and their text.
+fn bundle_members(path: &Path) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .unwrap_or_else(|e| panic!("the failure bundle {}: {e}", path.display()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .expect("a tar.gz")
+        .map(|e| {
+            let mut e = e.expect("a member");
+            let name = e.path().unwrap().display().to_string();
+            let mut bytes = Vec::new();
+            e.read_to_end(&mut bytes).unwrap();
+            (name, String::from_utf8_lossy(&bytes).into_owned())
+        })
+        .collect()
 }
 
 /// The progress lines of a run's stderr: a phase (`ok  `/`FAIL` and a duration) or a setup

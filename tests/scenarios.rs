@@ -324,15 +324,41 @@ fn real_run(
         failures.push(why);
     }
     if failures.is_empty() {
-        Ok((Completion::Completed, Some(report)))
-    } else {
-        Err(format!(
-            "{} snapshot(s) differ (review with `cargo insta review`; docs/snapshots.md):\n{}",
-            failures.len(),
-            failures.join("\n")
-        )
-        .into())
+        return Ok((Completion::Completed, Some(report)));
     }
+    let listed: Vec<&str> = failures.iter().map(|(shown, _)| shown.as_str()).collect();
+    let bundle = bundle_snapshot_diffs(&report, &failures);
+    Err(format!(
+        "{} snapshot(s) differ (review with `cargo insta review`; docs/snapshots.md):\n{}\n{bundle}",
+        failures.len(),
+        listed.join("\n")
+    )
+    .into())
+}
+
+/// A passed run whose snapshots differ is a failed test: its run folder gets
+/// `snapshot-diffs.txt` (the overview shows the run as "snapshots differ") and the failure
+/// bundle is written beside it. Returns the line that says where.
+fn bundle_snapshot_diffs(report: &RunReport, failures: &[(String, String)]) -> String {
+    let folder = out_root().join(report.folder_name());
+    let diffs: String = failures
+        .iter()
+        .map(|(shown, diff)| format!("{shown}\n{diff}\n"))
+        .collect();
+    let written = std::fs::write(folder.join("snapshot-diffs.txt"), diffs)
+        .and_then(|()| upgrade_harness::report::write_bundle(&folder, report));
+    match written {
+        Ok(path) => format!("failure bundle: {}", path.display()),
+        Err(e) => format!(
+            "the failure bundle could not be written in {}: {e}",
+            folder.display()
+        ),
+    }
+}
+
+/// Where scenario tests put their run folders.
+fn out_root() -> PathBuf {
+    root().join("target/upgrade-harness")
 }
 
 /// `snapshots/runs/<dir>/<stem>`: one folder per phase, one snapshot per node.
@@ -344,14 +370,16 @@ fn run_snapshot_dir(file: &ScenarioFile) -> PathBuf {
 }
 
 /// One insta assertion; a mismatch is returned (so that every snapshot of a run is
-/// compared, and written as `.snap.new` locally), not raised.
+/// compared, and written as `.snap.new` locally), not raised, as the snapshot's path and
+/// the diff from the committed snapshot to this run's text.
 fn assert_snapshot(
     file: &ScenarioFile,
     dir: PathBuf,
     name: &str,
     description: String,
     text: String,
-) -> Result<(), String> {
+) -> Result<(), (String, String)> {
+    let seen = text.clone();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir.clone());
     settings.set_prepend_module_to_snapshot(false);
@@ -367,8 +395,26 @@ fn assert_snapshot(
             .unwrap_or(&dir)
             .display()
             .to_string();
-        format!("  {shown}/{name}.snap")
+        let committed = std::fs::read_to_string(dir.join(format!("{name}.snap")))
+            .map(|t| snapshot_body(&t))
+            .unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(committed.trim_end(), seen.trim_end())
+            .unified_diff()
+            .header("committed", "this run")
+            .to_string();
+        (format!("  {shown}/{name}.snap"), diff)
     })
+}
+
+/// The content of an insta snapshot file: what follows its `---` header.
+fn snapshot_body(file: &str) -> String {
+    match file
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+    {
+        Some((_, body)) => body.to_string(),
+        None => file.to_string(),
+    }
 }
 
 /// Runs the scenario once in a cluster slot; `Err(completion)` when it cannot run here
@@ -382,7 +428,7 @@ fn run_once(path: &Path, reach: Option<Reach>) -> Result<Result<RunReport, Compl
         ))
     })?;
     let opts = RunOptions {
-        out_root: root().join("target/upgrade-harness"),
+        out_root: out_root(),
         progress: false,
         reach,
         ..RunOptions::default()

@@ -35,13 +35,22 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
                 note!("{f}");
             }
             let verdict = if report.passed() { "passed" } else { "FAILED" };
+            let folder = out.join(report.folder_name());
+            // A failed run's bundle is what to attach to a bug report or a CI artifact.
+            let bundle = if report.passed() {
+                String::new()
+            } else {
+                format!(
+                    "; failure bundle {}",
+                    crate::report::bundle_path(&folder).display()
+                )
+            };
             note!(
-                "{}: {verdict} in {:.1}s ({} phases); results in {}",
+                "{}: {verdict} in {:.1}s ({} phases); results in {}{bundle}",
                 report.scenario,
                 report.seconds,
                 report.phases.len(),
-                out.join(format!("{}-{}", report.scenario, report.run_id))
-                    .display()
+                folder.display()
             );
             ExitCode::of_report(&report)
         }

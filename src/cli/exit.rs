@@ -3,6 +3,7 @@
 use crate::docker::{self, ShutdownSignal};
 use crate::images::ImagesError;
 use crate::matrix::MatrixError;
+use crate::report::overview::OverviewError;
 use crate::report::RunReport;
 use crate::run::RunError;
 
@@ -74,7 +75,7 @@ impl ExitCode {
 pub(super) const EXIT_CODES: &str =
     "Exit codes: 0 ok, 1 a check failed, 2 invalid input, 3 infrastructure, 130/143 interrupted.";
 
-/// Why a command other than `run` (`images build`, `clean`) failed; its kind picks the code.
+/// Why a command other than `run` (`images build`, `clean`, `report`) failed; its kind picks the code.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// What was asked for does not exist (an unknown version, an unknown run id): exit 2.
@@ -86,6 +87,9 @@ pub enum CommandError {
     /// A Mesos build: exit 3.
     #[error(transparent)]
     Images(#[from] ImagesError),
+    /// The overview of runs: a folder that is not there is exit 2, reading or writing exit 3.
+    #[error(transparent)]
+    Overview(#[from] OverviewError),
 }
 
 impl CommandError {
@@ -93,7 +97,10 @@ impl CommandError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CommandError::Invalid(_) => ExitCode::InvalidInput,
-            CommandError::Docker(_) | CommandError::Images(_) => ExitCode::Infrastructure,
+            CommandError::Overview(OverviewError::NoFolder(_)) => ExitCode::InvalidInput,
+            CommandError::Docker(_) | CommandError::Images(_) | CommandError::Overview(_) => {
+                ExitCode::Infrastructure
+            }
         }
     }
 }

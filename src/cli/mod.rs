@@ -1,5 +1,5 @@
-//! The command line: `check`, `plan`, `schema`, `list` (here), `matrix` (`matrix`), `run`,
-//! `images`, `clean` (`docker_commands`). `main` only parses and calls [`run`].
+//! The command line: `check`, `plan`, `schema`, `list`, `report` (here), `matrix` (`matrix`),
+//! `run`, `images`, `clean` (`docker_commands`). `main` only parses and calls [`run`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,6 +129,18 @@ pub enum Command {
         #[arg(long, default_value = "target/upgrade-harness")]
         out: PathBuf,
     },
+    /// Write the overview of the runs under DIR (`overview.md`, `overview.html`): every
+    /// scenario's newest run with its status and duration, and the command that reruns the
+    /// failed ones. Reads the run folders' `result.json`.
+    Report {
+        /// The folder of run folders.
+        #[arg(default_value = "target/upgrade-harness")]
+        dir: PathBuf,
+        /// Only runs that finished at or after this time, in seconds since the epoch (e.g.
+        /// `$(date +%s)` taken before the tests).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        since: Option<u64>,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -163,6 +175,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::List { path } => list(&path),
         Command::Matrix(args) => matrix::matrix(args),
         Command::Run { file, keep, out } => docker_commands::run(&file, keep, &out),
+        Command::Report { dir, since } => overview(&dir, since),
         Command::Images {
             command: ImagesCommand::Build { versions },
         } => docker_commands::images_build(&versions),
@@ -309,6 +322,30 @@ fn check(paths: &[PathBuf]) -> ExitCode {
             if problems == 1 { "" } else { "s" }
         );
         ExitCode::InvalidInput
+    }
+}
+
+/// `upgrade-harness report [DIR]`: writes the overview and says where, with the counts.
+fn overview(dir: &Path, since: Option<u64>) -> ExitCode {
+    let since = since.map(crate::report::overview::since_epoch);
+    match crate::report::overview::write_overview(dir, since) {
+        Ok(o) => {
+            let failed = o.failed().count();
+            out(&format!(
+                "{}: {} passed, {failed} failed; wrote {} and {}\n",
+                dir.display(),
+                o.runs.len() - failed,
+                dir.join("overview.md").display(),
+                dir.join("overview.html").display()
+            ))
+            .err()
+            .unwrap_or(ExitCode::Ok)
+        }
+        Err(e) => {
+            let e = exit::CommandError::from(e);
+            note!("error: {e}");
+            e.exit_code()
+        }
     }
 }
 

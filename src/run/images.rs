@@ -2,12 +2,12 @@
 //! ZooKeeper when the plan has ZooKeeper nodes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use crate::docker::{self, ImageSpec};
 use crate::domain::{Role, Version};
 use crate::images;
 use crate::plan::{NodeImage, Plan};
+use crate::report::BuildRecord;
 
 use super::{workload, InfraError, RunOptions};
 
@@ -18,6 +18,15 @@ pub async fn prepare_images(
     plan: &Plan,
     opts: &RunOptions,
 ) -> Result<String, InfraError> {
+    Ok(prepare_node_image(engine, plan, opts).await?.0)
+}
+
+/// [`prepare_images`], with the builds in the image and their hashes (for the report).
+pub(super) async fn prepare_node_image(
+    engine: &docker::Engine,
+    plan: &Plan,
+    opts: &RunOptions,
+) -> Result<(String, Vec<BuildRecord>), InfraError> {
     let mut versions: Vec<Version> = Vec::new();
     for node in &plan.nodes {
         if let NodeImage::Host { builds } = &node.image {
@@ -44,10 +53,24 @@ pub async fn prepare_images(
         &opts.build.cache_dir.join("task-helpers"),
     )
     .map_err(InfraError::Helpers)?;
+    let mut records: Vec<BuildRecord> = builds
+        .iter()
+        .map(|b| BuildRecord {
+            build: format!("mesos {}", b.version),
+            hash: b.hash.clone(),
+        })
+        .collect();
+    let zookeeper = zookeeper_build(plan, opts).await?;
+    if let Some(zk) = &zookeeper {
+        records.push(BuildRecord {
+            build: "zookeeper".to_string(),
+            hash: zk.hash.clone(),
+        });
+    }
     let spec = ImageSpec {
         repository: "upgrade-harness/node".to_string(),
-        roots: zookeeper_root(plan, opts)
-            .await?
+        roots: zookeeper
+            .map(|zk| zk.rootfs)
             .into_iter()
             .chain(builds.iter().map(|b| b.rootfs.clone()))
             .collect(),
@@ -64,16 +87,19 @@ pub async fn prepare_images(
         ..ImageSpec::default()
     };
     let image = docker::build_image(engine, &spec).await?;
-    Ok(image.reference)
+    Ok((image.reference, records))
 }
 
-/// The ZooKeeper root filesystem, when the plan has ZooKeeper nodes (merged into the node
+/// The ZooKeeper build, when the plan has ZooKeeper nodes (its root is merged into the node
 /// image: every node can run it, only ZooKeeper nodes do).
-async fn zookeeper_root(plan: &Plan, opts: &RunOptions) -> Result<Option<PathBuf>, InfraError> {
+async fn zookeeper_build(
+    plan: &Plan,
+    opts: &RunOptions,
+) -> Result<Option<images::ZooKeeperBuild>, InfraError> {
     if !plan.nodes.iter().any(|n| n.role == Role::ZooKeeper) {
         return Ok(None);
     }
     let build_opts = opts.build.clone();
     let build = tokio::task::spawn_blocking(move || images::build_zookeeper(&build_opts)).await??;
-    Ok(Some(build.rootfs))
+    Ok(Some(build))
 }

@@ -88,7 +88,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     // Docker first: an unreachable engine is one sentence, before minutes of builds.
     let engine = docker::Engine::connect().await.map_err(InfraError::from)?;
     let t = Instant::now();
-    let image = prepare_images(&engine, &plan, opts).await?;
+    let (image, builds) = images::prepare_node_image(&engine, &plan, opts).await?;
     progress.note("images ready", t.elapsed());
 
     // What dead runs left behind goes first; live and kept runs are never touched.
@@ -155,6 +155,10 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         cleanup: None,
         source: std::mem::take(&mut runner.source),
         reach: None,
+        harness: crate::report::harness_version(),
+        builds,
+        image: image.clone(),
+        plan: plan.to_string(),
     };
     let mut report = report;
     if let Some(fw) = runner.framework.take() {
@@ -190,6 +194,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     }
     // Written last, so that a cleanup problem is in `result.json` too.
     let drift = crate::drift::drift(&scenario, &report.observations);
+    // A failed run also leaves its failure bundle beside the folder.
     report
         .write(&folder, &drift)
         .map_err(|source| InfraError::Io {

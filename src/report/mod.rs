@@ -1,11 +1,27 @@
 //! Reports: what a run did, step by step, as plain data; the progress lines while it runs;
-//! the JSON result in the run folder.
+//! the files of the run folder (`result.json`, `junit.xml`, `summary.md`, ...), the failure
+//! bundle of a failed run, and the overview of many runs.
+//!
+//! The renderings are pure functions of [`RunReport`], one module each: `junit` (a test
+//! case per phase), `summary` (Markdown for a CI job summary), `overview` (every run of a
+//! folder, with the command that reruns the failed ones), `bundle` (the `.tar.gz` of a
+//! failed run). Design notes: `docs/design.md` (report files).
+
+mod bundle;
+pub mod junit;
+pub mod overview;
+pub mod summary;
+#[cfg(test)]
+mod test_fixture;
+
+pub use bundle::{bundle_path, write_bundle};
+pub use overview::scenario_test_name;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::Verdict;
 use crate::docker::Reach;
@@ -15,7 +31,7 @@ use crate::observation::Observations;
 use crate::scenario::diagnostic::{Problem, SourceFile};
 
 /// Outcome of one item (an action, an invariant, a check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// It held / it was done.
@@ -96,6 +112,31 @@ pub struct VerdictRecord {
     pub verdict: Verdict,
 }
 
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// One build the nodes ran, with the content hash of its inputs (`images::build_version`):
+/// the same hash is the same build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildRecord {
+    /// What was built: `mesos 1.10.0`, `zookeeper`.
+    pub build: String,
+    /// SHA-256 of the build's inputs (for Mesos: the PyPI tarball, the launcher, the format).
+    pub hash: String,
+}
+
+/// The harness that is running: its crate version and, when it was built from a git
+/// checkout, `git describe` at build time (`build.rs`).
+pub fn harness_version() -> String {
+    match option_env!("UPGRADE_HARNESS_GIT") {
+        Some(git) => format!("upgrade-harness {} (git {git})", env!("CARGO_PKG_VERSION")),
+        None => format!("upgrade-harness {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
 /// A phase: the actions that led to it and what was judged there.
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseRecord {
@@ -118,6 +159,105 @@ impl PhaseRecord {
     pub fn failed(&self) -> bool {
         self.actions.iter().any(|a| a.status == Status::Failed)
             || self.verdicts.iter().any(|v| v.status == Status::Failed)
+    }
+
+    /// What failed here, actions first, in the words every report uses.
+    pub fn failures(&self) -> Vec<Failure> {
+        let logs = self.logs.display().to_string();
+        let actions = self
+            .actions
+            .iter()
+            .filter(|a| a.status == Status::Failed)
+            .map(|a| Failure {
+                code: "run::action_failed",
+                what: format!("action {} failed: {}", a.number, a.what),
+                label: "this step's action failed".to_string(),
+                at: a.at.clone(),
+                details: vec![
+                    (
+                        "error",
+                        a.reason
+                            .as_deref()
+                            .unwrap_or("no reason recorded")
+                            .to_string(),
+                    ),
+                    ("logs", logs.clone()),
+                ],
+            });
+        let verdicts = self
+            .verdicts
+            .iter()
+            .filter(|v| v.status == Status::Failed)
+            .map(|v| {
+                let (code, label) = match v.kind {
+                    VerdictKind::Check => ("run::check_failed", "not as expected".to_string()),
+                    VerdictKind::Invariant => (
+                        "run::invariant_failed",
+                        format!("{} failed after this step", v.name),
+                    ),
+                };
+                Failure {
+                    code,
+                    what: format!("{} {} failed on {}", v.kind, v.name, v.node),
+                    label,
+                    at: v.at.clone(),
+                    details: vec![
+                        ("expected", v.verdict.expected.clone()),
+                        ("seen", v.verdict.seen.clone()),
+                        ("logs", logs.clone()),
+                    ],
+                }
+            });
+        actions.chain(verdicts).collect()
+    }
+
+    /// How many verdicts (invariants and checks) passed, failed and were skipped here.
+    pub fn verdict_counts(&self) -> (usize, usize, usize) {
+        let count = |s| self.verdicts.iter().filter(|v| v.status == s).count();
+        (
+            count(Status::Passed),
+            count(Status::Failed),
+            count(Status::Skipped),
+        )
+    }
+}
+
+/// One failed action or verdict of a phase, as every report words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Diagnostic code: `run::check_failed`, `run::invariant_failed`, `run::action_failed`.
+    pub code: &'static str,
+    /// `check GET /x answers 200 failed on master-1`, `action 7 failed: ...`.
+    pub what: String,
+    /// The label under the caret.
+    pub label: String,
+    /// The field or step in the scenario file.
+    pub at: Option<Place>,
+    /// `expected`/`seen` or `error`, then `logs`: the help lines, in order.
+    pub details: Vec<(&'static str, String)>,
+}
+
+impl Failure {
+    /// The help lines under the diagnostic, labels aligned (`expected: ...`, `seen:     ...`).
+    pub fn help(&self) -> String {
+        self.details
+            .iter()
+            .map(|(key, value)| format!("{:<10}{value}", format!("{key}:")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// One line: what failed, where in the scenario file, and the first detail (expected or
+    /// the error), for places that show one line (a JUnit failure message).
+    pub fn one_line(&self) -> String {
+        let mut line = self.what.clone();
+        if let Some(at) = &self.at {
+            line.push_str(&format!(" at {at}"));
+        }
+        for (key, value) in self.details.iter().filter(|(k, _)| *k != "logs") {
+            line.push_str(&format!("; {key}: {}", value.replace('\n', " ")));
+        }
+        line
     }
 }
 
@@ -150,6 +290,15 @@ pub struct RunReport {
     /// The scenario file's text as it was run: failures are shown against it.
     #[serde(skip)]
     pub source: String,
+    /// The harness that ran it ([`harness_version`]).
+    pub harness: String,
+    /// The builds the nodes ran.
+    pub builds: Vec<BuildRecord>,
+    /// The node image (every build above in one image).
+    pub image: String,
+    /// The plan listing as run (`upgrade-harness plan`), written to `plan.txt`.
+    #[serde(skip)]
+    pub plan: String,
     /// How the harness reached the nodes; absent when no node was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<Reaching>,
@@ -178,10 +327,12 @@ impl RunReport {
 
     /// Every failure as plain text, one diagnostic each (see [`RunReport::render_failures`]).
     pub fn failures(&self) -> Vec<String> {
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::none())
-            .with_width(100)
-            .with_links(false);
-        self.render_failures(&handler)
+        self.render_failures(&plain_handler())
+    }
+
+    /// The failures of one phase as plain text (JUnit, the summary).
+    pub fn phase_failures(&self, phase: &PhaseRecord) -> Vec<String> {
+        self.render_phase_failures(phase, &plain_handler())
     }
 
     /// Every failure rendered like a load error: what failed at which phase and node, the
@@ -189,49 +340,11 @@ impl RunReport {
     /// expected, what was seen and where the phase's logs are. The run's abort reason, if
     /// any, comes last.
     pub fn render_failures(&self, handler: &miette::GraphicalReportHandler) -> Vec<String> {
-        let source = SourceFile::new(self.file.display().to_string(), self.source.as_str());
-        let mut out = Vec::new();
-        let mut render = |problem: Problem| {
-            let mut s = String::new();
-            if handler.render_report(&mut s, &problem).is_err() {
-                s = problem.message.clone();
-            }
-            out.push(s);
-        };
-        for p in &self.phases {
-            let logs = format!("logs:     {}", p.logs.display());
-            for a in p.actions.iter().filter(|a| a.status == Status::Failed) {
-                let reason = a.reason.as_deref().unwrap_or("no reason recorded");
-                render(
-                    located(&source, a.at.as_ref(), "run::action_failed")(format!(
-                        "phase {}: action {} failed: {}",
-                        p.name, a.number, a.what
-                    ))
-                    .label("this step's action failed")
-                    .help(format!("error:    {reason}\n{logs}")),
-                );
-            }
-            for v in p.verdicts.iter().filter(|v| v.status == Status::Failed) {
-                let (code, label) = match v.kind {
-                    VerdictKind::Check => ("run::check_failed", "not as expected".to_string()),
-                    VerdictKind::Invariant => (
-                        "run::invariant_failed",
-                        format!("{} failed after this step", v.name),
-                    ),
-                };
-                render(
-                    located(&source, v.at.as_ref(), code)(format!(
-                        "phase {}: {} {} failed on {}",
-                        p.name, v.kind, v.name, v.node
-                    ))
-                    .label(label)
-                    .help(format!(
-                        "expected: {}\nseen:     {}\n{logs}",
-                        v.verdict.expected, v.verdict.seen
-                    )),
-                );
-            }
-        }
+        let mut out: Vec<String> = self
+            .phases
+            .iter()
+            .flat_map(|p| self.render_phase_failures(p, handler))
+            .collect();
         if let Some(why) = &self.aborted {
             out.push(format!("run aborted: {why}\n"));
         }
@@ -239,6 +352,32 @@ impl RunReport {
             out.push(format!("after the verdict: {why}\n"));
         }
         out
+    }
+
+    /// The failures of `phase`, rendered by `handler` against the scenario text as run.
+    pub fn render_phase_failures(
+        &self,
+        phase: &PhaseRecord,
+        handler: &miette::GraphicalReportHandler,
+    ) -> Vec<String> {
+        let source = SourceFile::new(self.file.display().to_string(), self.source.as_str());
+        phase
+            .failures()
+            .into_iter()
+            .map(|f| {
+                let problem = located(&source, f.at.as_ref(), f.code)(format!(
+                    "phase {}: {}",
+                    phase.name, f.what
+                ))
+                .label(f.label.clone())
+                .help(f.help());
+                let mut s = String::new();
+                if handler.render_report(&mut s, &problem).is_err() {
+                    s = problem.message.clone();
+                }
+                s
+            })
+            .collect()
     }
 
     /// Everything reported as skipped, one line per item and reason, with the phases where
@@ -278,12 +417,28 @@ impl RunReport {
     }
 
     /// Writes the run folder's files: `result.json`, `observations.json` (raw answers),
-    /// `drift.md` and `drift.json` (the API drift report).
-    pub fn write(&self, folder: &Path, drift: &Drift) -> std::io::Result<()> {
+    /// `drift.md` and `drift.json` (the API drift report), `junit.xml` (a test case per
+    /// phase), `summary.md` (for a CI job summary), `plan.txt` (the plan as run); and for a
+    /// failed run the failure bundle beside the folder ([`write_bundle`]), whose path it
+    /// returns.
+    pub fn write(&self, folder: &Path, drift: &Drift) -> std::io::Result<Option<PathBuf>> {
         write_json(&folder.join("result.json"), self)?;
         write_json(&folder.join("observations.json"), &self.observations)?;
         std::fs::write(folder.join("drift.md"), drift.markdown())?;
-        write_json(&folder.join("drift.json"), drift)
+        write_json(&folder.join("drift.json"), drift)?;
+        std::fs::write(folder.join("junit.xml"), junit::render(self))?;
+        std::fs::write(folder.join("summary.md"), summary::render(self))?;
+        std::fs::write(folder.join("plan.txt"), &self.plan)?;
+        if self.passed() {
+            Ok(None)
+        } else {
+            write_bundle(folder, self).map(Some)
+        }
+    }
+
+    /// The run folder's name: `<scenario>-<run id>`.
+    pub fn folder_name(&self) -> String {
+        format!("{}-{}", self.scenario, self.run_id)
     }
 }
 
@@ -344,6 +499,13 @@ impl Progress {
             eprintln!("     {what:<40} {:>6.1}s", took.as_secs_f64());
         }
     }
+}
+
+/// Plain text, no colours, 100 columns: what files and test output show.
+fn plain_handler() -> miette::GraphicalReportHandler {
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::none())
+        .with_width(100)
+        .with_links(false)
 }
 
 /// Pretty JSON with a final newline.
