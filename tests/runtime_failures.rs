@@ -27,6 +27,19 @@ fn docker_unreachable() -> Option<String> {
     rt.block_on(Engine::connect()).err().map(|e| e.to_string())
 }
 
+/// `upgrade-harness run FIXTURE --out <out>`, its stderr into `stderr_path` (no colours).
+fn start_run(out: &Path, stderr_path: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", FIXTURE, "--out"])
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(stderr_path).expect("a stderr file"))
+        .spawn()
+        .expect("the binary starts")
+}
+
 #[test]
 fn check_invariant_and_action_failures_point_at_their_fields() {
     let slot =
@@ -34,18 +47,9 @@ fn check_invariant_and_action_failures_point_at_their_fields() {
     if let Some(why) = docker_unreachable() {
         return common::skip(format!("Docker unreachable: {why}"));
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().expect("a temporary folder");
     let stderr_path = out.path().join("stderr.txt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
-        .current_dir(root)
-        .args(["run", FIXTURE, "--out"])
-        .arg(out.path())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"))
-        .spawn()
-        .expect("the binary starts");
+    let mut child = start_run(out.path(), &stderr_path);
     // Waits for the run, passing a signal on: the run removes its cluster and exits 130/143.
     let status = loop {
         if let Some(status) = child.try_wait().expect("waiting for the run") {
@@ -267,17 +271,9 @@ fn an_interrupted_run_exits_130_and_leaves_nothing() {
     if let Some(why) = docker_unreachable() {
         return common::skip(format!("Docker unreachable: {why}"));
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().expect("a temporary folder");
     let stderr_path = out.path().join("stderr.txt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
-        .current_dir(root)
-        .args(["run", FIXTURE, "--out"])
-        .arg(out.path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"))
-        .spawn()
-        .expect("the binary starts");
+    let mut child = start_run(out.path(), &stderr_path);
     // Interrupt once the cluster is up (its first phase judged), with a deadline.
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     let mut seen = String::new();

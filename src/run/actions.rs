@@ -9,7 +9,6 @@ use crate::mesos::readiness::{self, ExpectedAgent};
 use crate::plan::{self, ActionKind};
 use crate::runnable::{self, SkipKind};
 
-use super::cluster;
 use super::judge;
 use super::runner::{Outcome, Runner};
 use super::{Context, StepError};
@@ -191,13 +190,7 @@ impl Runner<'_> {
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {
             let exited = self.cluster.exited_within(node, FAILING_START).await?;
-            let output = self
-                .cluster
-                .run
-                .process_log(node, cluster::PROCESS, 0)
-                .await
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
+            let output = self.cluster.process_output(node).await;
             self.start_outcomes
                 .insert(node.to_string(), (exited, output));
             if exited {
@@ -261,13 +254,7 @@ impl Runner<'_> {
         tokio::select! {
             r = ready => r.map_err(Into::into),
             status = self.cluster.until_exited(node) => {
-                let output = self
-                    .cluster
-                    .run
-                    .process_log(node, cluster::PROCESS, 0)
-                    .await
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
+                let output = self.cluster.process_output(node).await;
                 Err(StepError::Cluster(format!(
                     "Mesos {version} in {node} {status} while starting; its last output: {}",
                     crate::check::last_lines(&output, 3)
@@ -279,15 +266,7 @@ impl Runner<'_> {
     /// Why the master refused re-registrations, from its log (`; the master logged: ...`),
     /// or nothing. Names the 1.4 `mesos-executor` bug ("Task has an invalid ExecutorID").
     pub(super) async fn master_refusals(&self, master: &str) -> String {
-        let Ok(log) = self
-            .cluster
-            .run
-            .process_log(master, cluster::PROCESS, 0)
-            .await
-        else {
-            return String::new();
-        };
-        let log = String::from_utf8_lossy(&log);
+        let log = self.cluster.process_output(master).await;
         let lines: Vec<String> = readiness::refusal_lines(&log);
         if lines.is_empty() {
             return String::new();
@@ -308,6 +287,17 @@ impl Runner<'_> {
                 && (c.after.value == node_phase || c.after.value == step.phase)
                 && judge::targets(&c.on.value, node, role)
         })
+    }
+
+    /// The agents that should be up, each with the ID it registered with at the start.
+    pub(super) fn expected_agents(&self) -> Vec<ExpectedAgent> {
+        self.up_agent_ids()
+            .into_iter()
+            .map(|(hostname, id)| ExpectedAgent {
+                hostname,
+                id: Some(id),
+            })
+            .collect()
     }
 
     /// Agent IDs of the agents that should be up.

@@ -573,6 +573,15 @@ impl Cluster {
         }
     }
 
+    /// Everything `name`'s current Mesos process printed (empty when it cannot be read).
+    pub async fn process_output(&self, name: &str) -> String {
+        self.run
+            .process_log(name, PROCESS, 0)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
     /// Returns (as a description of its status) once `name`'s Mesos process no longer runs;
     /// never while it does. Meant to race a readiness wait, which holds the deadline.
     pub async fn until_exited(&self, name: &str) -> String {

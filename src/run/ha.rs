@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::domain::{Role, Version};
-use crate::mesos::readiness::{self, ExpectedAgent};
+use crate::mesos::readiness;
 use crate::plan;
 
 use super::actions::{AGENT_READY, MASTER_READY};
@@ -103,14 +103,7 @@ impl Runner<'_> {
         self.wait_answers(node).await?;
         let leader = self.cluster.elect(MASTER_READY).await?;
         let target = self.cluster.target(&leader)?;
-        let expected: Vec<ExpectedAgent> = self
-            .up_agent_ids()
-            .into_iter()
-            .map(|(hostname, id)| ExpectedAgent {
-                hostname,
-                id: Some(id),
-            })
-            .collect();
+        let expected = self.expected_agents();
         readiness::wait_agents_active(&self.cluster.client, &target, &expected, AGENT_READY)
             .await
             .map(|_| ())

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::check::{self, Evidence, Need, Verdict};
 use crate::mesos::endpoints::AGENT_REMOVALS;
-use crate::mesos::readiness::{self, ExpectedAgent};
+use crate::mesos::readiness;
 use crate::mesos::roles::Role;
 use crate::report::{Place, Status, VerdictKind, VerdictRecord};
 use crate::scenario::locate;
@@ -191,14 +191,7 @@ impl Runner<'_> {
                 if self.agent_ids.is_empty() {
                     return skipped(&name, "no agent has registered yet");
                 }
-                let expected: Vec<ExpectedAgent> = self
-                    .up_agent_ids()
-                    .into_iter()
-                    .map(|(hostname, id)| ExpectedAgent {
-                        hostname,
-                        id: Some(id),
-                    })
-                    .collect();
+                let expected = self.expected_agents();
                 let want = format!(
                     "{} agents active with their IDs from the start",
                     expected.len()

@@ -98,25 +98,17 @@ impl Runner<'_> {
                 },
             },
         };
-        Some(PhaseRecord {
-            name: "finish".to_string(),
-            actions: vec![ActionRecord {
-                number,
-                what: "kill every workload task".to_string(),
-                status: Status::Passed,
-                reason: None,
-                at: None,
-                seconds: phase_started.elapsed().as_secs_f64(),
-            }],
-            verdicts: vec![verdict],
-            versions: self
-                .cluster
-                .nodes
-                .iter()
-                .map(|(n, s)| (n.clone(), s.version))
-                .collect(),
+        let action = ActionRecord {
+            number,
+            what: "kill every workload task".to_string(),
+            status: Status::Passed,
+            reason: None,
+            at: None,
             seconds: phase_started.elapsed().as_secs_f64(),
-            logs: self.phase_dir("finish"),
-        })
+        };
+        Some(
+            self.phase_record("finish", vec![action], vec![verdict], phase_started)
+                .await,
+        )
     }
 }
