@@ -1,9 +1,9 @@
 //! How many clusters one test process runs at once, and stopping cleanly on a signal.
 //!
-//! nextest caps the tests that start clusters with its `docker` test group (two at a time,
+//! nextest caps the tests that start clusters with its `docker` test group (three at a time,
 //! `.config/nextest.toml`), but plain `cargo test` runs a binary's tests on one thread per
 //! core: the same cap is kept here, in the process. Every test that starts a cluster holds a
-//! [`Slot`] while the cluster exists; `UPGRADE_HARNESS_MAX_CLUSTERS` sets the cap (default 2).
+//! [`Slot`] while the cluster exists; `UPGRADE_HARNESS_MAX_CLUSTERS` sets the cap (default 3, as nextest's `docker` test group).
 //!
 //! On SIGINT or SIGTERM no new slot is handed out (so no new cluster starts), tests that wait
 //! in [`until_stopped`] drop their work, which removes their cluster (`docker::Run` removes
@@ -23,8 +23,8 @@ use upgrade_harness::docker::{self, ShutdownSignal};
 
 /// The environment variable with the cap.
 pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
-/// nextest's `docker` test group runs two at a time.
-const DEFAULT_MAX_CLUSTERS: usize = 2;
+/// nextest's `docker` test group runs three at a time.
+const DEFAULT_MAX_CLUSTERS: usize = 3;
 
 /// Who exits the process after a signal.
 #[derive(Clone, Copy, PartialEq, Eq)]
