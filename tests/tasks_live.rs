@@ -25,7 +25,9 @@ fn run(file: &Path, faults: TaskFaults) -> Option<RunReport> {
     let slot =
         clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
     let opts = RunOptions {
-        out_root: root().join("target/upgrade-harness"),
+        // Runs that must fail are kept apart from the scenario runs, so that the overview
+        // of a test run (`upgrade-harness report target/upgrade-harness`) shows scenarios only.
+        out_root: root().join("target/upgrade-harness-negative"),
         progress: false,
         task_faults: faults,
         ..RunOptions::default()
