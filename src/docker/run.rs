@@ -8,6 +8,7 @@
 //! only signal a container's PID 1.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -545,7 +546,8 @@ impl Drop for Run {
         })
         .join();
         if !matches!(joined, Ok(Some(_))) {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "upgrade-harness: could not remove run {}; `upgrade-harness` removes it at its next start",
                 self.id
             );

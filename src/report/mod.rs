@@ -18,6 +18,7 @@ pub use bundle::{bundle_path, write_bundle};
 pub use overview::scenario_test_name;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -485,7 +486,8 @@ impl Progress {
         } else {
             String::new()
         };
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr().lock(),
             "{mark} {:<40} {:>6.1}s  ({judged} verdicts{extra})  [{:>5.1}s]",
             record.name,
             record.seconds,
@@ -496,7 +498,11 @@ impl Progress {
     /// A free-form line (setup steps).
     pub fn note(&self, what: &str, took: Duration) {
         if self.enabled {
-            eprintln!("     {what:<40} {:>6.1}s", took.as_secs_f64());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "     {what:<40} {:>6.1}s",
+                took.as_secs_f64()
+            );
         }
     }
 }

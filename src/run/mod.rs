@@ -23,6 +23,7 @@ pub use images::prepare_images;
 pub use workload::TaskFaults;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -177,14 +178,15 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         requests: runner.cluster.client.requests_by_address(),
     });
     if opts.keep && !report.passed() {
-        eprintln!(
+        let _ = writeln!(
+                std::io::stderr().lock(),
             "keeping the cluster of run {run_id} (network {}, subnet {}): remove it with `upgrade-harness clean {run_id}`",
             runner.cluster.run.network_name(),
             runner.cluster.run.subnet()
         );
         for name in runner.cluster.nodes.keys() {
             if let Ok(t) = runner.cluster.target(name) {
-                eprintln!("  {name}: {}", t.base_url);
+                let _ = writeln!(std::io::stderr().lock(), "  {name}: {}", t.base_url);
             }
         }
     } else if let Err(e) = runner.cluster.run.cleanup().await {
