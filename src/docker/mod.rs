@@ -28,7 +28,8 @@ pub use engine::{host_from_env, Engine, DEFAULT_HOST};
 pub use error::{Error, Result};
 pub use exec::ExecOutput;
 pub use image::{
-    build_image, remove_stale_images, BuiltImage, ImageFile, ImageLink, ImageSpec, IMAGE_HASH_LABEL,
+    build_image, remove_images_older_than, remove_stale_images, BuiltImage, ImageFile, ImageLink,
+    ImageSpec, IMAGE_HASH_LABEL,
 };
 pub use labels::{
     liveness, new_run_id, Liveness, Owner, KEEP_LABEL, NODE_LABEL, OWNER_BOOT_LABEL,

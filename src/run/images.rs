@@ -68,7 +68,7 @@ pub(super) async fn prepare_node_image(
         });
     }
     let spec = ImageSpec {
-        repository: "upgrade-harness/node".to_string(),
+        repository: super::NODE_IMAGE.to_string(),
         roots: zookeeper
             .map(|zk| zk.rootfs)
             .into_iter()

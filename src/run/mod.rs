@@ -34,6 +34,11 @@ use crate::report::{Progress, Reaching, RunReport};
 use crate::scenario::{self, model::MasterStop, model::Scenario};
 
 use cluster::Cluster;
+
+/// The repository of the per-scenario node images (`images.rs` builds them).
+pub(crate) const NODE_IMAGE: &str = "upgrade-harness/node";
+/// How long an unused node image is kept (a removed one is rebuilt in seconds).
+const NODE_IMAGE_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
 use runner::Runner;
 
 /// How to run.
@@ -94,6 +99,10 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
 
     // What dead runs left behind goes first; live and kept runs are never touched.
     docker::sweep(&engine).await.map_err(InfraError::from)?;
+    // Node images of other scenarios and older harness builds, unused for an hour.
+    docker::remove_images_older_than(&engine, NODE_IMAGE, NODE_IMAGE_KEPT_FOR)
+        .await
+        .map_err(InfraError::from)?;
     let node_init = docker::node_init::build(&opts.build.cache_dir.join("node-init"))
         .map_err(InfraError::from)?;
     let mut run_opts = docker::RunSettings::new(node_init);
