@@ -131,37 +131,7 @@ pub async fn remove_stale_images(
     repository: &str,
     keep: &str,
 ) -> Result<Vec<String>> {
-    let filters = HashMap::from([
-        ("reference".to_string(), vec![repository.to_string()]),
-        ("label".to_string(), vec![IMAGE_HASH_LABEL.to_string()]),
-    ]);
-    let images = engine
-        .client()
-        .list_images(Some(ListImagesOptions {
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .map_err(api(format!("list images of {repository}")))?;
-    let mut removed = Vec::new();
-    for tag in images.into_iter().flat_map(|i| i.repo_tags) {
-        if tag == keep || !tag.starts_with(&format!("{repository}:")) {
-            continue;
-        }
-        match engine
-            .client()
-            .remove_image(&tag, None::<RemoveImageOptions>, None)
-            .await
-        {
-            Ok(_) => removed.push(tag),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409 | 404,
-                ..
-            }) => {}
-            Err(e) => return Err(api(format!("remove image {tag}"))(e)),
-        }
-    }
-    Ok(removed)
+    remove_images_where(engine, repository, |_, tag| tag != keep).await
 }
 
 /// Removes the images of `repository` built here (they carry [`IMAGE_HASH_LABEL`]) that
@@ -175,6 +145,23 @@ pub async fn remove_images_older_than(
     repository: &str,
     max_age: std::time::Duration,
 ) -> Result<Vec<String>> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    remove_images_where(engine, repository, |created, _| {
+        older_than(created, now, max_age)
+    })
+    .await
+}
+
+/// Removes the tags of `repository`'s images built here for which `remove(created, tag)`
+/// holds. An image a container uses (409), or one already gone (404), stays or went: not
+/// an error. Returns the removed references.
+async fn remove_images_where(
+    engine: &Engine,
+    repository: &str,
+    remove: impl Fn(i64, &str) -> bool,
+) -> Result<Vec<String>> {
     let filters = HashMap::from([
         ("reference".to_string(), vec![repository.to_string()]),
         ("label".to_string(), vec![IMAGE_HASH_LABEL.to_string()]),
@@ -187,16 +174,10 @@ pub async fn remove_images_older_than(
         }))
         .await
         .map_err(api(format!("list images of {repository}")))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
     let mut removed = Vec::new();
     for image in images {
-        if !older_than(image.created, now, max_age) {
-            continue;
-        }
         for tag in image.repo_tags {
-            if !tag.starts_with(&format!("{repository}:")) {
+            if !tag.starts_with(&format!("{repository}:")) || !remove(image.created, &tag) {
                 continue;
             }
             match engine
@@ -205,7 +186,6 @@ pub async fn remove_images_older_than(
                 .await
             {
                 Ok(_) => removed.push(tag),
-                // In use by a container (409), or already gone (404): it stays or it went.
                 Err(bollard::errors::Error::DockerResponseServerError {
                     status_code: 409 | 404,
                     ..
