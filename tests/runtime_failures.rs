@@ -27,29 +27,54 @@ fn docker_unreachable() -> Option<String> {
     rt.block_on(Engine::connect()).err().map(|e| e.to_string())
 }
 
-/// `upgrade-harness run FIXTURE --out <out>`, its stderr into `stderr_path` (no colours).
-fn start_run(out: &Path, stderr_path: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
+/// A run of the failing fixture through the binary, in a cluster slot.
+struct Started {
+    slot: clusters::Slot,
+    /// The run's `--out` folder (removed when dropped).
+    out: tempfile::TempDir,
+    stderr_path: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+/// Starts `upgrade-harness run FIXTURE --out <temp>` (no colours, stderr into a file) once a
+/// cluster slot is free; `None` after reporting the skip when Docker is unreachable.
+fn start_run() -> Option<Started> {
+    let slot =
+        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
+    if let Some(why) = docker_unreachable() {
+        common::skip(format!("Docker unreachable: {why}"));
+        return None;
+    }
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let stderr_path = out.path().join("stderr.txt");
+    let child = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", FIXTURE, "--out"])
-        .arg(out)
+        .arg(out.path())
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(stderr_path).expect("a stderr file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("a stderr file"))
         .spawn()
-        .expect("the binary starts")
+        .expect("the binary starts");
+    Some(Started {
+        slot,
+        out,
+        stderr_path,
+        child,
+    })
 }
 
 #[test]
 fn check_invariant_and_action_failures_point_at_their_fields() {
-    let slot =
-        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
-    if let Some(why) = docker_unreachable() {
-        return common::skip(format!("Docker unreachable: {why}"));
-    }
-    let out = tempfile::tempdir().expect("a temporary folder");
-    let stderr_path = out.path().join("stderr.txt");
-    let mut child = start_run(out.path(), &stderr_path);
+    let Some(Started {
+        slot,
+        out,
+        stderr_path,
+        mut child,
+    }) = start_run()
+    else {
+        return;
+    };
     // Waits for the run, passing a signal on: the run removes its cluster and exits 130/143.
     let status = loop {
         if let Some(status) = child.try_wait().expect("waiting for the run") {
@@ -266,14 +291,15 @@ fn progress_lines(stderr: &str) -> Vec<&str> {
 /// network of the run (found by its label).
 #[test]
 fn an_interrupted_run_exits_130_and_leaves_nothing() {
-    let slot =
-        clusters::slot().unwrap_or_else(|s| clusters::interrupted(s, "interrupted before start"));
-    if let Some(why) = docker_unreachable() {
-        return common::skip(format!("Docker unreachable: {why}"));
-    }
-    let out = tempfile::tempdir().expect("a temporary folder");
-    let stderr_path = out.path().join("stderr.txt");
-    let mut child = start_run(out.path(), &stderr_path);
+    let Some(Started {
+        slot,
+        out,
+        stderr_path,
+        mut child,
+    }) = start_run()
+    else {
+        return;
+    };
     // Interrupt once the cluster is up (its first phase judged), with a deadline.
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     let mut seen = String::new();
