@@ -19,5 +19,6 @@ pub mod runnable;
 pub mod scenario;
 pub mod snapshot;
 pub mod task_helpers;
+pub mod timing;
 
 pub use cli::ExitCode;

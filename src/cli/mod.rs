@@ -141,6 +141,17 @@ pub enum Command {
         #[arg(long, value_name = "UNIX_SECONDS")]
         since: Option<u64>,
     },
+    /// Where the time of finished runs went: per phase, the actions, the floor (what Mesos
+    /// itself needed, from its log timestamps), saving logs, judging, probing. Reads each run
+    /// folder's `result.json` and phase logs (bench/speed.sh uses it).
+    Timing {
+        /// Run folders (each holding a `result.json`).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Print JSON instead of Markdown tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -176,6 +187,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Matrix(args) => matrix::matrix(args),
         Command::Run { file, keep, out } => docker_commands::run(&file, keep, &out),
         Command::Report { dir, since } => overview(&dir, since),
+        Command::Timing { runs, json } => timing(&runs, json),
         Command::Images {
             command: ImagesCommand::Build { versions },
         } => docker_commands::images_build(&versions),
@@ -347,6 +359,29 @@ fn overview(dir: &Path, since: Option<u64>) -> ExitCode {
             e.exit_code()
         }
     }
+}
+
+fn timing(runs: &[PathBuf], json: bool) -> ExitCode {
+    let mut times = Vec::new();
+    for folder in runs {
+        match crate::timing::read_run(folder) {
+            Ok(t) => times.push(t),
+            Err(e) => {
+                note!("error: {e} (give run folders holding a result.json, e.g. target/upgrade-harness/<scenario>-<run id>)");
+                return ExitCode::InvalidInput;
+            }
+        }
+    }
+    let text = if json {
+        serde_json::to_string_pretty(&times).unwrap_or_default() + "\n"
+    } else {
+        times
+            .iter()
+            .map(crate::timing::render)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    out(&text).err().unwrap_or(ExitCode::Ok)
 }
 
 fn plan(file: &Path) -> ExitCode {

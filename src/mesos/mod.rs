@@ -3,6 +3,7 @@
 pub mod client;
 pub mod distribution;
 pub mod endpoints;
+pub mod glog;
 pub mod procedures;
 pub mod readiness;
 pub mod recordio;

@@ -313,10 +313,17 @@ pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
     Ok(spec(cfg.version, Role::Agent, env))
 }
 
+/// The libprocess environment variable that rate-limits `/metrics/snapshot` (default 2/1secs).
+pub const METRICS_RATE_LIMIT_ENV: &str = "LIBPROCESS_METRICS_SNAPSHOT_ENDPOINT_RATE_LIMIT";
+
 fn base_env(node: &NodeAddress, role: Role) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("LIBPROCESS_IP".to_string(), node.ip.clone());
     env.insert("LIBPROCESS_PORT".to_string(), port(role).to_string());
+    // libprocess serves `/metrics/snapshot` at most twice a second unless this is set; empty
+    // lifts the limit (as Mesos's own test binaries do). Readiness waits, invariants and
+    // probes all read it: with the limit each read after the first waits up to 0.5 s.
+    env.insert(METRICS_RATE_LIMIT_ENV.to_string(), String::new());
     flag(&mut env, "hostname", &node.hostname);
     flag(&mut env, "port", &port(role).to_string());
     env

@@ -74,6 +74,10 @@ pub struct ActionRecord {
     pub at: Option<Place>,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// When it started, seconds since the Unix epoch: Mesos log lines carry wall-clock
+    /// times, and `crate::timing` compares them with this.
+    #[serde(default)]
+    pub started_unix: f64,
 }
 
 /// What a verdict is about.
@@ -151,8 +155,26 @@ pub struct PhaseRecord {
     pub versions: std::collections::BTreeMap<String, Version>,
     /// Wall time since the previous phase, seconds.
     pub seconds: f64,
+    /// Where the phase's own work (after its actions) went.
+    pub timing: PhaseTiming,
     /// Folder holding each node's log for this phase.
     pub logs: PathBuf,
+}
+
+/// Now, in seconds since the Unix epoch (the clock Mesos log lines are written with).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Seconds a phase spent after its actions: saving logs, judging (invariants wait for the
+/// cluster to settle), probing for the snapshots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PhaseTiming {
+    pub logs: f64,
+    pub judge: f64,
+    pub probe: f64,
 }
 
 impl PhaseRecord {

@@ -45,6 +45,7 @@ fn action(number: usize, what: &str, status: Status, reason: Option<&str>) -> Ac
         reason: reason.map(str::to_string),
         at: None,
         seconds: 1.25,
+        started_unix: 0.0,
     }
 }
 
@@ -75,6 +76,7 @@ fn phase(
         verdicts,
         versions: BTreeMap::from([("master-1".to_string(), Version::new(1, 10, 0))]),
         seconds,
+        timing: Default::default(),
         logs: PathBuf::from("out/failing-three-ways-0123456789ab/logs")
             .join(name.replace('/', "_")),
     }

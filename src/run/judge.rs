@@ -32,54 +32,78 @@ impl Runner<'_> {
         phase: &str,
         logs: &BTreeMap<String, String>,
     ) -> Vec<VerdictRecord> {
-        let mut out = Vec::new();
-        for inv in &self.scenario.invariants {
-            out.push(self.invariant(*inv).await);
+        // Invariants first (each waits for the cluster to settle), then the checks; within
+        // each group every request is made at once: they only read, and a phase then costs
+        // its slowest answer instead of the sum of them.
+        let invariants = self.scenario.invariants.iter().map(|inv| self.invariant(*inv));
+        let mut out = futures_util::future::join_all(invariants).await;
+        let checks = self
+            .scenario
+            .checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.value.after.value == phase)
+            .map(|(index, _)| self.check_verdicts(index, logs));
+        out.extend(
+            futures_util::future::join_all(checks)
+                .await
+                .into_iter()
+                .flatten(),
+        );
+        out
+    }
+
+    /// The verdicts of check `index`, one per node it is made on.
+    async fn check_verdicts(
+        &self,
+        index: usize,
+        logs: &BTreeMap<String, String>,
+    ) -> Vec<VerdictRecord> {
+        let c = &self.scenario.checks[index].value;
+        // `master` is the leader: with ZooKeeper the others answer most master
+        // endpoints with a 307 redirect to it.
+        let nodes: Vec<String> = match &c.on.value {
+            Target::Master => self.cluster.masters().into_iter().take(1).collect(),
+            on => self
+                .cluster
+                .nodes
+                .iter()
+                .filter(|(name, n)| targets(on, name, Some(n.role)))
+                .map(|(name, _)| name.clone())
+                .collect(),
+        };
+        if nodes.is_empty() {
+            return vec![record(
+                VerdictKind::Check,
+                check::describe(c),
+                "-",
+                self.check_place(index, &["on"]),
+                Verdict {
+                    passed: false,
+                    expected: check::describe(c),
+                    seen: format!("no node matches on: {:?}", c.on.value),
+                },
+            )];
         }
-        for (index, spanned) in self.scenario.checks.iter().enumerate() {
-            let c = &spanned.value;
-            if c.after.value != phase {
-                continue;
-            }
-            // `master` is the leader: with ZooKeeper the others answer most master
-            // endpoints with a 307 redirect to it.
-            let nodes: Vec<String> = match &c.on.value {
-                Target::Master => self.cluster.masters().into_iter().take(1).collect(),
-                on => self
-                    .cluster
-                    .nodes
-                    .iter()
-                    .filter(|(name, n)| targets(on, name, Some(n.role)))
-                    .map(|(name, _)| name.clone())
-                    .collect(),
-            };
-            if nodes.is_empty() {
-                out.push(record(
-                    VerdictKind::Check,
-                    check::describe(c),
-                    "-",
-                    self.check_place(index, &["on"]),
-                    Verdict {
-                        passed: false,
-                        expected: check::describe(c),
-                        seen: format!("no node matches on: {:?}", c.on.value),
-                    },
-                ));
-            }
-            for node in nodes {
-                let evidence = self.evidence(&node, &check::needed(c), logs).await;
+        let need = check::needed(c);
+        let evidence =
+            futures_util::future::join_all(nodes.iter().map(|n| self.evidence(n, &need, logs)))
+                .await;
+        nodes
+            .iter()
+            .zip(evidence)
+            .map(|(node, evidence)| {
                 let verdict = check::evaluate(c, &evidence);
                 let field = check::offending_field(c, &evidence);
-                out.push(record(
+                record(
                     VerdictKind::Check,
                     check::describe(c),
-                    &node,
+                    node,
                     self.check_place(index, field),
                     verdict,
-                ));
-            }
-        }
-        out
+                )
+            })
+            .collect()
     }
 
     /// Where check `index` writes `field` (its value), or the check itself.

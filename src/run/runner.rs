@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::mesos::scheduler::Framework;
 use crate::observation::Observations;
 use crate::plan::{Entry, PhaseScope, Plan};
-use crate::report::{ActionRecord, PhaseRecord, Place, Progress, Status, VerdictKind};
+use crate::report::{ActionRecord, PhaseRecord, PhaseTiming, Place, Progress, Status, VerdictKind};
 use crate::scenario::locate;
 use crate::scenario::model::Scenario;
 
@@ -48,6 +48,7 @@ impl Runner<'_> {
             match entry {
                 Entry::Action(action) => {
                     let t = Instant::now();
+                    let started_unix = crate::report::unix_now();
                     let mut what = action.describe(self.plan.node_model);
                     let (status, reason) = match self.act(action, image).await {
                         Ok(Outcome::Done) => (Status::Passed, None),
@@ -67,6 +68,7 @@ impl Runner<'_> {
                         reason,
                         at: self.action_place(action),
                         seconds: t.elapsed().as_secs_f64(),
+                        started_unix,
                     });
                     if failed {
                         let why = actions.last().and_then(|a| a.reason.clone());
@@ -89,8 +91,12 @@ impl Runner<'_> {
                     }
                 }
                 Entry::Phase(phase) => {
+                    let t = Instant::now();
                     let logs = self.collect_logs(&phase.name, phases.len()).await;
+                    let logs_took = t.elapsed().as_secs_f64();
+                    let t = Instant::now();
                     let mut verdicts = self.judge(&phase.name, &logs).await;
+                    let judge_took = t.elapsed().as_secs_f64();
                     // An invariant that fails at a phase points at the step that led there.
                     let step_at = match &phase.scope {
                         PhaseScope::Start => self.place_of_from(),
@@ -105,6 +111,7 @@ impl Runner<'_> {
                         v.at = step_at.clone();
                     }
                     let count = self.plan.phases().len();
+                    let t = Instant::now();
                     probe::record(
                         &mut self.observations,
                         &self.cluster,
@@ -114,7 +121,12 @@ impl Runner<'_> {
                         count,
                     )
                     .await;
-                    let record = self
+                    let timing = PhaseTiming {
+                        logs: logs_took,
+                        judge: judge_took,
+                        probe: t.elapsed().as_secs_f64(),
+                    };
+                    let mut record = self
                         .phase_record(
                             &phase.name,
                             std::mem::take(&mut actions),
@@ -122,6 +134,7 @@ impl Runner<'_> {
                             phase_started,
                         )
                         .await;
+                    record.timing = timing;
                     self.progress.phase(&record);
                     phases.push(record);
                     self.start_outcomes.clear();
@@ -170,6 +183,7 @@ impl Runner<'_> {
                 .map(|(n, s)| (n.clone(), s.version))
                 .collect(),
             seconds: started.elapsed().as_secs_f64(),
+            timing: PhaseTiming::default(),
             logs: self.phase_dir(name),
         }
     }
@@ -188,16 +202,22 @@ impl Runner<'_> {
     ) -> BTreeMap<String, String> {
         let dir = self.phase_dir(phase);
         let _ = std::fs::create_dir_all(&dir);
+        // One read per node (a `docker exec`), all at once. ZooKeeper's output is kept with
+        // the phase too, though checks read Mesos logs only.
+        let names: Vec<&String> = self
+            .cluster
+            .nodes
+            .keys()
+            .chain(self.cluster.zookeepers.keys())
+            .collect();
+        let texts =
+            futures_util::future::join_all(names.iter().map(|n| self.cluster.new_output(n))).await;
         let mut out = BTreeMap::new();
-        for name in self.cluster.nodes.keys() {
-            let text = self.cluster.new_output(name).await;
+        for (name, text) in names.into_iter().zip(texts) {
             let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
-            out.insert(name.clone(), text);
-        }
-        // ZooKeeper's output is kept with the phase, though checks read Mesos logs only.
-        for name in self.cluster.zookeepers.keys() {
-            let text = self.cluster.new_output(name).await;
-            let _ = std::fs::write(dir.join(format!("{name}.log")), &text);
+            if self.cluster.nodes.contains_key(name) {
+                out.insert(name.clone(), text);
+            }
         }
         out
     }

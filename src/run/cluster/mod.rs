@@ -449,15 +449,19 @@ impl Cluster {
             .zookeepers
             .iter()
             .map(|(name, z)| (name, ZOOKEEPER_PROCESS, "ZooKeeper".to_string(), z.pid));
+        // One `docker exec` per node, all at once.
+        let processes: Vec<_> = mesos.chain(zookeeper).collect();
+        let statuses = futures_util::future::join_all(
+            processes
+                .iter()
+                .map(|(name, process, _, _)| self.run.process_status(name, process)),
+        )
+        .await;
         let mut seen = Vec::new();
-        for (name, process, what, pid) in mesos.chain(zookeeper) {
-            let status = self
-                .run
-                .process_status(name, process)
-                .await
-                .context(|| format!("status of {what} in {name}"))?;
+        for ((name, _, what, pid), status) in processes.iter().zip(statuses) {
+            let status = status.context(|| format!("status of {what} in {name}"))?;
             match status {
-                ProcessStatus::Running { pid: now } if now == pid => {
+                ProcessStatus::Running { pid: now } if now == *pid => {
                     seen.push(format!("{name} pid {pid}"))
                 }
                 other => {

@@ -105,6 +105,7 @@ impl Runner<'_> {
             reason: None,
             at: None,
             seconds: phase_started.elapsed().as_secs_f64(),
+            started_unix: crate::report::unix_now() - phase_started.elapsed().as_secs_f64(),
         };
         Some(
             self.phase_record("finish", vec![action], vec![verdict], phase_started)

@@ -52,101 +52,19 @@ impl Runner<'_> {
         if tasks.is_empty() {
             return (false, "no task was launched".into());
         }
+        // Each task is read from its node on its own (a process and an executor log each):
+        // concurrently, so a phase waits for the slowest task, not for their sum.
+        let states =
+            futures_util::future::join_all(tasks.iter().map(|(id, t)| self.task_now(id, t))).await;
         let mut lost = Vec::new();
         let mut wrong = Vec::new();
         let mut fine = Vec::new();
-        for (id, t) in &tasks {
-            if self.work.ended_by_design.contains(id) {
-                // A reboot kills every process: the task must be seen to end.
-                match t.first_bad() {
-                    Some(end) => fine.push(format!(
-                        "{id}: ended with its rebooted agent ({}, expected)",
-                        end.0
-                    )),
-                    None => wrong.push(format!(
-                        "{id}: its agent {} rebooted, yet no update ended it (last: {})",
-                        t.spec.hostname,
-                        t.state().unwrap_or("no update")
-                    )),
-                }
-                continue;
+        for state in states {
+            match state {
+                TaskNow::Lost(s) => lost.push(s),
+                TaskNow::Wrong(s) => wrong.push(s),
+                TaskNow::Fine(s) => fine.push(s),
             }
-            if let Some(bad) = t.first_bad() {
-                lost.push(format!(
-                    "{id} on {} went {}{}{}",
-                    t.spec.hostname,
-                    bad.0,
-                    bad.1
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default(),
-                    bad.2
-                        .as_deref()
-                        .filter(|m| !m.is_empty())
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
-                ));
-                continue;
-            }
-            if t.task_state() != Some(TaskState::Running) {
-                wrong.push(format!("{id}: {}", t.state().unwrap_or("no update")));
-                continue;
-            }
-            let Some(f) = self.work.facts.get(id) else {
-                wrong.push(format!("{id}: process never recorded"));
-                continue;
-            };
-            match self.proc_stat(&f.node, f.pid).await {
-                Ok((ppid, start)) if ppid == f.ppid && start == f.start_time => {}
-                Ok((ppid, start)) => {
-                    wrong.push(format!(
-                        "{id}: pid {} in {} is another process now (parent {ppid}, start {start}; was {}, {})",
-                        f.pid, f.node, f.ppid, f.start_time
-                    ));
-                    continue;
-                }
-                Err(e) => {
-                    wrong.push(format!("{id}: {e}"));
-                    continue;
-                }
-            }
-            let restarts =
-                self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
-            let mut resub = String::new();
-            if restarts > 0 {
-                let Some(sandbox) = &f.sandbox else {
-                    wrong.push(format!("{id}: executor sandbox unknown"));
-                    continue;
-                };
-                match self.resubscriptions(&f.node, sandbox).await {
-                    Ok((n, _)) if n < restarts => {
-                        wrong.push(format!("{id}: executor re-subscribed {n} time(s) after {restarts} agent restart(s)"));
-                        continue;
-                    }
-                    Ok((n, last)) => {
-                        let after = last
-                            .split(" after losing the agent")
-                            .next()
-                            .and_then(|s| s.rsplit(')').next())
-                            .unwrap_or("")
-                            .trim()
-                            .to_string();
-                        resub = format!(
-                            ", executor re-subscribed {n}x (last {after} after losing the agent)"
-                        );
-                    }
-                    Err(e) => {
-                        wrong.push(format!("{id}: reading the executor log: {e}"));
-                        continue;
-                    }
-                }
-            }
-            fine.push(format!(
-                "{id} on {} pid {} (build {}){resub}",
-                f.node,
-                f.pid,
-                t.reported_build.as_deref().unwrap_or("?")
-            ));
         }
         if !lost.is_empty() {
             return (false, format!("lost: {}", lost.join("; ")));
@@ -159,4 +77,100 @@ impl Runner<'_> {
         }
         (true, fine.join("; "))
     }
+
+    /// One task as it is now.
+    async fn task_now(&self, id: &str, t: &crate::mesos::workload::TaskRecord) -> TaskNow {
+        if self.work.ended_by_design.contains(id) {
+            // A reboot kills every process: the task must be seen to end.
+            return match t.first_bad() {
+                Some(end) => TaskNow::Fine(format!(
+                    "{id}: ended with its rebooted agent ({}, expected)",
+                    end.0
+                )),
+                None => TaskNow::Wrong(format!(
+                    "{id}: its agent {} rebooted, yet no update ended it (last: {})",
+                    t.spec.hostname,
+                    t.state().unwrap_or("no update")
+                )),
+            };
+        }
+        if let Some(bad) = t.first_bad() {
+            return TaskNow::Lost(format!(
+                "{id} on {} went {}{}{}",
+                t.spec.hostname,
+                bad.0,
+                bad.1
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                bad.2
+                    .as_deref()
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if t.task_state() != Some(TaskState::Running) {
+            return TaskNow::Wrong(format!("{id}: {}", t.state().unwrap_or("no update")));
+        }
+        let Some(f) = self.work.facts.get(id) else {
+            return TaskNow::Wrong(format!("{id}: process never recorded"));
+        };
+        match self.proc_stat(&f.node, f.pid).await {
+            Ok((ppid, start)) if ppid == f.ppid && start == f.start_time => {}
+            Ok((ppid, start)) => {
+                return TaskNow::Wrong(format!(
+                    "{id}: pid {} in {} is another process now (parent {ppid}, start {start}; was {}, {})",
+                    f.pid, f.node, f.ppid, f.start_time
+                ));
+            }
+            Err(e) => {
+                return TaskNow::Wrong(format!("{id}: {e}"));
+            }
+        }
+        let restarts =
+            self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
+        let mut resub = String::new();
+        if restarts > 0 {
+            let Some(sandbox) = &f.sandbox else {
+                return TaskNow::Wrong(format!("{id}: executor sandbox unknown"));
+            };
+            match self.resubscriptions(&f.node, sandbox).await {
+                Ok((n, _)) if n < restarts => {
+                    return TaskNow::Wrong(format!("{id}: executor re-subscribed {n} time(s) after {restarts} agent restart(s)"));
+                }
+                Ok((n, last)) => {
+                    let after = last
+                        .split(" after losing the agent")
+                        .next()
+                        .and_then(|s| s.rsplit(')').next())
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    resub = format!(
+                        ", executor re-subscribed {n}x (last {after} after losing the agent)"
+                    );
+                }
+                Err(e) => {
+                    return TaskNow::Wrong(format!("{id}: reading the executor log: {e}"));
+                }
+            }
+        }
+        TaskNow::Fine(format!(
+            "{id} on {} pid {} (build {}){resub}",
+            f.node,
+            f.pid,
+            t.reported_build.as_deref().unwrap_or("?")
+        ))
+    }
+}
+
+/// One task's state at a phase, for the `TasksRunning` invariant.
+enum TaskNow {
+    /// Reported LOST/FAILED/... by Mesos.
+    Lost(String),
+    /// Not as launched (another state, another process, an executor that did not re-subscribe).
+    Wrong(String),
+    /// As launched; what was seen.
+    Fine(String),
 }

@@ -1,0 +1,210 @@
+//! Where the time of a run went: per phase, the actions, what Mesos itself needed of them
+//! (the floor, from the timestamps of its own log lines), and the harness's work after them
+//! (saving logs, judging, probing). Read from a finished run folder (`result.json` and the
+//! phase logs beside it), so it measures a real run and costs the run nothing.
+//!
+//! The floor of an action is the time from the action's start to the last Mesos log line in
+//! its phase that marks a milestone the action waits for (`crate::mesos::glog::Milestone`):
+//! a master leading, an agent (re-)registered or recovered, a task running, an executor
+//! subscribed. It includes stopping the old process and the detection delays Mesos is
+//! configured with (an agent noticing a restarted standalone master); it excludes the
+//! harness's polling after the milestone and everything after the actions. An action that
+//! waits on no milestone (a no-op, the scheduler's own restart, killing the workload) counts
+//! its whole time as floor: the ratio is never flattered.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::mesos::glog;
+
+/// What the timing report reads of a `result.json`: a subset of `report::RunReport`.
+#[derive(Debug, Clone, Deserialize)]
+struct ResultFile {
+    scenario: String,
+    phases: Vec<PhaseResult>,
+    seconds: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PhaseResult {
+    name: String,
+    actions: Vec<ActionResult>,
+    seconds: f64,
+    #[serde(default)]
+    timing: TimingResult,
+    logs: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ActionResult {
+    status: String,
+    seconds: f64,
+    #[serde(default)]
+    started_unix: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct TimingResult {
+    logs: f64,
+    judge: f64,
+    probe: f64,
+}
+
+/// One phase's time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PhaseTime {
+    pub phase: String,
+    /// Seconds of the actions before this phase.
+    pub actions: f64,
+    /// Of which Mesos itself needed (see the module doc).
+    pub floor: f64,
+    /// Actions whose floor is their whole time (no milestone in the log).
+    pub unmarked: usize,
+    pub logs: f64,
+    pub judge: f64,
+    pub probe: f64,
+    /// Wall time of the phase (actions and the rest).
+    pub total: f64,
+}
+
+/// A run's time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunTime {
+    pub scenario: String,
+    pub phases: Vec<PhaseTime>,
+    /// Sum of the phases: the cluster work.
+    pub total: f64,
+    pub floor: f64,
+    /// The run's wall time, with creating and removing the cluster.
+    pub wall: f64,
+}
+
+impl RunTime {
+    /// Total over floor (1.0 would mean the harness costs nothing beyond Mesos).
+    pub fn ratio(&self) -> f64 {
+        if self.floor > 0.0 {
+            self.total / self.floor
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Reads the time of the run in `folder` (holding `result.json`).
+pub fn read_run(folder: &Path) -> Result<RunTime, String> {
+    let file = folder.join("result.json");
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let result: ResultFile =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let phases = result
+        .phases
+        .iter()
+        .map(|p| {
+            let logs = phase_logs(folder, &p.logs);
+            phase_time(p, &logs)
+        })
+        .collect::<Vec<_>>();
+    Ok(RunTime {
+        scenario: result.scenario,
+        total: phases.iter().map(|p| p.total).sum(),
+        floor: phases.iter().map(|p| p.floor).sum(),
+        phases,
+        wall: result.seconds,
+    })
+}
+
+/// The text of every node log of a phase (the folder as recorded, or the same name under
+/// `folder/logs` when the run folder was moved).
+fn phase_logs(folder: &Path, recorded: &Path) -> Vec<String> {
+    let dir = if recorded.is_dir() {
+        recorded.to_path_buf()
+    } else {
+        folder.join("logs").join(recorded.file_name().unwrap_or_default())
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect()
+}
+
+fn phase_time(p: &PhaseResult, logs: &[String]) -> PhaseTime {
+    let mut floor = 0.0;
+    let mut unmarked = 0;
+    for a in &p.actions {
+        match action_floor(a, logs) {
+            Some(f) => floor += f,
+            None => {
+                if a.status == "passed" && a.seconds > 0.05 {
+                    unmarked += 1;
+                }
+                floor += a.seconds;
+            }
+        }
+    }
+    PhaseTime {
+        phase: p.name.clone(),
+        actions: p.actions.iter().map(|a| a.seconds).sum(),
+        floor,
+        unmarked,
+        logs: p.timing.logs,
+        judge: p.timing.judge,
+        probe: p.timing.probe,
+        total: p.seconds,
+    }
+}
+
+/// From the action's start to its last milestone in the phase's logs, if one fell inside
+/// the action.
+fn action_floor(a: &ActionResult, logs: &[String]) -> Option<f64> {
+    if a.started_unix <= 0.0 {
+        return None;
+    }
+    let end = a.started_unix + a.seconds;
+    logs.iter()
+        .flat_map(|text| text.lines())
+        .filter(|l| glog::milestone(l).is_some())
+        .filter_map(|l| glog::timestamp(l, a.started_unix))
+        // Log times have microseconds; the action's bounds are taken a little apart.
+        .filter(|t| *t >= a.started_unix - 0.001 && *t <= end + 0.001)
+        .map(|t| t - a.started_unix)
+        .reduce(f64::max)
+        .map(|f| f.clamp(0.0, a.seconds))
+}
+
+/// The per-phase table, then the totals, for people.
+pub fn render(run: &RunTime) -> String {
+    let mut out = format!(
+        "{}: cluster work {:.1} s, floor {:.1} s (Mesos itself), ratio {:.2}; wall {:.1} s\n",
+        run.scenario,
+        run.total,
+        run.floor,
+        run.ratio(),
+        run.wall
+    );
+    out.push_str("| phase | actions | floor | logs | judge | probe | total |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for p in &run.phases {
+        let mark = if p.unmarked > 0 { "*" } else { "" };
+        out.push_str(&format!(
+            "| {} | {:.2} | {:.2}{mark} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            p.phase, p.actions, p.floor, p.logs, p.judge, p.probe, p.total
+        ));
+    }
+    let sum = |f: fn(&PhaseTime) -> f64| run.phases.iter().map(f).sum::<f64>();
+    out.push_str(&format!(
+        "| **all** | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+        sum(|p| p.actions),
+        run.floor,
+        sum(|p| p.logs),
+        sum(|p| p.judge),
+        sum(|p| p.probe),
+        run.total
+    ));
+    if run.phases.iter().any(|p| p.unmarked > 0) {
+        out.push_str("\n`*`: an action waited on no Mesos log milestone; its whole time counts as floor.\n");
+    }
+    out
+}
