@@ -78,6 +78,12 @@ pub struct RunTime {
     pub floor: f64,
     /// The run's wall time, with creating and removing the cluster.
     pub wall: f64,
+    /// Each time an agent was away, as its master saw it: from "disconnected" to back
+    /// (seconds), in order.
+    pub agent_downtimes: Vec<(String, f64)>,
+    /// How long the master lets an agent be away before it gives it up
+    /// (`agent_ping_timeout x max_agent_ping_timeouts`, from the master's startup flags).
+    pub downtime_budget: Option<f64>,
 }
 
 impl RunTime {
@@ -97,26 +103,69 @@ pub fn read_run(folder: &Path) -> Result<RunTime, String> {
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let result: ResultFile =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let logs: Vec<Vec<(String, String)>> = result
+        .phases
+        .iter()
+        .map(|p| phase_logs(folder, &p.logs))
+        .collect();
     let phases = result
         .phases
         .iter()
-        .map(|p| {
-            let logs = phase_logs(folder, &p.logs);
-            phase_time(p, &logs)
-        })
+        .zip(&logs)
+        .map(|(p, logs)| phase_time(p, logs))
         .collect::<Vec<_>>();
+    let around = result
+        .phases
+        .iter()
+        .flat_map(|p| &p.actions)
+        .map(|a| a.started_unix)
+        .find(|t| *t > 0.0)
+        .unwrap_or(0.0);
+    let master_lines = || {
+        logs.iter()
+            .flatten()
+            .filter(|(node, _)| node.starts_with("master"))
+            .flat_map(|(_, text)| text.lines())
+    };
     Ok(RunTime {
         scenario: result.scenario,
         total: phases.iter().map(|p| p.total).sum(),
         floor: phases.iter().map(|p| p.floor).sum(),
         phases,
         wall: result.seconds,
+        agent_downtimes: agent_downtimes(master_lines(), around),
+        downtime_budget: downtime_budget(master_lines()),
     })
+}
+
+/// Agent absences in master log lines (in the order written).
+fn agent_downtimes<'a>(lines: impl Iterator<Item = &'a str>, around: f64) -> Vec<(String, f64)> {
+    let mut away: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut out = Vec::new();
+    for line in lines {
+        if let Some(agent) = glog::agent_disconnected(line) {
+            if let Some(t) = glog::timestamp(line, around) {
+                away.insert(agent.to_string(), t);
+            }
+        } else if let Some(agent) = glog::agent_back(line) {
+            if let (Some(since), Some(t)) = (away.remove(agent), glog::timestamp(line, around)) {
+                out.push((agent.to_string(), t - since));
+            }
+        }
+    }
+    out
+}
+
+fn downtime_budget<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<f64> {
+    let line = lines.find(|l| glog::startup_flag(l, "agent_ping_timeout").is_some())?;
+    let ping = crate::mesos::roles::parse_mesos_duration(glog::startup_flag(line, "agent_ping_timeout")?).ok()?;
+    let pings: u32 = glog::startup_flag(line, "max_agent_ping_timeouts")?.parse().ok()?;
+    Some((ping * pings).as_secs_f64())
 }
 
 /// The text of every node log of a phase (the folder as recorded, or the same name under
 /// `folder/logs` when the run folder was moved).
-fn phase_logs(folder: &Path, recorded: &Path) -> Vec<String> {
+fn phase_logs(folder: &Path, recorded: &Path) -> Vec<(String, String)> {
     let dir = if recorded.is_dir() {
         recorded.to_path_buf()
     } else {
@@ -125,12 +174,18 @@ fn phase_logs(folder: &Path, recorded: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    entries
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-        .collect()
+    let mut logs: Vec<(String, String)> = entries
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let node = path.file_stem()?.to_string_lossy().into_owned();
+            Some((node, std::fs::read_to_string(&path).ok()?))
+        })
+        .collect();
+    logs.sort();
+    logs
 }
 
-fn phase_time(p: &PhaseResult, logs: &[String]) -> PhaseTime {
+fn phase_time(p: &PhaseResult, logs: &[(String, String)]) -> PhaseTime {
     let mut floor = 0.0;
     let mut unmarked = 0;
     for a in &p.actions {
@@ -158,13 +213,13 @@ fn phase_time(p: &PhaseResult, logs: &[String]) -> PhaseTime {
 
 /// From the action's start to its last milestone in the phase's logs, if one fell inside
 /// the action.
-fn action_floor(a: &ActionResult, logs: &[String]) -> Option<f64> {
+fn action_floor(a: &ActionResult, logs: &[(String, String)]) -> Option<f64> {
     if a.started_unix <= 0.0 {
         return None;
     }
     let end = a.started_unix + a.seconds;
     logs.iter()
-        .flat_map(|text| text.lines())
+        .flat_map(|(_, text)| text.lines())
         .filter(|l| glog::milestone(l).is_some())
         .filter_map(|l| glog::timestamp(l, a.started_unix))
         // Log times have microseconds; the action's bounds are taken a little apart.
@@ -190,7 +245,13 @@ pub fn render(run: &RunTime) -> String {
         let mark = if p.unmarked > 0 { "*" } else { "" };
         out.push_str(&format!(
             "| {} | {:.2} | {:.2}{mark} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
-            p.phase, p.actions, p.floor, p.logs, p.judge, p.probe, p.total
+            p.phase,
+            p.actions.max(0.0),
+            p.floor,
+            p.logs,
+            p.judge,
+            p.probe,
+            p.total
         ));
     }
     let sum = |f: fn(&PhaseTime) -> f64| run.phases.iter().map(f).sum::<f64>();
@@ -203,6 +264,23 @@ pub fn render(run: &RunTime) -> String {
         sum(|p| p.probe),
         run.total
     ));
+    if let Some((agent, worst)) = run
+        .agent_downtimes
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        out.push_str(&format!(
+            "\nAgents away (as the master saw them), {} time(s): longest {worst:.2} s ({agent})",
+            run.agent_downtimes.len()
+        ));
+        match run.downtime_budget {
+            Some(b) => out.push_str(&format!(
+                " of a {b:.1} s budget (agent_ping_timeout x max_agent_ping_timeouts): margin {:.1}x\n",
+                b / worst
+            )),
+            None => out.push('\n'),
+        }
+    }
     if run.phases.iter().any(|p| p.unmarked > 0) {
         out.push_str("\n`*`: an action waited on no Mesos log milestone; its whole time counts as floor.\n");
     }

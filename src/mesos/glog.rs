@@ -26,7 +26,7 @@ pub enum Milestone {
 /// The milestone a line marks, if any. The texts are those of 1.4.3-1.11.0 (unchanged over
 /// the range; `tests` below holds one real line of each).
 pub fn milestone(line: &str) -> Option<Milestone> {
-    let msg = line.split_once("] ").map_or(line, |(_, m)| m);
+    let msg = message(line);
     if msg.starts_with("Elected as the leading master") {
         Some(Milestone::MasterLeading)
     } else if msg.starts_with("Registered with master") || msg.starts_with("Re-registered with master")
@@ -43,6 +43,46 @@ pub fn milestone(line: &str) -> Option<Milestone> {
     } else {
         None
     }
+}
+
+/// The agent hostname a master line says disconnected (its process went away).
+pub fn agent_disconnected(line: &str) -> Option<&str> {
+    let msg = message(line);
+    msg.strip_prefix("Agent ")?.strip_suffix(" disconnected")?;
+    hostname_in_parentheses(msg)
+}
+
+/// The agent hostname a master line says is back (re-registered after a disconnection, or
+/// after the master's own restart).
+pub fn agent_back(line: &str) -> Option<&str> {
+    let msg = message(line);
+    if msg.starts_with("Reactivating re-registered agent ") || msg.starts_with("Re-registered agent ")
+    {
+        hostname_in_parentheses(msg)
+    } else {
+        None
+    }
+}
+
+/// The value of `--name` in a `Flags at startup:` line.
+pub fn startup_flag<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let msg = message(line);
+    let flags = msg.strip_prefix("Flags at startup: ")?;
+    let start = flags.find(&format!("--{name}=\""))? + name.len() + 4;
+    let rest = &flags[start..];
+    Some(&rest[..rest.find('"')?])
+}
+
+fn message(line: &str) -> &str {
+    line.split_once("] ").map_or(line, |(_, m)| m)
+}
+
+/// `... (agent-1) ...`: the first parenthesised word after ` at `.
+fn hostname_in_parentheses(msg: &str) -> Option<&str> {
+    let after = &msg[msg.find(" at ")?..];
+    let open = after.find(" (")? + 2;
+    let close = after[open..].find(')')? + open;
+    Some(&after[open..close])
 }
 
 /// When a glog line was written, in seconds since the Unix epoch, taking the year from
@@ -102,5 +142,21 @@ mod tests {
             assert_eq!(milestone(line), Some(m), "{line}");
         }
         assert_eq!(milestone("I1207 13:20:01.123456 12 slave.cpp:1] Recovering"), None);
+    }
+
+    #[test]
+    fn reads_agent_downtime_lines_and_flags() {
+        let gone = "I1207 13:17:48.929620    99 master.cpp:1303] Agent ae-S0 at slave(1)@172.30.109.3:5051 (agent-1) disconnected";
+        let back = "I1207 13:17:51.191826   102 master.cpp:7342] Reactivating re-registered agent ae-S0 at slave(1)@172.30.109.3:5051 (agent-1)";
+        let back2 = "I1207 13:17:46.216619   103 master.cpp:7174] Re-registered agent ae-S1 at slave(1)@172.30.109.4:5051 (agent-2) with cpus:2; mem:1024";
+        assert_eq!(agent_disconnected(gone), Some("agent-1"));
+        assert_eq!(agent_back(gone), None);
+        assert_eq!(agent_back(back), Some("agent-1"));
+        assert_eq!(agent_back(back2), Some("agent-2"));
+        assert_eq!(agent_disconnected(back), None);
+        let flags = r#"I1207 13:17:40.1 1 master.cpp:1] Flags at startup: --agent_ping_timeout="1secs" --max_agent_ping_timeouts="5" --work_dir="/w""#;
+        assert_eq!(startup_flag(flags, "agent_ping_timeout"), Some("1secs"));
+        assert_eq!(startup_flag(flags, "max_agent_ping_timeouts"), Some("5"));
+        assert_eq!(startup_flag(flags, "quorum"), None);
     }
 }

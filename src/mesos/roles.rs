@@ -72,7 +72,8 @@ impl MasterLocation {
 }
 
 /// Timing flags, chosen so that waits are short but an agent restart (install new binaries and
-/// restart) stays well inside the time after which the master gives the agent up.
+/// restart) stays well inside the time after which the master gives the agent up. A scenario's
+/// `timeouts:` replaces any of them (e.g. with a production cluster's values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tuning {
     /// Master `--agent_ping_timeout`.
@@ -82,22 +83,66 @@ pub struct Tuning {
     /// Agent `--registration_backoff_factor`: first (re-)registration after a random delay in
     /// `[0, factor]`, doubling on each retry.
     pub registration_backoff_factor: Duration,
+    /// Agent `--executor_reregistration_timeout`: a restarted agent finishes its recovery
+    /// (and re-registers) only when this has passed, even when every executor re-subscribed
+    /// at once (measured on 1.10.0 and 1.11.0: "Finished recovery" exactly this long after
+    /// "Waiting for executor ... to subscribe").
+    pub executor_reregistration_timeout: Duration,
     /// Master and agent `--zk_session_timeout` (HA only).
     pub zk_session_timeout: Duration,
 }
 
 impl Default for Tuning {
-    /// 2 s x 5 pings: an agent may be down for up to 10 s (an agent restart takes about
-    /// 0.2-1 s to be active again) before the master marks it unreachable; an agent notices a
-    /// restarted standalone master within the same 10 s.
+    /// Mesos's defaults are 15 s x 5 pings, a 2 s executor re-registration window and 1 s of
+    /// registration backoff: production values, where an agent noticing a restarted
+    /// standalone master alone costs up to 75 s. Here:
+    /// - 1 s x 6 pings: the master gives an agent up after 5-6 s of silence; a restarted
+    ///   agent is silent for about 1.5 s on a quiet machine and up to 3.4 s measured on two
+    ///   cores under a load of 11 (stop, start, the 1 s executor window, re-registration;
+    ///   `upgrade-harness timing` prints the longest agent absence of a run beside this
+    ///   budget); an agent notices a restarted standalone master within the same 5-6 s.
+    /// - 1 s executor window: the executors re-subscribe about 0.1 s after the agent starts
+    ///   recovering (10x margin; a late one would be reported by the `tasks_running`
+    ///   invariant as a killed task, never silently).
     fn default() -> Self {
         Tuning {
-            agent_ping_timeout: Duration::from_secs(2),
-            max_agent_ping_timeouts: 5,
+            agent_ping_timeout: Duration::from_secs(1),
+            max_agent_ping_timeouts: 6,
             registration_backoff_factor: Duration::from_millis(100),
+            executor_reregistration_timeout: Duration::from_secs(1),
             zk_session_timeout: Duration::from_secs(2),
         }
     }
+}
+
+/// A Mesos duration (`15secs`, `500ms`, `1.5secs`, `2mins`): a number and one of Mesos's
+/// units `ns`, `us`, `ms`, `secs`, `mins`, `hrs`, `days`, `weeks`.
+pub fn parse_mesos_duration(text: &str) -> Result<Duration, String> {
+    const UNITS: [(&str, f64); 8] = [
+        ("ns", 1e-9),
+        ("us", 1e-6),
+        ("ms", 1e-3),
+        ("secs", 1.0),
+        ("mins", 60.0),
+        ("hrs", 3600.0),
+        ("days", 86400.0),
+        ("weeks", 604800.0),
+    ];
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let expected = "a number and a unit (ns, us, ms, secs, mins, hrs, days, weeks), e.g. `15secs` or `500ms`";
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a Mesos duration: expected {expected}"))?;
+    let scale = UNITS
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| format!("`{text}` has no Mesos unit: expected {expected}"))?;
+    Ok(Duration::from_secs_f64(n * scale))
 }
 
 impl Tuning {
@@ -227,7 +272,9 @@ pub fn launcher_path(version: Version) -> String {
 /// Formats a duration the way Mesos parses it (`100ms`, `2secs`).
 pub fn mesos_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
+    if d.subsec_nanos() % 1_000_000 != 0 {
+        format!("{}us", d.as_micros())
+    } else if ms.is_multiple_of(1000) {
         format!("{}secs", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -281,6 +328,7 @@ pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
 /// - `launcher_dir`: where the agent finds helper programs (`mesos-containerizer`, and the
 ///   `mesos-executor` that 1.4.x requires to exist).
 /// - `registration_backoff_factor`: re-register within ~0.1 s instead of ~1 s.
+/// - `executor_reregistration_timeout`: see [`Tuning`].
 /// - `resources`: fixed, so observations do not depend on the host.
 pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
     check_version(cfg.version)?;
@@ -301,6 +349,11 @@ pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
         &mut env,
         "registration_backoff_factor",
         &mesos_duration(t.registration_backoff_factor),
+    );
+    flag(
+        &mut env,
+        "executor_reregistration_timeout",
+        &mesos_duration(t.executor_reregistration_timeout),
     );
     flag(&mut env, "resources", &cfg.resources);
     if matches!(cfg.master, MasterLocation::ZooKeeper { .. }) {
@@ -398,6 +451,21 @@ mod tests {
     }
 
     #[test]
+    fn mesos_durations_read_and_write_alike() {
+        assert_eq!(parse_mesos_duration("15secs"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_mesos_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_mesos_duration("1.5secs"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_mesos_duration("2mins"), Ok(Duration::from_secs(120)));
+        for bad in ["15", "15s", "secs", "", "1,5secs"] {
+            let e = parse_mesos_duration(bad).unwrap_err();
+            assert!(e.contains("e.g. `15secs`"), "{bad}: {e}");
+        }
+        for d in [Duration::from_secs(2), Duration::from_millis(100), Duration::from_micros(1500)] {
+            assert_eq!(parse_mesos_duration(&mesos_duration(d)), Ok(d));
+        }
+    }
+
+    #[test]
     fn master_env_is_complete_and_sorted() {
         let p = master_process(&master()).unwrap();
         assert_eq!(p.argv, ["/opt/mesos/1.11.0/mesos-launcher", "master"]);
@@ -406,10 +474,11 @@ mod tests {
             got,
             [
                 "LIBPROCESS_IP=10.0.0.2",
+                "LIBPROCESS_METRICS_SNAPSHOT_ENDPOINT_RATE_LIMIT=",
                 "LIBPROCESS_PORT=5050",
-                "MESOS_AGENT_PING_TIMEOUT=2secs",
+                "MESOS_AGENT_PING_TIMEOUT=1secs",
                 "MESOS_HOSTNAME=master-1",
-                "MESOS_MAX_AGENT_PING_TIMEOUTS=5",
+                "MESOS_MAX_AGENT_PING_TIMEOUTS=6",
                 "MESOS_PORT=5050",
                 "MESOS_REGISTRY=replicated_log",
                 "MESOS_WORK_DIR=/var/lib/mesos/master",
@@ -472,7 +541,7 @@ mod tests {
         assert_eq!(mesos_duration(Duration::from_secs(2)), "2secs");
         assert_eq!(
             Tuning::default().agent_downtime_budget(),
-            Duration::from_secs(10)
+            Duration::from_secs(6)
         );
     }
 }

@@ -123,6 +123,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let client = MesosClient::new().map_err(InfraError::from)?;
     let mut cluster = Cluster::with_masters(run, client, scenario.topology.masters.value as usize);
     cluster.graceful_master_stop = scenario.topology.master_stop == MasterStop::Graceful;
+    cluster.tuning = tuning(&scenario.timeouts);
     if let Some((mode, by)) = &forced_reach {
         cluster.force_reach(*mode, by);
     }
@@ -213,4 +214,28 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
             source,
         })?;
     Ok(report)
+}
+
+/// The harness's timing flags with the scenario's `timeouts:` in their place (validation
+/// refused any value that does not parse).
+pub fn tuning(timeouts: &crate::scenario::model::Timeouts) -> crate::mesos::roles::Tuning {
+    use crate::mesos::roles::parse_mesos_duration as parse;
+    let mut t = crate::mesos::roles::Tuning::default();
+    let d = |v: &Option<serde_saphyr::Spanned<String>>| v.as_ref().and_then(|v| parse(&v.value).ok());
+    if let Some(v) = d(&timeouts.agent_ping_timeout) {
+        t.agent_ping_timeout = v;
+    }
+    if let Some(n) = &timeouts.max_agent_ping_timeouts {
+        t.max_agent_ping_timeouts = n.value;
+    }
+    if let Some(v) = d(&timeouts.executor_reregistration_timeout) {
+        t.executor_reregistration_timeout = v;
+    }
+    if let Some(v) = d(&timeouts.registration_backoff_factor) {
+        t.registration_backoff_factor = v;
+    }
+    if let Some(v) = d(&timeouts.zk_session_timeout) {
+        t.zk_session_timeout = v;
+    }
+    t
 }

@@ -77,6 +77,55 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Vec<Module>")]
     pub modules: Vec<Spanned<Module>>,
+    /// Mesos timing flags for this run instead of the harness's fast ones (docs/scenarios.md,
+    /// "Timeouts"): e.g. a production cluster's, to see its upgrade take the time it takes.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// Mesos timing flags, each in Mesos's duration syntax (`15secs`, `500ms`, `1mins`); an
+/// absent one keeps the harness's value. Mesos's own defaults are in parentheses.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Master `--agent_ping_timeout` (Mesos: `15secs`; harness: `1secs`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub agent_ping_timeout: Option<Spanned<String>>,
+    /// Master `--max_agent_ping_timeouts` (Mesos: 5; harness: 6).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub max_agent_ping_timeouts: Option<Spanned<u32>>,
+    /// Agent `--executor_reregistration_timeout` (Mesos: `2secs`; harness: `1secs`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub executor_reregistration_timeout: Option<Spanned<String>>,
+    /// Agent `--registration_backoff_factor` (Mesos: `1secs`; harness: `100ms`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub registration_backoff_factor: Option<Spanned<String>>,
+    /// Master and agent `--zk_session_timeout`, HA only (Mesos: `10secs`; harness: `2secs`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub zk_session_timeout: Option<Spanned<String>>,
+}
+
+impl Timeouts {
+    /// The duration fields, by name, as written.
+    pub fn durations(&self) -> [(&'static str, Option<&Spanned<String>>); 4] {
+        [
+            ("agent_ping_timeout", self.agent_ping_timeout.as_ref()),
+            (
+                "executor_reregistration_timeout",
+                self.executor_reregistration_timeout.as_ref(),
+            ),
+            (
+                "registration_backoff_factor",
+                self.registration_backoff_factor.as_ref(),
+            ),
+            ("zk_session_timeout", self.zk_session_timeout.as_ref()),
+        ]
+    }
 }
 
 impl Scenario {

@@ -1,9 +1,12 @@
 //! How many clusters one test process runs at once, and stopping cleanly on a signal.
 //!
-//! nextest caps the tests that start clusters with its `docker` test group (three at a time,
-//! `.config/nextest.toml`), but plain `cargo test` runs a binary's tests on one thread per
-//! core: the same cap is kept here, in the process. Every test that starts a cluster holds a
-//! [`Slot`] while the cluster exists; `UPGRADE_HARNESS_MAX_CLUSTERS` sets the cap (default 3, as nextest's `docker` test group).
+//! Every test that starts a cluster holds a [`Slot`] while the cluster exists;
+//! `UPGRADE_HARNESS_MAX_CLUSTERS` sets how many slots the machine has (default
+//! [`DEFAULT_MAX_CLUSTERS`]). The cap holds across processes, whatever runs the tests: plain
+//! `cargo test` (one thread per core per binary, several binaries), nextest (one process per
+//! test), or two checkouts testing at once. A slot is a lock (`flock`) on one of N files in
+//! the temporary folder; the kernel releases it when its process dies, so a killed test never
+//! leaks one. docs/performance.md says how to size the cap for a CI runner.
 //!
 //! On SIGINT or SIGTERM no new slot is handed out (so no new cluster starts), tests that wait
 //! in [`until_stopped`] drop their work, which removes their cluster (`docker::Run` removes
@@ -23,8 +26,8 @@ use upgrade_harness::docker::{self, ShutdownSignal};
 
 /// The environment variable with the cap.
 pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
-/// nextest's `docker` test group runs three at a time.
-const DEFAULT_MAX_CLUSTERS: usize = 3;
+/// Measured on 2 cores and 24 GiB (docs/performance.md): clusters mostly wait on Mesos.
+pub const DEFAULT_MAX_CLUSTERS: usize = 6;
 
 /// Who exits the process after a signal.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,7 +78,7 @@ pub fn name(signal: ShutdownSignal) -> &'static str {
     }
 }
 
-/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or 2.
+/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or [`DEFAULT_MAX_CLUSTERS`].
 pub fn max_clusters() -> usize {
     match std::env::var(MAX_CLUSTERS_ENV) {
         Err(_) => DEFAULT_MAX_CLUSTERS,
@@ -88,14 +91,39 @@ pub fn max_clusters() -> usize {
     }
 }
 
-/// The right to have one cluster; given back when dropped.
-pub struct Slot(());
+/// The right to have one cluster; given back when dropped (the machine-wide lock with it).
+pub struct Slot(#[allow(dead_code)] std::fs::File);
 
 impl Drop for Slot {
     fn drop(&mut self) {
         lock().running -= 1;
         gate().changed.notify_all();
     }
+}
+
+/// The folder of the machine-wide slot files.
+fn slot_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("upgrade-harness-cluster-slots")
+}
+
+/// Takes a free one of the `max` machine-wide slots, if any is free now.
+fn try_machine_slot(max: usize) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let dir = slot_dir();
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {} for cluster slots: {e}", dir.display()));
+    (0..max).find_map(|i| {
+        let path = dir.join(format!("slot-{i}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        // SAFETY: flock on a descriptor this function owns; no memory is shared.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        locked.then_some(file)
+    })
 }
 
 /// Waits for a free slot. `Err` once the process is stopping: the test must not start a
@@ -109,8 +137,18 @@ pub fn slot() -> Result<Slot, ShutdownSignal> {
             return Err(signal);
         }
         if state.running < max {
-            state.running += 1;
-            return Ok(Slot(()));
+            // Another process may hold every machine-wide slot: wait for one (re-checking for
+            // a signal) without holding up this process's own count.
+            if let Some(file) = try_machine_slot(max) {
+                state.running += 1;
+                return Ok(Slot(file));
+            }
+            let (s, _) = gate()
+                .changed
+                .wait_timeout(state, std::time::Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner);
+            state = s;
+            continue;
         }
         state = gate()
             .changed

@@ -35,6 +35,7 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
     let versions = v.versions(scenario);
     let topology_ok = v.topology(&scenario.topology);
     v.steps(scenario);
+    v.timeouts(&scenario.timeouts);
     if let Some((from, to)) = versions {
         v.order(scenario, from, to);
     }

@@ -5,9 +5,38 @@ use serde_saphyr::Spanned;
 use super::{Validator, FORMAT, MAX_AGENTS, MAX_MASTERS, MAX_ZOOKEEPER};
 use crate::mesos::versions::{self, Version};
 use crate::scenario::diagnostic::Problem;
-use crate::scenario::model::{Distribution, Scenario, Topology};
+use crate::scenario::model::{Distribution, Scenario, Timeouts, Topology};
 
 impl Validator<'_> {
+    /// `timeouts`: each duration in Mesos's syntax, the ping count at least 1.
+    pub(super) fn timeouts(&mut self, t: &Timeouts) {
+        for (name, value) in t.durations() {
+            let Some(value) = value else { continue };
+            if let Err(e) = crate::mesos::roles::parse_mesos_duration(&value.value) {
+                let field = format!("timeouts.{name}");
+                let p = self
+                    .at(value, "scenario::bad_duration", &field, format!("invalid `{field}`: {e}"))
+                    .label("not a Mesos duration")
+                    .help("write it as Mesos flags take it: `15secs`, `500ms`, `2mins`");
+                self.out.push(p);
+            }
+        }
+        if let Some(n) = &t.max_agent_ping_timeouts {
+            if n.value == 0 {
+                let p = self
+                    .at(
+                        n,
+                        "scenario::bad_ping_count",
+                        "timeouts.max_agent_ping_timeouts",
+                        "`timeouts.max_agent_ping_timeouts` must be at least 1",
+                    )
+                    .label("zero pings")
+                    .help("Mesos's default is 5");
+                self.out.push(p);
+            }
+        }
+    }
+
     pub(super) fn format(&mut self, s: &Scenario) {
         if s.format.value != FORMAT {
             let p = self
