@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use super::client::{ClientError, MasterState, MesosClient, Metrics};
 
 /// How often conditions are polled.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A Mesos process to wait on.
 #[derive(Debug, Clone, PartialEq, Eq)]
