@@ -218,8 +218,10 @@ fn huge_file_and_alias_bomb_are_rejected_quickly() {
         let d = scenario::load(file).unwrap_err();
         let took = started.elapsed();
         assert_eq!(d.problems[0].code, code, "{}", render(&d));
+        // A bound on the work, not a speed target: an unbounded alias expansion or a full read
+        // takes minutes and gigabytes; 20 s holds even on two cores shared by ten tests.
         assert!(
-            took < Duration::from_secs(2),
+            took < Duration::from_secs(20),
             "{} took {took:?}",
             file.display()
         );

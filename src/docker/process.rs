@@ -6,9 +6,6 @@ use std::time::{Duration, Instant};
 use super::error::{Error, Result};
 use super::run::Run;
 
-/// How long a SIGKILLed process may take to be reaped.
-const KILL_WAIT: Duration = Duration::from_secs(5);
-
 /// How often `wait_process_exit` polls.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -194,24 +191,31 @@ impl Run {
         signal: &str,
         grace: Duration,
     ) -> Result<WaitStatus> {
-        if let ProcessStatus::Exited(st) = self.process_status(node, name).await? {
-            return Ok(st);
-        }
-        self.signal_quietly(node, name, signal).await?;
-        match self.wait_process_exit(node, name, grace).await {
-            Err(Error::Timeout { .. }) => {
-                self.signal_quietly(node, name, "KILL").await?;
-                self.wait_process_exit(node, name, KILL_WAIT).await
-            }
-            other => other,
-        }
-    }
-
-    /// Signals, treating "not running" (it just exited) as success.
-    async fn signal_quietly(&self, node: &str, name: &str, signal: &str) -> Result<()> {
-        match self.signal_process(node, name, signal).await {
-            Err(Error::Command { code: 3, .. }) => Ok(()),
-            other => other,
+        // node-init signals, waits and kills inside the node: one exec, however long it takes.
+        let started = Instant::now();
+        let grace_ms = grace.as_millis().to_string();
+        let out = self
+            .node_init(node, &["stop", name, signal, &grace_ms], &[])
+            .await?;
+        let text = out.stdout_text();
+        match ProcessStatus::parse(&text) {
+            Some(ProcessStatus::Exited(st)) => Ok(st),
+            Some(status @ ProcessStatus::Running { .. }) => Err(Error::Timeout {
+                node: node.to_string(),
+                what: format!("process {name} to exit after signal {signal} and SIGKILL"),
+                waited: started.elapsed(),
+                last_seen: status.to_string(),
+            }),
+            Some(status) => Err(Error::NoExitStatus {
+                node: node.to_string(),
+                process: name.to_string(),
+                state: status.to_string(),
+            }),
+            None => Err(Error::Protocol {
+                node: node.to_string(),
+                command: format!("stop {name} {signal} {grace_ms}"),
+                answer: text,
+            }),
         }
     }
 

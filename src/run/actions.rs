@@ -58,9 +58,13 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|v| v.after)
                     .ok_or("start action without a version")?;
-                let created = self.cluster.create_node(&node, role, image, version).await;
-                self.note_reach();
-                created?;
+                if !self.cluster.nodes.contains_key(&node) {
+                    // Every Mesos node the start creates, at once (containers only: each
+                    // node's Mesos process still starts in its own action, in plan order).
+                    let created = self.cluster.create_nodes(&self.nodes_to_start(), image).await;
+                    self.note_reach();
+                    created?;
+                }
                 self.after_node_created(&node).await?;
                 self.cluster.start_mesos(&node, version, &overrides).await?;
                 self.wait_ready_after_start(&node, role).await?;
@@ -148,6 +152,22 @@ impl Runner<'_> {
             }),
             ActionKind::NoOp { reason } => Ok(Outcome::NoOp(reason.clone())),
         }
+    }
+
+    /// The Mesos nodes the plan's start actions create, with their role and first version.
+    fn nodes_to_start(&self) -> Vec<(String, Role, Version)> {
+        self.plan
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                plan::Entry::Action(a) if matches!(a.kind, ActionKind::StartNode) => Some((
+                    a.node.clone()?,
+                    a.role?,
+                    a.running.as_ref()?.after,
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Stops (or reboots) a node's Mesos process and starts `version` in its place, then

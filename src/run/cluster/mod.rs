@@ -159,6 +159,40 @@ impl Cluster {
         Ok(())
     }
 
+    /// Creates the nodes (host containers) of several Mesos masters and agents at once, so
+    /// that a cluster's start does not wait for one container after the other. Nodes that
+    /// already exist are left alone.
+    pub async fn create_nodes(
+        &mut self,
+        nodes: &[(String, Role, Version)],
+        image: &str,
+    ) -> Result<(), StepError> {
+        let todo: Vec<&(String, Role, Version)> = nodes
+            .iter()
+            .filter(|(name, role, _)| {
+                !self.nodes.contains_key(name) && matches!(role, Role::Master | Role::Agent)
+            })
+            .collect();
+        let ports: Vec<(String, u16)> = todo
+            .iter()
+            .map(|(name, role, _)| (name.clone(), roles::port(*role)))
+            .collect();
+        let created = self.create_reached_nodes(&ports, image).await?;
+        for ((name, role, version), (ip, reached_at)) in todo.into_iter().zip(created) {
+            self.nodes.insert(
+                name.clone(),
+                NodeState {
+                    role: *role,
+                    version: *version,
+                    ip: ip.to_string(),
+                    reached_at,
+                    pid: None,
+                },
+            );
+        }
+        Ok(())
+    }
+
     fn node(&self, name: &str) -> Result<&NodeState, StepError> {
         self.nodes
             .get(name)

@@ -167,4 +167,40 @@ impl Cluster {
         }
         Ok(addr)
     }
+
+    /// Creates several nodes, each with the `port` the harness connects to: the first alone
+    /// (it decides how the run reaches nodes when nothing else did), the others at once.
+    /// Returns each node's address on the run network and where the harness reaches it.
+    pub(super) async fn create_reached_nodes(
+        &mut self,
+        nodes: &[(String, u16)],
+        image: &str,
+    ) -> Result<Vec<(Ipv4Addr, SocketAddr)>, StepError> {
+        let mut out = Vec::new();
+        let mut rest = nodes;
+        if self.reach.is_none() {
+            if let Some(((name, port), others)) = nodes.split_first() {
+                out.push(self.create_reached_node(name, image, *port).await?);
+                rest = others;
+            }
+        }
+        self.decide_reach_without_nodes();
+        let direct = self.reach.as_ref().is_some_and(|r| r.mode == Reach::Direct);
+        let run = &self.run;
+        let created = futures_util::future::join_all(rest.iter().map(|(name, port)| {
+            run.create_node(NodeSpec {
+                name: name.clone(),
+                image: image.to_string(),
+                publish: if direct { Vec::new() } else { vec![*port] },
+                ..NodeSpec::default()
+            })
+        }))
+        .await;
+        for ((name, port), info) in rest.iter().zip(created) {
+            let info = info.context(|| format!("creating node {name}"))?;
+            let addr = self.reach_port(name, info.ip, *port).await?;
+            out.push((info.ip, addr));
+        }
+        Ok(out)
+    }
 }
