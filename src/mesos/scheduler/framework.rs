@@ -255,6 +255,13 @@ impl Framework {
         .await
     }
 
+    /// Asks for offers now (v1 `REVIVE`, every version 1.0+): clears the filters that
+    /// declines left, so tasks just queued do not wait for them to expire and for the
+    /// allocator's next periodic round (measured: 1.3-2 s per launch without it).
+    pub async fn revive(&self) -> Result<(), FrameworkError> {
+        self.call("REVIVE", json!({"type": "REVIVE"})).await
+    }
+
     /// Stops the scheduler without TEARDOWN (the scheduler process "dies"); the framework
     /// stays registered for its failover timeout. Returns the framework ID for a successor.
     pub fn abandon(self) -> String {

@@ -95,6 +95,9 @@ impl Runner<'_> {
             .framework
             .as_ref()
             .ok_or("no test framework is running")?;
+        // Offers the framework declined come back only after their filter and the next
+        // allocation round: ask for them now. A failed REVIVE only costs that wait.
+        let _ = fw.revive().await;
         let started = Instant::now();
         loop {
             let tasks = self.work.workload.tasks();
