@@ -246,7 +246,7 @@ pub fn render(run: &RunTime) -> String {
         out.push_str(&format!(
             "| {} | {:.2} | {:.2}{mark} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
             p.phase,
-            p.actions.max(0.0),
+            p.actions + 0.0, // an empty sum is -0.0
             p.floor,
             p.logs,
             p.judge,
@@ -257,7 +257,7 @@ pub fn render(run: &RunTime) -> String {
     let sum = |f: fn(&PhaseTime) -> f64| run.phases.iter().map(f).sum::<f64>();
     out.push_str(&format!(
         "| **all** | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
-        sum(|p| p.actions),
+        sum(|p| p.actions) + 0.0,
         run.floor,
         sum(|p| p.logs),
         sum(|p| p.judge),
@@ -285,4 +285,77 @@ pub fn render(run: &RunTime) -> String {
         out.push_str("\n`*`: an action waited on no Mesos log milestone; its whole time counts as floor.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run folder: one phase whose action started at `t0` and took 3 s, the master log with
+    /// a milestone 2 s in and an agent away for 1.5 s, the startup flags.
+    fn run_folder(t0: f64) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs").join("upgrade_agents_agent-1");
+        std::fs::create_dir_all(&logs).unwrap();
+        let at = |s: f64| {
+            let t = chrono::DateTime::from_timestamp_micros(((t0 + s) * 1e6) as i64).unwrap();
+            t.format("I%m%d %H:%M:%S%.6f").to_string()
+        };
+        let master = format!(
+            "{} 1 master.cpp:1] Flags at startup: --agent_ping_timeout=\"1secs\" --max_agent_ping_timeouts=\"6\"\n\
+             {} 1 master.cpp:2] Agent S0 at slave(1)@10.0.0.3:5051 (agent-1) disconnected\n\
+             {} 1 master.cpp:3] Reactivating re-registered agent S0 at slave(1)@10.0.0.3:5051 (agent-1)\n",
+            at(0.1),
+            at(0.4),
+            at(1.9)
+        );
+        let agent = format!("{} 1 slave.cpp:1] Re-registered with master master@10.0.0.2:5050\n", at(2.0));
+        std::fs::write(logs.join("master-1.log"), master).unwrap();
+        std::fs::write(logs.join("agent-1.log"), agent).unwrap();
+        let result = serde_json::json!({
+            "scenario": "s",
+            "seconds": 9.0,
+            "phases": [{
+                "name": "upgrade_agents/agent-1",
+                "seconds": 4.0,
+                "logs": "/nowhere/logs/upgrade_agents_agent-1",
+                "timing": {"logs": 0.2, "judge": 0.5, "probe": 0.3},
+                "actions": [{"status": "passed", "seconds": 3.0, "started_unix": t0}],
+            }],
+        });
+        std::fs::write(dir.path().join("result.json"), result.to_string()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn floor_is_the_last_milestone_of_an_action_and_absences_are_measured() {
+        let t0 = 1_796_649_600.0; // 2026-12-07T13:20:00Z
+        let dir = run_folder(t0);
+        let run = read_run(dir.path()).unwrap();
+        let p = &run.phases[0];
+        assert!((p.floor - 2.0).abs() < 1e-3, "floor {}", p.floor);
+        assert_eq!((p.actions, p.logs, p.judge, p.probe, p.total), (3.0, 0.2, 0.5, 0.3, 4.0));
+        assert_eq!(run.agent_downtimes.len(), 1);
+        assert!((run.agent_downtimes[0].1 - 1.5).abs() < 1e-3);
+        assert_eq!(run.downtime_budget, Some(6.0));
+        assert!((run.ratio() - 2.0).abs() < 1e-3);
+        let text = render(&run);
+        assert!(text.contains("longest 1.50 s (agent-1) of a 6.0 s budget"), "{text}");
+    }
+
+    #[test]
+    fn an_action_without_a_milestone_counts_whole() {
+        let dir = run_folder(1_796_649_600.0);
+        // The milestone lies outside an action that started 10 s later.
+        let text = std::fs::read_to_string(dir.path().join("result.json")).unwrap();
+        std::fs::write(
+            dir.path().join("result.json"),
+            text.replace("1796649600.0", "1796649610.0").replace("1796649600", "1796649610"),
+        )
+        .unwrap();
+        let run = read_run(dir.path()).unwrap();
+        assert_eq!(run.phases[0].floor, 3.0);
+        assert_eq!(run.phases[0].unmarked, 1);
+        assert!(render(&run).contains("3.00*"));
+    }
 }

@@ -116,7 +116,17 @@ impl Runner<'_> {
         let Some(f) = self.work.facts.get(id) else {
             return TaskNow::Wrong(format!("{id}: process never recorded"));
         };
-        match self.proc_stat(&f.node, f.pid).await {
+        let restarts =
+            self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
+        // The process and the executor's log are read at once (one `docker exec` each).
+        let resubscriptions = async {
+            match (&f.sandbox, restarts > 0) {
+                (Some(sandbox), true) => Some(self.resubscriptions(&f.node, sandbox).await),
+                _ => None,
+            }
+        };
+        let (stat, resubscriptions) = tokio::join!(self.proc_stat(&f.node, f.pid), resubscriptions);
+        match stat {
             Ok((ppid, start)) if ppid == f.ppid && start == f.start_time => {}
             Ok((ppid, start)) => {
                 return TaskNow::Wrong(format!(
@@ -128,14 +138,12 @@ impl Runner<'_> {
                 return TaskNow::Wrong(format!("{id}: {e}"));
             }
         }
-        let restarts =
-            self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
         let mut resub = String::new();
         if restarts > 0 {
-            let Some(sandbox) = &f.sandbox else {
+            let Some(read) = resubscriptions else {
                 return TaskNow::Wrong(format!("{id}: executor sandbox unknown"));
             };
-            match self.resubscriptions(&f.node, sandbox).await {
+            match read {
                 Ok((n, _)) if n < restarts => {
                     return TaskNow::Wrong(format!("{id}: executor re-subscribed {n} time(s) after {restarts} agent restart(s)"));
                 }
