@@ -158,8 +158,12 @@ fn agent_downtimes<'a>(lines: impl Iterator<Item = &'a str>, around: f64) -> Vec
 
 fn downtime_budget<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<f64> {
     let line = lines.find(|l| glog::startup_flag(l, "agent_ping_timeout").is_some())?;
-    let ping = crate::mesos::roles::parse_mesos_duration(glog::startup_flag(line, "agent_ping_timeout")?).ok()?;
-    let pings: u32 = glog::startup_flag(line, "max_agent_ping_timeouts")?.parse().ok()?;
+    let ping =
+        crate::mesos::roles::parse_mesos_duration(glog::startup_flag(line, "agent_ping_timeout")?)
+            .ok()?;
+    let pings: u32 = glog::startup_flag(line, "max_agent_ping_timeouts")?
+        .parse()
+        .ok()?;
     Some((ping * pings).as_secs_f64())
 }
 
@@ -169,7 +173,9 @@ fn phase_logs(folder: &Path, recorded: &Path) -> Vec<(String, String)> {
     let dir = if recorded.is_dir() {
         recorded.to_path_buf()
     } else {
-        folder.join("logs").join(recorded.file_name().unwrap_or_default())
+        folder
+            .join("logs")
+            .join(recorded.file_name().unwrap_or_default())
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -282,7 +288,9 @@ pub fn render(run: &RunTime) -> String {
         }
     }
     if run.phases.iter().any(|p| p.unmarked > 0) {
-        out.push_str("\n`*`: an action waited on no Mesos log milestone; its whole time counts as floor.\n");
+        out.push_str(
+            "\n`*`: an action waited on no Mesos log milestone; its whole time counts as floor.\n",
+        );
     }
     out
 }
@@ -309,7 +317,10 @@ mod tests {
             at(0.4),
             at(1.9)
         );
-        let agent = format!("{} 1 slave.cpp:1] Re-registered with master master@10.0.0.2:5050\n", at(2.0));
+        let agent = format!(
+            "{} 1 slave.cpp:1] Re-registered with master master@10.0.0.2:5050\n",
+            at(2.0)
+        );
         std::fs::write(logs.join("master-1.log"), master).unwrap();
         std::fs::write(logs.join("agent-1.log"), agent).unwrap();
         let result = serde_json::json!({
@@ -334,13 +345,19 @@ mod tests {
         let run = read_run(dir.path()).unwrap();
         let p = &run.phases[0];
         assert!((p.floor - 2.0).abs() < 1e-3, "floor {}", p.floor);
-        assert_eq!((p.actions, p.logs, p.judge, p.probe, p.total), (3.0, 0.2, 0.5, 0.3, 4.0));
+        assert_eq!(
+            (p.actions, p.logs, p.judge, p.probe, p.total),
+            (3.0, 0.2, 0.5, 0.3, 4.0)
+        );
         assert_eq!(run.agent_downtimes.len(), 1);
         assert!((run.agent_downtimes[0].1 - 1.5).abs() < 1e-3);
         assert_eq!(run.downtime_budget, Some(6.0));
         assert!((run.ratio() - 2.0).abs() < 1e-3);
         let text = render(&run);
-        assert!(text.contains("longest 1.50 s (agent-1) of a 6.0 s budget"), "{text}");
+        assert!(
+            text.contains("longest 1.50 s (agent-1) of a 6.0 s budget"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -350,7 +367,8 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("result.json")).unwrap();
         std::fs::write(
             dir.path().join("result.json"),
-            text.replace("1796649600.0", "1796649610.0").replace("1796649600", "1796649610"),
+            text.replace("1796649600.0", "1796649610.0")
+                .replace("1796649600", "1796649610"),
         )
         .unwrap();
         let run = read_run(dir.path()).unwrap();

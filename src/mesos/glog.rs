@@ -29,7 +29,8 @@ pub fn milestone(line: &str) -> Option<Milestone> {
     let msg = message(line);
     if msg.starts_with("Elected as the leading master") {
         Some(Milestone::MasterLeading)
-    } else if msg.starts_with("Registered with master") || msg.starts_with("Re-registered with master")
+    } else if msg.starts_with("Registered with master")
+        || msg.starts_with("Re-registered with master")
     {
         Some(Milestone::AgentRegistered)
     } else if msg.starts_with("Finished recovery") {
@@ -56,7 +57,8 @@ pub fn agent_disconnected(line: &str) -> Option<&str> {
 /// after the master's own restart).
 pub fn agent_back(line: &str) -> Option<&str> {
     let msg = message(line);
-    if msg.starts_with("Reactivating re-registered agent ") || msg.starts_with("Re-registered agent ")
+    if msg.starts_with("Reactivating re-registered agent ")
+        || msg.starts_with("Re-registered agent ")
     {
         hostname_in_parentheses(msg)
     } else {
@@ -120,7 +122,10 @@ mod tests {
         .unwrap();
         // 2026-12-07T13:20:01.123456Z
         assert!((t - 1_796_649_601.123_456).abs() < 1e-6, "{t}");
-        assert_eq!(timestamp("not a log line at all, long enough", AROUND), None);
+        assert_eq!(
+            timestamp("not a log line at all, long enough", AROUND),
+            None
+        );
         assert_eq!(timestamp("I12", AROUND), None);
     }
 
@@ -141,7 +146,10 @@ mod tests {
         ] {
             assert_eq!(milestone(line), Some(m), "{line}");
         }
-        assert_eq!(milestone("I1207 13:20:01.123456 12 slave.cpp:1] Recovering"), None);
+        assert_eq!(
+            milestone("I1207 13:20:01.123456 12 slave.cpp:1] Recovering"),
+            None
+        );
     }
 
     #[test]

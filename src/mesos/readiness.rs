@@ -570,7 +570,10 @@ mod tests {
         assert!(last.starts_with("attempt "), "{last}");
         // Every POLL_INTERVAL within 700 ms: the first at once, then 6 more at most.
         let most = 1 + (700 / POLL_INTERVAL.as_millis()) as usize;
-        assert!((3..=most).contains(&n), "polled {n} times, expected 3-{most}");
+        assert!(
+            (3..=most).contains(&n),
+            "polled {n} times, expected 3-{most}"
+        );
     }
 
     #[tokio::test]

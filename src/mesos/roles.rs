@@ -133,7 +133,8 @@ pub fn parse_mesos_duration(text: &str) -> Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let expected = "a number and a unit (ns, us, ms, secs, mins, hrs, days, weeks), e.g. `15secs` or `500ms`";
+    let expected =
+        "a number and a unit (ns, us, ms, secs, mins, hrs, days, weeks), e.g. `15secs` or `500ms`";
     let n: f64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a Mesos duration: expected {expected}"))?;
@@ -272,7 +273,7 @@ pub fn launcher_path(version: Version) -> String {
 /// Formats a duration the way Mesos parses it (`100ms`, `2secs`).
 pub fn mesos_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if d.subsec_nanos() % 1_000_000 != 0 {
+    if !d.subsec_nanos().is_multiple_of(1_000_000) {
         format!("{}us", d.as_micros())
     } else if ms.is_multiple_of(1000) {
         format!("{}secs", ms / 1000)
@@ -453,14 +454,24 @@ mod tests {
     #[test]
     fn mesos_durations_read_and_write_alike() {
         assert_eq!(parse_mesos_duration("15secs"), Ok(Duration::from_secs(15)));
-        assert_eq!(parse_mesos_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_mesos_duration("1.5secs"), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_mesos_duration("500ms"),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_mesos_duration("1.5secs"),
+            Ok(Duration::from_millis(1500))
+        );
         assert_eq!(parse_mesos_duration("2mins"), Ok(Duration::from_secs(120)));
         for bad in ["15", "15s", "secs", "", "1,5secs"] {
             let e = parse_mesos_duration(bad).unwrap_err();
             assert!(e.contains("e.g. `15secs`"), "{bad}: {e}");
         }
-        for d in [Duration::from_secs(2), Duration::from_millis(100), Duration::from_micros(1500)] {
+        for d in [
+            Duration::from_secs(2),
+            Duration::from_millis(100),
+            Duration::from_micros(1500),
+        ] {
             assert_eq!(parse_mesos_duration(&mesos_duration(d)), Ok(d));
         }
     }

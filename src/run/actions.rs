@@ -61,7 +61,10 @@ impl Runner<'_> {
                 if !self.cluster.nodes.contains_key(&node) {
                     // Every Mesos node the start creates, at once (containers only: each
                     // node's Mesos process still starts in its own action, in plan order).
-                    let created = self.cluster.create_nodes(&self.nodes_to_start(), image).await;
+                    let created = self
+                        .cluster
+                        .create_nodes(&self.nodes_to_start(), image)
+                        .await;
                     self.note_reach();
                     created?;
                 }
@@ -160,11 +163,9 @@ impl Runner<'_> {
             .entries
             .iter()
             .filter_map(|e| match e {
-                plan::Entry::Action(a) if matches!(a.kind, ActionKind::StartNode) => Some((
-                    a.node.clone()?,
-                    a.role?,
-                    a.running.as_ref()?.after,
-                )),
+                plan::Entry::Action(a) if matches!(a.kind, ActionKind::StartNode) => {
+                    Some((a.node.clone()?, a.role?, a.running.as_ref()?.after))
+                }
                 _ => None,
             })
             .collect()

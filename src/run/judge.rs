@@ -35,7 +35,11 @@ impl Runner<'_> {
         // Invariants first (each waits for the cluster to settle), then the checks; within
         // each group every request is made at once: they only read, and a phase then costs
         // its slowest answer instead of the sum of them.
-        let invariants = self.scenario.invariants.iter().map(|inv| self.invariant(*inv));
+        let invariants = self
+            .scenario
+            .invariants
+            .iter()
+            .map(|inv| self.invariant(*inv));
         let mut out = futures_util::future::join_all(invariants).await;
         let checks = self
             .scenario

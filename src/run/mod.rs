@@ -221,7 +221,8 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
 pub fn tuning(timeouts: &crate::scenario::model::Timeouts) -> crate::mesos::roles::Tuning {
     use crate::mesos::roles::parse_mesos_duration as parse;
     let mut t = crate::mesos::roles::Tuning::default();
-    let d = |v: &Option<serde_saphyr::Spanned<String>>| v.as_ref().and_then(|v| parse(&v.value).ok());
+    let d =
+        |v: &Option<serde_saphyr::Spanned<String>>| v.as_ref().and_then(|v| parse(&v.value).ok());
     if let Some(v) = d(&timeouts.agent_ping_timeout) {
         t.agent_ping_timeout = v;
     }

@@ -116,8 +116,7 @@ impl Runner<'_> {
         let Some(f) = self.work.facts.get(id) else {
             return TaskNow::Wrong(format!("{id}: process never recorded"));
         };
-        let restarts =
-            self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
+        let restarts = self.work.restarts.get(&f.node).copied().unwrap_or(0) - f.restarts_at_launch;
         // The process and the executor's log are read at once (one `docker exec` each).
         let resubscriptions = async {
             match (&f.sandbox, restarts > 0) {

@@ -15,7 +15,12 @@ impl Validator<'_> {
             if let Err(e) = crate::mesos::roles::parse_mesos_duration(&value.value) {
                 let field = format!("timeouts.{name}");
                 let p = self
-                    .at(value, "scenario::bad_duration", &field, format!("invalid `{field}`: {e}"))
+                    .at(
+                        value,
+                        "scenario::bad_duration",
+                        &field,
+                        format!("invalid `{field}`: {e}"),
+                    )
                     .label("not a Mesos duration")
                     .help("write it as Mesos flags take it: `15secs`, `500ms`, `2mins`");
                 self.out.push(p);
