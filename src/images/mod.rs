@@ -26,6 +26,8 @@ pub mod zookeeper;
 mod zookeeper_live_tests;
 
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
+pub(crate) use build::normalize_tree;
+pub(crate) use elf::{parse_ldd, LddEntry};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
 pub use versions::{known_versions, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES};

@@ -57,6 +57,9 @@ pub struct RunOptions {
     /// How the harness reaches node ports, forced; `None`: `UPGRADE_HARNESS_REACH`, else
     /// decided by the run (`docs/runtime.md`, "Reaching node ports from the harness").
     pub reach: Option<docker::Reach>,
+    /// `upstream`: images that replace the scenario's for a version (`run --image`); they
+    /// also win over `UPGRADE_HARNESS_IMAGES`.
+    pub images: BTreeMap<crate::domain::Version, Vec<String>>,
 }
 
 impl Default for RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             progress: true,
             task_faults: TaskFaults::default(),
             reach: None,
+            images: BTreeMap::new(),
         }
     }
 }
@@ -90,11 +94,12 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let plan = crate::plan::plan(&scenario);
     let progress = Progress::new(opts.progress);
     let forced_reach = cluster::forced_reach(opts.reach).map_err(RunError::Setting)?;
+    let sources = images::image_sources(&plan, opts).map_err(RunError::Setting)?;
 
     // Docker first: an unreachable engine is one sentence, before minutes of builds.
     let engine = docker::Engine::connect().await.map_err(InfraError::from)?;
     let t = Instant::now();
-    let (image, builds) = images::prepare_node_image(&engine, &plan, opts).await?;
+    let (image, builds) = images::prepare_node_image(&engine, &plan, opts, &sources).await?;
     progress.note("images ready", t.elapsed());
 
     // What dead runs left behind goes first; live and kept runs are never touched.
