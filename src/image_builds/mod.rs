@@ -129,20 +129,6 @@ pub fn parse_overrides(text: &str) -> Result<BTreeMap<Version, Vec<String>>, Str
     Ok(out)
 }
 
-/// The images of each version: the scenario's, replaced per version by the overrides.
-pub fn effective_images(
-    scenario: &BTreeMap<Version, Vec<String>>,
-    overrides: &BTreeMap<Version, Vec<String>>,
-) -> BTreeMap<Version, Vec<String>> {
-    let mut out = scenario.clone();
-    for (v, refs) in overrides {
-        if out.contains_key(v) {
-            out.insert(*v, refs.clone());
-        }
-    }
-    out
-}
-
 /// Finds the programs named in `$@` (names or absolute paths): one line per program found,
 /// `found<TAB>name<TAB>path<TAB>resolved path`.
 const LOCATE: &str = r#"for n in "$@"; do

@@ -8,7 +8,8 @@ use crate::domain::{Role, Version};
 use crate::image_builds;
 use crate::images;
 use crate::mesos::roles;
-use crate::scenario::model::Distribution;
+use crate::scenario::model::{Distribution, Scenario};
+use serde_saphyr::Spanned;
 use crate::plan::{NodeImage, Plan};
 use crate::report::BuildRecord;
 
@@ -21,35 +22,33 @@ pub async fn prepare_images(
     plan: &Plan,
     opts: &RunOptions,
 ) -> Result<String, InfraError> {
-    let sources = image_sources(plan, opts).map_err(InfraError::Helpers)?;
-    Ok(prepare_node_image(engine, plan, opts, &sources).await?.0)
+    Ok(prepare_node_image(engine, plan, opts).await?.0)
 }
 
-/// `upstream`: the images of each version, the scenario's replaced per version by
-/// `UPGRADE_HARNESS_IMAGES` and then by `opts.images` (`run --image`). Every version must
-/// have one; the error says how to name one. Empty for `local`.
-pub(super) fn image_sources(
-    plan: &Plan,
-    opts: &RunOptions,
-) -> Result<BTreeMap<Version, Vec<String>>, String> {
-    if plan.distribution == Distribution::Local {
-        return Ok(BTreeMap::new());
+/// `upstream`: replaces the scenario's images of a version by `UPGRADE_HARNESS_IMAGES`'s,
+/// then by `opts.images` (`run --image`), before the scenario is judged runnable and planned
+/// (so a version the scenario names no image for can be given one). The error names the
+/// variable and what is wrong with its value.
+pub(super) fn apply_image_overrides(scenario: &mut Scenario, opts: &RunOptions) -> Result<(), String> {
+    if scenario.distribution.value == Distribution::Local {
+        return Ok(());
     }
     let env = match std::env::var(image_builds::IMAGES_ENV) {
         Ok(text) => image_builds::parse_overrides(&text)
             .map_err(|e| format!("{}: {e}", image_builds::IMAGES_ENV))?,
         Err(_) => BTreeMap::new(),
     };
-    let sources = image_builds::effective_images(
-        &image_builds::effective_images(&plan.images, &env),
-        &opts.images,
-    );
-    for (version, refs) in &sources {
-        if refs.is_empty() {
-            return Err(image_builds::ImageBuildError::NoImage { version: *version }.to_string());
+    for overrides in [&env, &opts.images] {
+        for v in [scenario.from_version(), scenario.to_version()] {
+            if let Some(refs) = overrides.get(&v) {
+                let unknown = serde_saphyr::Location::UNKNOWN;
+                scenario
+                    .images
+                    .insert(v.to_string(), Spanned::new(refs.clone(), unknown, unknown));
+            }
         }
     }
-    Ok(sources)
+    Ok(())
 }
 
 /// [`prepare_images`], with the builds in the image and their hashes (for the report).
@@ -57,7 +56,6 @@ pub(super) async fn prepare_node_image(
     engine: &docker::Engine,
     plan: &Plan,
     opts: &RunOptions,
-    sources: &BTreeMap<Version, Vec<String>>,
 ) -> Result<(String, Vec<BuildRecord>), InfraError> {
     let mut versions: Vec<Version> = Vec::new();
     for node in &plan.nodes {
@@ -86,7 +84,7 @@ pub(super) async fn prepare_node_image(
                     target: harness.dest.clone(),
                 });
             }
-            builds_from_images(engine, &versions, sources, opts, &harness.source).await?
+            builds_from_images(engine, &versions, &plan.images, opts, &harness.source).await?
         }
     };
     let zookeeper = zookeeper_build(plan, opts).await?;

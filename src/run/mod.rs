@@ -87,19 +87,19 @@ pub fn not_runnable_reason(s: &Scenario) -> Option<String> {
 /// Loads, plans and runs the scenario at `path`. The report says what passed, failed and
 /// was skipped; `Err` only when no verdict is possible.
 pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let scenario = scenario::load::load(path).map_err(RunError::Invalid)?;
+    let mut scenario = scenario::load::load(path).map_err(RunError::Invalid)?;
+    images::apply_image_overrides(&mut scenario, opts).map_err(RunError::Setting)?;
     if let Some(why) = not_runnable_reason(&scenario) {
         return Err(RunError::NotRunnable(why));
     }
     let plan = crate::plan::plan(&scenario);
     let progress = Progress::new(opts.progress);
     let forced_reach = cluster::forced_reach(opts.reach).map_err(RunError::Setting)?;
-    let sources = images::image_sources(&plan, opts).map_err(RunError::Setting)?;
 
     // Docker first: an unreachable engine is one sentence, before minutes of builds.
     let engine = docker::Engine::connect().await.map_err(InfraError::from)?;
     let t = Instant::now();
-    let (image, builds) = images::prepare_node_image(&engine, &plan, opts, &sources).await?;
+    let (image, builds) = images::prepare_node_image(&engine, &plan, opts).await?;
     progress.note("images ready", t.elapsed());
 
     // What dead runs left behind goes first; live and kept runs are never touched.
