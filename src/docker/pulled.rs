@@ -301,6 +301,53 @@ pub async fn copy_from_image(
     removed
 }
 
+/// Tags `source` as `repository:tag` (e.g. an image built here under a registry-like name).
+pub async fn tag_image(engine: &Engine, source: &str, repository: &str, tag: &str) -> Result<()> {
+    let options = bollard::query_parameters::TagImageOptions {
+        repo: Some(repository.to_string()),
+        tag: Some(tag.to_string()),
+    };
+    engine
+        .client()
+        .tag_image(source, Some(options))
+        .await
+        .map_err(api(format!("tag image {source} as {repository}:{tag}")))
+}
+
+/// Removes every image labelled `label` (any value), all its tags, unless a container uses
+/// it. Returns the removed image IDs.
+pub async fn remove_images_with_label(engine: &Engine, label: &str) -> Result<Vec<String>> {
+    let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+    let images = engine
+        .client()
+        .list_images(Some(bollard::query_parameters::ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .map_err(api(format!("list images labelled {label}")))?;
+    let mut removed = Vec::new();
+    for image in images {
+        let options = bollard::query_parameters::RemoveImageOptions {
+            force: true,
+            ..Default::default()
+        };
+        match engine
+            .client()
+            .remove_image(&image.id, Some(options), None)
+            .await
+        {
+            Ok(_) => removed.push(image.id),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => {}
+            Err(e) => return Err(api(format!("remove image {}", image.id))(e)),
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
