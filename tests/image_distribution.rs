@@ -91,7 +91,7 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
             Some(committed) => differ.push(format!(
                 "{}:\n{}",
                 path.display(),
-                similar::TextDiff::from_lines(&committed, text.trim_end())
+                similar::TextDiff::from_lines(committed.as_str(), text.trim_end())
                     .unified_diff()
                     .header("local", "images")
             )),
