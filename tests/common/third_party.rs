@@ -114,7 +114,9 @@ fn lay_out(rootfs: &Path, version: &str, out: &Path) -> std::io::Result<()> {
                 let path = rest.split(" (").next().unwrap_or("").trim();
                 let target = out.join(path.trim_start_matches('/'));
                 if !path.is_empty() && !target.exists() {
-                    copy(Path::new(path), &target)?;
+                    // The file itself: the host's soname links point at versioned names.
+                    fs::create_dir_all(target.parent().expect("a parent"))?;
+                    fs::copy(path, &target)?;
                 }
             }
         }
