@@ -167,16 +167,18 @@ fn refusals(s: &Scenario) -> Vec<String> {
         // Whether the images are present or can be pulled is known only by asking Docker
         // (`run` does, and says which reference failed); a version without any image named
         // cannot run anywhere.
+        let mut without: Vec<String> = Vec::new();
         for v in [s.from_version(), s.to_version()] {
             let named = s.images.get(&v.to_string());
-            if named.is_none_or(|r| r.value.is_empty()) {
-                let why = format!(
-                    "no image is named for Mesos {v} (no public image is known; name one under `images:` or pass `--image {v}=REF`)"
-                );
-                if !reasons.contains(&why) {
-                    reasons.push(why);
-                }
+            if named.is_none_or(|r| r.value.is_empty()) && !without.contains(&v.to_string()) {
+                without.push(v.to_string());
             }
+        }
+        if !without.is_empty() {
+            reasons.push(format!(
+                "no image is named for Mesos {} (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)",
+                without.join(", ")
+            ));
         }
     }
     let zookeepers = s.topology.zookeeper_count();
@@ -251,10 +253,9 @@ mod tests {
         let r = runnability_of(&upstream);
         let why = r.runs_here.unwrap_err();
         assert!(
-            why.starts_with("no image is named for Mesos 1.10.0 (no public image is known;"),
+            why.starts_with("no image is named for Mesos 1.10.0, 1.11.0 (no public one is known:"),
             "{why}"
         );
-        assert!(why.contains("; no image is named for Mesos 1.11.0 ("), "{why}");
         assert!(why.contains("the topology has 3 ZooKeeper nodes"), "{why}");
         assert!(r.skipped.is_empty());
         let named = local("{ zookeeper: 1, masters: 3, agents: 1 }")
