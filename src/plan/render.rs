@@ -202,20 +202,19 @@ impl fmt::Display for Plan {
             let image = match &n.image {
                 NodeImage::Image(i) => format!("image {i}"),
                 NodeImage::Host { builds } => format!(
-                    "host with builds {} at /opt/mesos/<version>",
+                    "host with builds {}{} at /opt/mesos/<version>",
                     builds
                         .iter()
                         .map(|v| match self.distribution {
                             Distribution::Local => local_image(*v),
-                            Distribution::Upstream => match self.images.get(v) {
-                                Some(refs) if !refs.is_empty() => {
-                                    format!("{v} from {}", refs.join(", "))
-                                }
-                                _ => format!("{v} from (no image named)"),
-                            },
+                            Distribution::Upstream => v.to_string(),
                         })
                         .collect::<Vec<_>>()
-                        .join(" + ")
+                        .join(" + "),
+                    match self.distribution {
+                        Distribution::Local => "",
+                        Distribution::Upstream => " from the images below",
+                    }
                 ),
             };
             let version = n.version.map(|v| format!(" {v}")).unwrap_or_default();
@@ -226,6 +225,17 @@ impl fmt::Display for Plan {
                 n.role.as_str(),
                 version
             )?;
+        }
+        if self.distribution == Distribution::Upstream {
+            writeln!(f, "images (the first that has a role's program gives it):")?;
+            for (v, refs) in &self.images {
+                let refs = if refs.is_empty() {
+                    "none named".to_string()
+                } else {
+                    refs.join(", ")
+                };
+                writeln!(f, "  {:<9} {refs}", v.to_string())?;
+            }
         }
         writeln!(f)?;
         writeln!(f, "start")?;
