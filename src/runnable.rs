@@ -258,9 +258,15 @@ mod tests {
         );
         assert!(why.contains("the topology has 3 ZooKeeper nodes"), "{why}");
         assert!(r.skipped.is_empty());
-        let named = local("{ zookeeper: 1, masters: 3, agents: 1 }")
-            .replace("distribution: local", "distribution: upstream\nimages: { 1.10.0: [a:1], 1.11.0: [b:1] }");
-        assert_eq!(runnability_of(&named).runs_here, Ok(()), "HA is the images' own");
+        let named = local("{ zookeeper: 1, masters: 3, agents: 1 }").replace(
+            "distribution: local",
+            "distribution: upstream\nimages: { 1.10.0: [a:1], 1.11.0: [b:1] }",
+        );
+        assert_eq!(
+            runnability_of(&named).runs_here,
+            Ok(()),
+            "HA is the images' own"
+        );
         let old = ensemble
             .replace("from: 1.10.0", "from: 1.4.3")
             .replace("to: 1.11.0", "to: 1.12.0");

@@ -75,7 +75,10 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
     assert!(report.passed(), "{}", report.failures().join("\n"));
     for r in &refs {
         assert!(
-            report.builds.iter().any(|b| b.build.contains(&format!("from {r}@sha256:"))),
+            report
+                .builds
+                .iter()
+                .any(|b| b.build.contains(&format!("from {r}@sha256:"))),
             "the report names the image {r} and its ID: {:?}",
             report.builds
         );
@@ -83,7 +86,10 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
 
     let mut differ = Vec::new();
     let mut compared = 0;
-    let snapshots = root().join("snapshots/runs").join(LOCAL_DIR).join(LOCAL_STEM);
+    let snapshots = root()
+        .join("snapshots/runs")
+        .join(LOCAL_DIR)
+        .join(LOCAL_STEM);
     for (phase, node, text) in report.observations.snapshots() {
         let path = snapshots.join(&phase).join(format!("{node}.snap"));
         match snapshot_body(&path) {
@@ -108,7 +114,10 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
         .join(LOCAL_DIR)
         .join(format!("{LOCAL_STEM}.snap"));
     if snapshot_body(&drift_path).as_deref() != Some(drift.trim_end()) {
-        differ.push(format!("{}: the drift report differs", drift_path.display()));
+        differ.push(format!(
+            "{}: the drift report differs",
+            drift_path.display()
+        ));
     }
     assert!(
         differ.is_empty(),
@@ -130,7 +139,13 @@ fn a_missing_image_stops_the_run_with_exit_3_naming_it() {
     let missing = "upgrade-harness-test.invalid/absent:0";
     let run = Command::new(env!("CARGO_BIN_EXE_upgrade-harness"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", FIXTURE, "--image", &format!("1.7.3={missing}"), "--out"])
+        .args([
+            "run",
+            FIXTURE,
+            "--image",
+            &format!("1.7.3={missing}"),
+            "--out",
+        ])
         .arg(out.path())
         .env("NO_COLOR", "1")
         .output()

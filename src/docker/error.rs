@@ -96,7 +96,9 @@ pub enum Error {
 
     /// An image is not on the engine and pulling it failed (no registry, no such tag, no
     /// credentials); `cause` is the engine's word.
-    #[error("image {reference} is not present on this Docker engine and cannot be pulled: {cause}")]
+    #[error(
+        "image {reference} is not present on this Docker engine and cannot be pulled: {cause}"
+    )]
     Pull { reference: String, cause: String },
 
     /// Invalid input to the API (names, addresses).

@@ -354,7 +354,9 @@ mod tests {
 
     #[test]
     fn image_ids_are_told_from_references() {
-        assert!(looks_like_image_id("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+        assert!(looks_like_image_id(
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        ));
         assert!(looks_like_image_id("0123456789ab"));
         assert!(!looks_like_image_id("mesosphere/mesos-master:1.7.3"));
         assert!(!looks_like_image_id("abc"));

@@ -23,7 +23,10 @@ pub fn base_root(cache_dir: &Path, binary: &Path) -> Result<PathBuf, ImageBuildE
         .arg(binary)
         .env_clear()
         .output()
-        .map_err(io(format!("running ldd {} (install libc-bin)", binary.display())))?;
+        .map_err(io(format!(
+            "running ldd {} (install libc-bin)",
+            binary.display()
+        )))?;
     let text = String::from_utf8_lossy(&ldd.stdout).into_owned();
     let entries = parse_ldd(&text);
     let mut h = Sha256::new();
@@ -49,9 +52,11 @@ pub fn base_root(cache_dir: &Path, binary: &Path) -> Result<PathBuf, ImageBuildE
     if dir.join("done").is_file() {
         return Ok(rootfs);
     }
-    let tmp = cache_dir
-        .join("image-builds")
-        .join(format!(".tmp-base-{}-{}", &hash[..16], std::process::id()));
+    let tmp = cache_dir.join("image-builds").join(format!(
+        ".tmp-base-{}-{}",
+        &hash[..16],
+        std::process::id()
+    ));
     let _ = fs::remove_dir_all(&tmp);
     let root = tmp.join("rootfs");
     let write = |rel: &str, bytes: &[u8]| -> Result<(), ImageBuildError> {

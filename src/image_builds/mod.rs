@@ -194,9 +194,11 @@ pub async fn build_from_images(
         });
     }
     let run_id = docker::new_run_id();
-    let tmp = cache_dir
-        .join("image-builds")
-        .join(format!(".tmp-{version}-{}-{}", &hash[..16], std::process::id()));
+    let tmp = cache_dir.join("image-builds").join(format!(
+        ".tmp-{version}-{}-{}",
+        &hash[..16],
+        std::process::id()
+    ));
     let _ = fs::remove_dir_all(&tmp);
     let outcome = assemble(engine, version, &configs, &run_id, &tmp, progress).await;
     let record = match outcome {
@@ -289,9 +291,7 @@ async fn assemble(
         let in_node = |p: &Path| {
             format!(
                 "/{}",
-                p.strip_prefix(tmp.join("rootfs"))
-                    .unwrap_or(p)
-                    .display()
+                p.strip_prefix(tmp.join("rootfs")).unwrap_or(p).display()
             )
         };
         let program = in_node(&role_dir.join(&found.name));
@@ -449,7 +449,10 @@ async fn closure(
         .find(|(n, _)| n.starts_with("libc.so"))
         .map(|(_, p)| p.clone());
     if let Some(libc) = libc {
-        let dir = Path::new(&libc).parent().unwrap_or(Path::new("/")).to_path_buf();
+        let dir = Path::new(&libc)
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_path_buf();
         for lib in RUNTIME_LIBRARIES {
             if !asked.iter().any(|(n, _)| n == lib) {
                 asked.push((lib.to_string(), dir.join(lib).display().to_string()));

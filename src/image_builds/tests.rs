@@ -16,7 +16,10 @@ fn the_first_name_in_order_wins() {
     let out = "found\tmesos-slave\t/usr/sbin/mesos-slave\t/usr/sbin/mesos-agent\n\
                found\tmesos-agent\t/usr/sbin/mesos-agent\t/usr/sbin/mesos-agent\n";
     let f = pick(out, &["mesos-agent", "mesos-slave"], "img").unwrap();
-    assert_eq!((f.name.as_str(), f.path.as_str()), ("mesos-agent", "/usr/sbin/mesos-agent"));
+    assert_eq!(
+        (f.name.as_str(), f.path.as_str()),
+        ("mesos-agent", "/usr/sbin/mesos-agent")
+    );
     let entry = "found\t/usr/local/sbin/mesos-master\t/usr/local/sbin/mesos-master\t/x\n";
     let f = pick(entry, &["mesos-master"], "img").unwrap();
     assert_eq!(f.name, "mesos-master");

@@ -8,10 +8,10 @@ use crate::domain::{Role, Version};
 use crate::image_builds;
 use crate::images;
 use crate::mesos::roles;
-use crate::scenario::model::{Distribution, Scenario};
-use serde_saphyr::Spanned;
 use crate::plan::{NodeImage, Plan};
 use crate::report::BuildRecord;
+use crate::scenario::model::{Distribution, Scenario};
+use serde_saphyr::Spanned;
 
 use super::{workload, InfraError, RunOptions};
 
@@ -29,7 +29,10 @@ pub async fn prepare_images(
 /// then by `opts.images` (`run --image`), before the scenario is judged runnable and planned
 /// (so a version the scenario names no image for can be given one). The error names the
 /// variable and what is wrong with its value.
-pub(super) fn apply_image_overrides(scenario: &mut Scenario, opts: &RunOptions) -> Result<(), String> {
+pub(super) fn apply_image_overrides(
+    scenario: &mut Scenario,
+    opts: &RunOptions,
+) -> Result<(), String> {
     if scenario.distribution.value == Distribution::Local {
         return Ok(());
     }
@@ -152,8 +155,8 @@ async fn builds_from_images(
 ) -> Result<(Vec<std::path::PathBuf>, Vec<BuildRecord>), InfraError> {
     let cache = opts.build.cache_dir.clone();
     let binary = harness.to_path_buf();
-    let base = tokio::task::spawn_blocking(move || image_builds::base_root(&cache, &binary))
-        .await??;
+    let base =
+        tokio::task::spawn_blocking(move || image_builds::base_root(&cache, &binary)).await??;
     let mut roots = vec![base];
     let mut records = Vec::new();
     let show = opts.progress;

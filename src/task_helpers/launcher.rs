@@ -74,9 +74,15 @@ mod tests {
         )
         .unwrap();
         let argv0 = dir.path().join("mesos-launcher");
-        assert_eq!(main_with(argv0.to_str().unwrap(), &["agent".to_string()]), 2);
+        assert_eq!(
+            main_with(argv0.to_str().unwrap(), &["agent".to_string()]),
+            2
+        );
         assert_eq!(main_with(argv0.to_str().unwrap(), &[]), 2);
         let missing = dir.path().join("nowhere/mesos-launcher");
-        assert_eq!(main_with(missing.to_str().unwrap(), &["master".to_string()]), 1);
+        assert_eq!(
+            main_with(missing.to_str().unwrap(), &["master".to_string()]),
+            1
+        );
     }
 }

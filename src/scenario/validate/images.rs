@@ -27,10 +27,15 @@ impl Validator<'_> {
                         refs,
                         "scenario::images_unknown_version",
                         field.clone(),
-                        format!("`images` names version {version}, which the scenario does not run"),
+                        format!(
+                            "`images` names version {version}, which the scenario does not run"
+                        ),
                     )
                     .label("not `from` or `to`")
-                    .help(format!("name the scenario's versions: {}", versions.join(", ")));
+                    .help(format!(
+                        "name the scenario's versions: {}",
+                        versions.join(", ")
+                    ));
                 self.out.push(p);
             }
             for (i, reference) in refs.value.iter().enumerate() {
