@@ -54,6 +54,8 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
         Err(e) => return common::skip(format!("Docker unreachable: {e}")),
     };
     let outcome = rt.block_on(async {
+        // Leftovers of a killed earlier run of this test.
+        third_party::remove_test_images(&engine).await?;
         let mut refs = Vec::new();
         for v in ["1.7.3", "1.11.0"] {
             refs.push(third_party::build_test_image(&engine, v).await?);
