@@ -957,9 +957,23 @@ void default_port(const std::string& mode) {
   setenv("LIBPROCESS_PORT", port, 1);
 }
 
+// Installed under a Mesos program's name (`mesos-master`, `mesos-agent`, `mesos-slave`), as
+// in images laid out like third-party ones, the name is the mode and no argument is needed.
+std::string mode_from_name(const char* argv0) {
+  std::string name(argv0 == nullptr ? "" : argv0);
+  std::string::size_type slash = name.rfind('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  if (name == "mesos-master") return "master";
+  if (name == "mesos-agent" || name == "mesos-slave") return "agent";
+  return "";
+}
+
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
-  std::string mode(argv[1]);
+  std::string mode = mode_from_name(argv[0]);
+  if (mode.empty()) {
+    if (argc < 2) return usage();
+    mode = argv[1];
+  }
   if (mode == "master" || mode == "ha-master" || mode == "agent" || mode == "local")
     default_port(mode);
   if (mode == "ha-master") return run_ha_master();

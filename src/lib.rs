@@ -7,6 +7,7 @@ pub mod cli;
 pub mod docker;
 pub mod domain;
 pub mod drift;
+pub mod image_builds;
 pub mod images;
 pub mod matrix;
 pub mod mesos;

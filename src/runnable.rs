@@ -1,7 +1,8 @@
 //! Whether `run` can run a valid scenario on this machine, and what it would skip.
 //!
 //! Valid is not the same as runnable: the format describes upgrades the runner cannot make
-//! here (upstream images, ZooKeeper ensembles, vendor modules). `check`, `plan` and `list`
+//! here (versions without an image, ZooKeeper ensembles, vendor modules). Whether an
+//! `upstream` scenario's images are present or can be pulled takes Docker: `run` finds out. `check`, `plan` and `list`
 //! say so up front from this one pure function, and `run` refuses with the same reason,
 //! instead of the user finding out minutes into a run.
 
@@ -160,11 +161,26 @@ pub fn runnability(scenario: &Scenario, plan: &Plan) -> Runnability {
 
 /// Why `run` refuses the scenario here (empty when it does not).
 fn refusals(s: &Scenario) -> Vec<String> {
-    if s.distribution.value == Distribution::Upstream {
-        // Nothing else matters: no node of it can start here.
-        return vec!["upstream images cannot be pulled on this machine".to_string()];
-    }
     let mut reasons = Vec::new();
+    let upstream = s.distribution.value == Distribution::Upstream;
+    if upstream {
+        // Whether the images are present or can be pulled is known only by asking Docker
+        // (`run` does, and says which reference failed); a version without any image named
+        // cannot run anywhere.
+        let mut without: Vec<String> = Vec::new();
+        for v in [s.from_version(), s.to_version()] {
+            let named = s.images.get(&v.to_string());
+            if named.is_none_or(|r| r.value.is_empty()) && !without.contains(&v.to_string()) {
+                without.push(v.to_string());
+            }
+        }
+        if !without.is_empty() {
+            reasons.push(format!(
+                "no image is named for Mesos {} (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)",
+                without.join(", ")
+            ));
+        }
+    }
     let zookeepers = s.topology.zookeeper_count();
     let masters = s.topology.masters.value;
     if zookeepers > 1 {
@@ -178,7 +194,8 @@ fn refusals(s: &Scenario) -> Vec<String> {
             "{masters} masters need a ZooKeeper node to elect a leader"
         ));
     }
-    if masters > 1 || zookeepers > 0 {
+    // Builds taken from images are real `mesos-master` programs: HA is theirs.
+    if !upstream && (masters > 1 || zookeepers > 0) {
         let ha = images::versions_with_ha_masters();
         let unsupported: Vec<String> = [s.from_version(), s.to_version()]
             .into_iter()
@@ -230,15 +247,26 @@ mod tests {
     }
 
     #[test]
-    fn upstream_and_ensembles_are_refused_with_every_reason() {
+    fn upstream_without_images_and_ensembles_are_refused_with_every_reason() {
         let ensemble = local("{ zookeeper: 3, masters: 3, agents: 1 }");
         let upstream = ensemble.replace("distribution: local", "distribution: upstream");
         let r = runnability_of(&upstream);
-        assert_eq!(
-            r.runs_here,
-            Err("upstream images cannot be pulled on this machine".to_string())
+        let why = r.runs_here.unwrap_err();
+        assert!(
+            why.starts_with("no image is named for Mesos 1.10.0, 1.11.0 (no public one is known:"),
+            "{why}"
         );
+        assert!(why.contains("the topology has 3 ZooKeeper nodes"), "{why}");
         assert!(r.skipped.is_empty());
+        let named = local("{ zookeeper: 1, masters: 3, agents: 1 }").replace(
+            "distribution: local",
+            "distribution: upstream\nimages: { 1.10.0: [a:1], 1.11.0: [b:1] }",
+        );
+        assert_eq!(
+            runnability_of(&named).runs_here,
+            Ok(()),
+            "HA is the images' own"
+        );
         let old = ensemble
             .replace("from: 1.10.0", "from: 1.4.3")
             .replace("to: 1.11.0", "to: 1.12.0");

@@ -138,7 +138,7 @@ fn a_missing_scenario_file_is_exit_2() {
 }
 
 #[test]
-fn running_an_upstream_scenario_is_exit_2_with_the_reason() {
+fn running_an_upstream_scenario_without_images_is_exit_2_with_the_reason() {
     // Checked before Docker is asked: the same answer with or without an engine.
     let out = harness_with(
         &["run", "scenarios/seed/0.11.0-to-0.12.0.yaml"],
@@ -147,7 +147,7 @@ fn running_an_upstream_scenario_is_exit_2_with_the_reason() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("cannot run here: upstream images cannot be pulled"),
+        stderr.contains("cannot run here: no image is named for Mesos 0.11.0, 0.12.0 ("),
         "{stderr}"
     );
 }
@@ -298,7 +298,7 @@ fn check_says_which_valid_scenarios_run_here() {
     }
     assert_eq!(
         lines[1],
-        "tests/fixtures/runnable/upstream.yaml: runs here: no: upstream images cannot be pulled on this machine"
+        "tests/fixtures/runnable/upstream.yaml: runs here: no: no image is named for Mesos 1.10.0, 1.11.0 (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)"
     );
     assert!(
         lines[2].starts_with(
@@ -349,7 +349,7 @@ fn plan_header_says_whether_it_runs_here() {
     let stdout = text(&out.stdout);
     assert_eq!(
         stdout.lines().nth(1),
-        Some("runs here: no: upstream images cannot be pulled on this machine"),
+        Some("runs here: no: no image is named for Mesos 1.10.0, 1.11.0 (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)"),
         "{stdout}"
     );
 }
@@ -370,7 +370,7 @@ fn list_has_a_runs_here_column() {
     );
     assert!(lines[0].ends_with("runs here: yes, skips step 1 rebuild_modules, step 3 install_agent_binaries, step 4 reconfigure_agent_cgroups_mounts, step 7 set_framework_checkpoint, modules[0] org_example_hook"), "{stdout}");
     assert!(
-        lines[1].ends_with("runs here: no: upstream images cannot be pulled on this machine"),
+        lines[1].ends_with("runs here: no: no image is named for Mesos 1.10.0, 1.11.0 (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)"),
         "{stdout}"
     );
     assert!(

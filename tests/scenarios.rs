@@ -6,10 +6,13 @@
 //! - `plan::<dir>::<stem>`: loads and checks the scenario, plans it, and compares the plan
 //!   listing with `snapshots/plans/<dir>/<stem>.snap`. Runs everywhere, no Docker.
 //! - `run::<dir>::<stem>`: the real upgrade in Docker (`upgrade_harness::run::run_file`).
-//!   Scenarios that cannot run here (`upstream`: their images cannot be pulled) are marked
-//!   ignored with the reason. Forced to run (`--ignored`), such a trial reports the reason as
-//!   ignored under `cargo test`, and fails under nextest (where a runtime "ignored" would be
-//!   shown as a pass).
+//!   Scenarios that cannot run here are marked ignored with the reason: an `upstream`
+//!   scenario whose image is neither on the engine nor pullable (asked once per reference
+//!   when the trials are listed: the engine, then the registry for the manifest only;
+//!   nothing is pulled) says "image <ref> not present and cannot be pulled"; one with a
+//!   version no image is named for says so. Forced to run (`--ignored`), such a trial
+//!   reports the reason as ignored under `cargo test`, and fails under nextest (where a
+//!   runtime "ignored" would be shown as a pass).
 //!   A passing run's normalized observations are compared with `snapshots/runs/<dir>/<stem>/
 //!   <phase>/<node>.snap` and its API drift report with `snapshots/drift/<dir>/<stem>.snap`
 //!   (docs/snapshots.md).
@@ -45,8 +48,77 @@ use upgrade_harness::scenario::model::{Distribution, Scenario};
 use upgrade_harness::scenario::test_name::{TestName, SCENARIOS_FOLDER};
 use upgrade_harness::snapshot::{phase_folder, Render};
 
-const UPSTREAM_REASON: &str =
-    "upstream images cannot be pulled here (distribution: upstream); the plan is tested by plan::";
+/// Whether each image reference is on the engine or can be pulled, asked once per reference
+/// while the trials are listed (`None`: yes; `Some(why)`: the reason the trial is ignored).
+struct ImageCheck {
+    rt: tokio::runtime::Runtime,
+    engine: Result<upgrade_harness::docker::Engine, String>,
+    seen: std::collections::HashMap<String, Option<String>>,
+}
+
+impl ImageCheck {
+    fn new() -> ImageCheck {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let engine = rt
+            .block_on(upgrade_harness::docker::Engine::connect())
+            .map_err(|e| e.to_string());
+        ImageCheck {
+            rt,
+            engine,
+            seen: Default::default(),
+        }
+    }
+
+    /// Why `reference` cannot be had here, if it cannot.
+    fn unavailable(&mut self, reference: &str) -> Option<String> {
+        if let Some(known) = self.seen.get(reference) {
+            return known.clone();
+        }
+        let why = match &self.engine {
+            // The run reports it (and fails under CI=true).
+            Err(_) => None,
+            Ok(engine) => self.rt.block_on(async {
+                match upgrade_harness::docker::local_image(engine, reference).await {
+                    Ok(Some(_)) => None,
+                    Ok(None) => upgrade_harness::docker::registry_has(engine, reference)
+                        .await
+                        .err()
+                        .map(|cause| {
+                            format!("skipped: image {reference} not present and cannot be pulled ({cause})")
+                        }),
+                    Err(e) => Some(format!("skipped: image {reference}: {e}")),
+                }
+            }),
+        };
+        self.seen.insert(reference.to_string(), why.clone());
+        why
+    }
+
+    /// For an `upstream` scenario: the first of its images (after `UPGRADE_HARNESS_IMAGES`)
+    /// that cannot be had here.
+    fn scenario(&mut self, s: &Scenario) -> Option<String> {
+        let overrides = std::env::var(upgrade_harness::image_builds::IMAGES_ENV)
+            .ok()
+            .and_then(|t| upgrade_harness::image_builds::parse_overrides(&t).ok())
+            .unwrap_or_default();
+        for v in [s.from_version(), s.to_version()] {
+            let refs = overrides
+                .get(&v)
+                .cloned()
+                .or_else(|| s.images.get(&v.to_string()).map(|r| r.value.clone()))
+                .unwrap_or_default();
+            for r in refs {
+                if let Some(why) = self.unavailable(&r) {
+                    return Some(why);
+                }
+            }
+        }
+        None
+    }
+}
 
 /// One scenario file.
 #[derive(Clone)]
@@ -261,19 +333,20 @@ fn collect_snapshots(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Why a run trial is ignored, if it is: the scenario cannot run on this machine.
-fn ignore_reason(file: &ScenarioFile, scenario: Option<&Scenario>) -> Option<String> {
+fn ignore_reason(scenario: Option<&Scenario>, images: &mut ImageCheck) -> Option<String> {
     match scenario {
         None => Some("the scenario is invalid; its plan:: trial reports why".to_string()),
-        Some(s) if s.distribution.value == Distribution::Upstream => {
-            Some(format!("{UPSTREAM_REASON}{}", file.id))
-        }
-        Some(s) => run::not_runnable_reason(s),
+        Some(s) => run::not_runnable_reason(s).or_else(|| {
+            (s.distribution.value == Distribution::Upstream)
+                .then(|| images.scenario(s))
+                .flatten()
+        }),
     }
 }
 
-fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
+fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>, images: &mut ImageCheck) -> Trial {
     let name = file.name.run();
-    if let Some(reason) = ignore_reason(file, scenario) {
+    if let Some(reason) = ignore_reason(scenario, images) {
         return Trial::ignorable_test(name, move || {
             // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.
             if std::env::var_os("NEXTEST").is_some() {
@@ -606,11 +679,13 @@ fn main() {
     let mut trials = Vec::new();
     let (mut ignored, mut real) = (0, 0);
     let mut runnable = Vec::new();
+    let mut images = ImageCheck::new();
     for file in &files {
         // The distribution decides the run trial's reason; a file that does not parse still
         // gets its plan trial, which reports the error.
         let scenario = upgrade_harness::scenario::load(&file.path).ok();
-        match ignore_reason(file, scenario.as_ref()) {
+        let reason = ignore_reason(scenario.as_ref(), &mut images);
+        match &reason {
             Some(_) => ignored += 1,
             None => {
                 real += 1;
@@ -620,11 +695,11 @@ fn main() {
             }
         }
         trials.push(plan_trial(file));
-        trials.push(run_trial(file, scenario.as_ref()));
+        trials.push(run_trial(file, scenario.as_ref(), &mut images));
         if file.id == REPEATED {
             trials.push(repeat_trial(file));
         }
-        if file.id == PUBLISHED && ignore_reason(file, scenario.as_ref()).is_none() {
+        if file.id == PUBLISHED && reason.is_none() {
             trials.push(published_trial(file));
         }
     }
@@ -633,7 +708,7 @@ fn main() {
         clusters::stop_on_signals(clusters::OnSignal::MainExits);
         eprintln!(
             "scenarios: {} files; {real} run:: trials run real upgrades in Docker, {ignored} are ignored \
-             (each with its reason: upstream images cannot be pulled here)",
+             (each with its reason: an image not present and not pullable, a version without an image)",
             files.len()
         );
     }

@@ -19,10 +19,18 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `upgrade-harness run FILE`.
-pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
+pub fn run(file: &Path, keep: bool, out: &Path, images: &[String]) -> ExitCode {
+    let images = match crate::image_builds::parse_overrides(&images.join(";")) {
+        Ok(images) => images,
+        Err(e) => {
+            note!("error: --image {e}");
+            return ExitCode::InvalidInput;
+        }
+    };
     let opts = RunOptions {
         keep,
         out_root: out.to_path_buf(),
+        images,
         ..RunOptions::default()
     };
     match runtime().block_on(run::run_file(file, &opts)) {

@@ -128,6 +128,11 @@ pub enum Command {
         /// Where run folders go.
         #[arg(long, default_value = "target/upgrade-harness")]
         out: PathBuf,
+        /// `upstream` scenarios: take Mesos VERSION from these images instead of the
+        /// scenario's (`1.7.3=mesosphere/mesos:1.7.3`, several references separated by `,`;
+        /// repeatable; wins over UPGRADE_HARNESS_IMAGES). Missing images are pulled.
+        #[arg(long = "image", value_name = "VERSION=REF[,REF]")]
+        images: Vec<String>,
     },
     /// Write the overview of the runs under DIR (`overview.md`, `overview.html`): every
     /// scenario's newest run with its status and duration, and the command that reruns the
@@ -185,7 +190,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
         Command::Matrix(args) => matrix::matrix(args),
-        Command::Run { file, keep, out } => docker_commands::run(&file, keep, &out),
+        Command::Run {
+            file,
+            keep,
+            out,
+            images,
+        } => docker_commands::run(&file, keep, &out, &images),
         Command::Report { dir, since } => overview(&dir, since),
         Command::Timing { runs, json } => timing(&runs, json),
         Command::Images {

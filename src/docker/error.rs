@@ -94,6 +94,13 @@ pub enum Error {
         state: String,
     },
 
+    /// An image is not on the engine and pulling it failed (no registry, no such tag, no
+    /// credentials); `cause` is the engine's word.
+    #[error(
+        "image {reference} is not present on this Docker engine and cannot be pulled: {cause}"
+    )]
+    Pull { reference: String, cause: String },
+
     /// Invalid input to the API (names, addresses).
     #[error("{0}")]
     Invalid(String),

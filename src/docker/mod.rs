@@ -16,6 +16,7 @@ mod labels;
 mod network;
 pub mod node_init;
 mod process;
+mod pulled;
 mod reach;
 mod run;
 mod stream;
@@ -37,5 +38,9 @@ pub use labels::{
 };
 pub use network::{RunNetwork, DEFAULT_RANGE};
 pub use process::{ProcessStatus, WaitStatus};
+pub use pulled::{
+    copy_from_image, ensure_image, local_image, registry_has, remove_images_with_label,
+    run_in_image, tag_image, ImageConfig,
+};
 pub use reach::{refuses_closed_port, Reach};
 pub use run::{NodeInfo, NodeSpec, Run, RunSettings};

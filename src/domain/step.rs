@@ -13,9 +13,9 @@ use super::Role;
 pub enum Distribution {
     /// Built by the project from the Mesos binaries published on PyPI (1.4.3-1.11.0).
     Local,
-    /// Public images such as `mesosphere/mesos-master:<version>` (0.11.0-1.11.0);
-    /// they cannot be pulled on the project's machines, so such scenarios are
-    /// validated and planned but not run here.
+    /// Each version's Mesos programs taken from Docker images (0.11.0-1.11.0): the
+    /// scenario's `images`, pulled when missing (none can be pulled on the project's
+    /// machines: there such runs are skipped, naming the image).
     Upstream,
 }
 

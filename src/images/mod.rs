@@ -25,7 +25,9 @@ pub mod zookeeper;
 #[cfg(test)]
 mod zookeeper_live_tests;
 
+pub(crate) use build::normalize_tree;
 pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
+pub(crate) use elf::{parse_ldd, LddEntry};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
 pub use versions::{known_versions, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES};

@@ -1,12 +1,10 @@
-//! How each distribution names what runs a role at a version: the process name and, for
-//! `upstream`, the public image.
+//! How each distribution names what runs a role at a version: the process name, the
+//! programs looked for in an image (`upstream`), the standalone image (`local`).
 
 use crate::domain::{Role, Version};
 
-/// Image of the ZooKeeper node for the `local` distribution (built by the project).
+/// Image of the ZooKeeper node (built by the project; both distributions run it).
 pub const LOCAL_ZOOKEEPER_IMAGE: &str = "upgrade-harness/zookeeper";
-/// Image of the ZooKeeper node for the `upstream` distribution.
-pub const UPSTREAM_ZOOKEEPER_IMAGE: &str = "zookeeper:3.4";
 
 /// The Mesos process a role runs at a version: `mesos-master`, `mesos-slave` (<= 0.28)
 /// or `mesos-agent` (>= 1.0).
@@ -19,12 +17,15 @@ pub fn process_name(role: Role, version: Version) -> &'static str {
     }
 }
 
-/// The image a node of the `upstream` distribution runs at a version.
-pub fn upstream_image(role: Role, version: Version) -> String {
+/// The programs that run a role at a version, in the order they are looked for in an image:
+/// `mesos-master`; `mesos-agent` (1.0 renamed the agent; 1.x packages may still ship
+/// `mesos-slave` beside it), or `mesos-slave` before 1.0.
+pub fn program_names(role: Role, version: Version) -> &'static [&'static str] {
     match role {
-        Role::ZooKeeper => UPSTREAM_ZOOKEEPER_IMAGE.to_string(),
-        Role::Master => format!("mesosphere/mesos-master:{version}"),
-        Role::Agent => format!("mesosphere/mesos-slave:{version}"),
+        Role::ZooKeeper => &[],
+        Role::Master => &["mesos-master"],
+        Role::Agent if version.major == 0 => &["mesos-slave"],
+        Role::Agent => &["mesos-agent", "mesos-slave"],
     }
 }
 
@@ -42,9 +43,7 @@ mod tests {
         let v = |s: &str| s.parse::<Version>().unwrap();
         assert_eq!(process_name(Role::Agent, v("0.28.2")), "mesos-slave");
         assert_eq!(process_name(Role::Agent, v("1.0.0")), "mesos-agent");
-        assert_eq!(
-            upstream_image(Role::Agent, v("0.28.2")),
-            "mesosphere/mesos-slave:0.28.2"
-        );
+        assert_eq!(program_names(Role::Agent, v("0.28.2")), ["mesos-slave"]);
+        assert_eq!(program_names(Role::Agent, v("1.7.3"))[0], "mesos-agent");
     }
 }

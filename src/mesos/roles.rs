@@ -252,7 +252,7 @@ impl ProcessSpec {
 /// Errors building a process spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
-    #[error("unsupported Mesos version `{version}`: roles are defined for 1.0.0 and later")]
+    #[error("unsupported Mesos version `{version}`: roles are defined for 0.11.0 and later")]
     UnsupportedVersion { version: String },
     #[error(
         "invalid flag name `{name}`: use the name without `--`, lowercase letters, digits and `_`"
@@ -284,7 +284,8 @@ pub fn mesos_duration(d: Duration) -> String {
 
 /// The process that runs a master.
 ///
-/// Flags (all exist in 1.0-1.11; an unknown one would stop the process):
+/// Flags (all exist in 1.0-1.11; older versions get only those they have: `work_dir`,
+/// `registry` and `quorum` from 0.19, the ping timeouts under their pre-1.0 names from 0.23):
 /// - `work_dir` + `registry=replicated_log`: the registry survives restarts and upgrades, so
 ///   agents keep their IDs.
 /// - `hostname`, `LIBPROCESS_IP`, `LIBPROCESS_PORT`, `port`: a stable identity across restarts;
@@ -294,22 +295,21 @@ pub fn mesos_duration(d: Duration) -> String {
 pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
     check_version(cfg.version)?;
     let t = &cfg.tuning;
+    let v = cfg.version;
     let mut env = base_env(&cfg.node, Role::Master);
-    flag(&mut env, "work_dir", MASTER_WORK_DIR);
-    flag(&mut env, "registry", "replicated_log");
-    flag(
-        &mut env,
-        "agent_ping_timeout",
-        &mesos_duration(t.agent_ping_timeout),
-    );
-    flag(
-        &mut env,
-        "max_agent_ping_timeouts",
-        &t.max_agent_ping_timeouts.to_string(),
-    );
+    if v >= REGISTRAR {
+        flag(&mut env, "work_dir", MASTER_WORK_DIR);
+        flag(&mut env, "registry", "replicated_log");
+    }
+    if let Some((timeout, max)) = ping_timeout_flags(v) {
+        flag(&mut env, timeout, &mesos_duration(t.agent_ping_timeout));
+        flag(&mut env, max, &t.max_agent_ping_timeouts.to_string());
+    }
     if let Some(ha) = &cfg.ha {
         flag(&mut env, "zk", &ha.zk_url);
-        flag(&mut env, "quorum", &ha.quorum.to_string());
+        if v >= REGISTRAR {
+            flag(&mut env, "quorum", &ha.quorum.to_string());
+        }
         flag(
             &mut env,
             "zk_session_timeout",
@@ -321,7 +321,8 @@ pub fn master_process(cfg: &MasterConfig) -> Result<ProcessSpec, RoleError> {
 
 /// The process that runs an agent.
 ///
-/// Flags (all exist in 1.0-1.11):
+/// Flags (all exist in 1.0-1.11; before 1.0 no `runtime_dir`, before 0.18
+/// `isolation=process`):
 /// - `master`: `host:5050`, or the `zk://` URL with HA.
 /// - `work_dir`, `runtime_dir`: persistent per node; recovery after a restart reads both.
 /// - `launcher=posix`, `isolation=posix/cpu,posix/mem`, `systemd_enable_support=false`: no
@@ -336,10 +337,19 @@ pub fn agent_process(cfg: &AgentConfig) -> Result<ProcessSpec, RoleError> {
     let t = &cfg.tuning;
     let mut env = base_env(&cfg.node, Role::Agent);
     flag(&mut env, "master", &cfg.master.flag_value());
+    // Required from 1.0; before, it defaulted to /tmp/mesos: set in every version, so that
+    // recovery reads the same directory whichever version wrote it.
     flag(&mut env, "work_dir", AGENT_WORK_DIR);
-    flag(&mut env, "runtime_dir", AGENT_RUNTIME_DIR);
+    if cfg.version >= Version::new(1, 0, 0) {
+        flag(&mut env, "runtime_dir", AGENT_RUNTIME_DIR);
+    }
     flag(&mut env, "launcher", "posix");
-    flag(&mut env, "isolation", "posix/cpu,posix/mem");
+    let isolation = if cfg.version >= POSIX_ISOLATION {
+        "posix/cpu,posix/mem"
+    } else {
+        "process"
+    };
+    flag(&mut env, "isolation", isolation);
     flag(&mut env, "systemd_enable_support", "false");
     flag(
         &mut env,
@@ -394,8 +404,29 @@ fn spec(version: Version, role: Role, env: BTreeMap<String, String>) -> ProcessS
     }
 }
 
+/// 0.19: the registrar; the master's `--work_dir` and, with ZooKeeper, `--quorum` appear
+/// (and are required).
+const REGISTRAR: Version = Version::new(0, 19, 0);
+/// 0.18: `--isolation=process` deprecated for `posix/cpu,posix/mem`.
+const POSIX_ISOLATION: Version = Version::new(0, 18, 0);
+/// The oldest release the harness knows (`mesos::versions::UPSTREAM`).
+const OLDEST: Version = Version::new(0, 11, 0);
+
+/// The master's ping-timeout flags at a version: configurable from 0.23 as
+/// `slave_ping_timeout`/`max_slave_ping_timeouts`, renamed `agent_...` in 1.0; before 0.23
+/// they do not exist (the fixed 15 s x 5 applies), so nothing is passed.
+pub fn ping_timeout_flags(version: Version) -> Option<(&'static str, &'static str)> {
+    if version >= Version::new(1, 0, 0) {
+        Some(("agent_ping_timeout", "max_agent_ping_timeouts"))
+    } else if version >= Version::new(0, 23, 0) {
+        Some(("slave_ping_timeout", "max_slave_ping_timeouts"))
+    } else {
+        None
+    }
+}
+
 fn check_version(version: Version) -> Result<(), RoleError> {
-    if version.major >= 1 {
+    if version >= OLDEST {
         Ok(())
     } else {
         Err(RoleError::UnsupportedVersion {
@@ -542,8 +573,35 @@ mod tests {
         let err = p.apply_flags(&set, &[]).unwrap_err();
         assert_eq!(err.to_string(), "invalid flag name `--checkpoint`: use the name without `--`, lowercase letters, digits and `_`");
         let mut cfg = master();
-        cfg.version = "0.28.2".parse().unwrap();
+        cfg.version = "0.10.0".parse().unwrap();
         assert!(master_process(&cfg).is_err());
+    }
+
+    #[test]
+    fn old_versions_get_only_the_flags_they_have() {
+        let mut cfg = master();
+        cfg.ha = Some(HaSettings {
+            zk_url: "zk://zk-1:2181/mesos".into(),
+            quorum: 2,
+        });
+        cfg.version = "0.28.2".parse().unwrap();
+        let p = master_process(&cfg).unwrap();
+        assert_eq!(p.flag("slave_ping_timeout"), Some("2secs"));
+        assert_eq!(p.flag("max_slave_ping_timeouts"), Some("5"));
+        assert_eq!(p.flag("agent_ping_timeout"), None);
+        assert_eq!(p.flag("quorum"), Some("2"));
+        cfg.version = "0.18.0".parse().unwrap();
+        let p = master_process(&cfg).unwrap();
+        for absent in ["work_dir", "registry", "quorum", "slave_ping_timeout"] {
+            assert_eq!(p.flag(absent), None, "{absent}");
+        }
+        assert_eq!(p.flag("zk"), Some("zk://zk-1:2181/mesos"));
+        let mut a = agent();
+        a.version = "0.17.0".parse().unwrap();
+        let p = agent_process(&a).unwrap();
+        assert_eq!(p.flag("isolation"), Some("process"));
+        assert_eq!(p.flag("runtime_dir"), None);
+        assert_eq!(p.flag("work_dir"), Some(AGENT_WORK_DIR));
     }
 
     #[test]

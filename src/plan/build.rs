@@ -7,7 +7,7 @@ use super::model::{
     StepRef, VersionChange,
 };
 use crate::domain::{Distribution, Role, StepKind, Version};
-use crate::mesos::distribution::{upstream_image, LOCAL_ZOOKEEPER_IMAGE, UPSTREAM_ZOOKEEPER_IMAGE};
+use crate::mesos::distribution::LOCAL_ZOOKEEPER_IMAGE;
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::phases::{step_phases, START};
 
@@ -98,9 +98,16 @@ fn blank(kind: ActionKind, step: Option<StepRef>) -> Action {
 pub fn plan(s: &Scenario) -> Plan {
     let (from, to) = (s.from_version(), s.to_version());
     let distribution = s.distribution.value;
-    let node_model = match distribution {
-        Distribution::Local => NodeModel::ProcessInHost,
-        Distribution::Upstream => NodeModel::ContainerPerVersion,
+    let node_model = NodeModel::ProcessInHost;
+    let images: BTreeMap<Version, Vec<String>> = match distribution {
+        Distribution::Local => BTreeMap::new(),
+        Distribution::Upstream => [from, to]
+            .into_iter()
+            .map(|v| {
+                let named = s.images.get(&v.to_string());
+                (v, named.map(|r| r.value.clone()).unwrap_or_default())
+            })
+            .collect(),
     };
     let zookeepers = s.topology.zookeeper.as_ref().map_or(0, |z| z.value);
     let masters = s.topology.masters.value;
@@ -113,10 +120,8 @@ pub fn plan(s: &Scenario) -> Plan {
     };
     let mut nodes = Vec::new();
     for i in 1..=zookeepers {
-        let image = match distribution {
-            Distribution::Local => LOCAL_ZOOKEEPER_IMAGE.to_string(),
-            Distribution::Upstream => UPSTREAM_ZOOKEEPER_IMAGE.to_string(),
-        };
+        // Both distributions run the project's ZooKeeper build.
+        let image = LOCAL_ZOOKEEPER_IMAGE.to_string();
         nodes.push(Node {
             name: format!("zk-{i}"),
             role: Role::ZooKeeper,
@@ -126,11 +131,8 @@ pub fn plan(s: &Scenario) -> Plan {
     }
     for (role, count) in [(Role::Master, masters), (Role::Agent, agents)] {
         for i in 1..=count {
-            let image = match distribution {
-                Distribution::Local => NodeImage::Host {
-                    builds: builds.clone(),
-                },
-                Distribution::Upstream => NodeImage::Image(upstream_image(role, from)),
+            let image = NodeImage::Host {
+                builds: builds.clone(),
             };
             nodes.push(Node {
                 name: format!("{}-{i}", role.as_str()),
@@ -322,6 +324,7 @@ pub fn plan(s: &Scenario) -> Plan {
         distribution,
         node_model,
         order: s.order.value.clone(),
+        images,
         nodes,
         master_stop: s.topology.master_stop,
         entries,

@@ -20,6 +20,8 @@ pub struct Plan {
     pub node_model: NodeModel,
     /// How the steps relate to the documented procedure.
     pub order: Order,
+    /// `upstream`: the images the scenario names per version (empty for `local`).
+    pub images: BTreeMap<Version, Vec<String>>,
     /// The nodes of the cluster as they are started.
     pub nodes: Vec<Node>,
     /// How a master is stopped for its restart (differs only with ZooKeeper).
@@ -31,14 +33,11 @@ pub struct Plan {
 /// How a node changes the Mesos version it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeModel {
-    /// `local`: a node is one long-lived host container holding the builds of every version
-    /// the scenario needs (`/opt/mesos/<version>`); an upgrade stops the Mesos process of one
-    /// version and starts the other's in the same node. Executors and tasks live on.
+    /// Every distribution: a node is one long-lived host container holding the builds of
+    /// every version the scenario needs (`/opt/mesos/<version>`: built here for `local`,
+    /// taken from images for `upstream`); an upgrade stops the Mesos process of one version
+    /// and starts the other's in the same node. Executors and tasks live on.
     ProcessInHost,
-    /// `upstream`: one public image per version, Mesos is the container's main process; a
-    /// version change replaces the container (same name, address and volumes), and a restart
-    /// restarts it. Executors and tasks on an agent node do not survive either.
-    ContainerPerVersion,
 }
 
 /// A node of the cluster as it is started.
@@ -57,13 +56,14 @@ pub struct Node {
 /// What a node is made of.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeImage {
-    /// A host container holding one build per version (local distribution), each the content
-    /// of the standalone image `upgrade-harness/mesos:<version>`, at `/opt/mesos/<version>`.
+    /// A host container holding one build per version at `/opt/mesos/<version>`: for `local`
+    /// the content of the standalone image `upgrade-harness/mesos:<version>`, for `upstream`
+    /// the programs and libraries taken from the version's images.
     Host {
         /// The versions whose builds the node holds, in the order the scenario uses them.
         builds: Vec<Version>,
     },
-    /// One image (ZooKeeper, or an upstream Mesos image for the node's starting version).
+    /// One image (ZooKeeper).
     Image(String),
 }
 

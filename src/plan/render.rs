@@ -6,8 +6,8 @@ use std::fmt;
 
 use super::build::{node_step, NodeEffect};
 use super::model::{Action, ActionKind, Entry, NodeImage, NodeModel, Plan};
-use crate::domain::{MasterStop, Role, StepKind, Version};
-use crate::mesos::distribution::{local_image, process_name, upstream_image};
+use crate::domain::{Distribution, MasterStop, Role, StepKind, Version};
+use crate::mesos::distribution::{local_image, process_name};
 use crate::scenario::model::Order;
 
 impl Plan {
@@ -34,32 +34,17 @@ impl Action {
         let running = self.running.as_ref();
         let installed = self.installed.as_ref();
         let proc_at = |v: Version| format!("{} {}", process_name(role, v), v);
-        let executors_die = if role == Role::Agent {
-            "; executors in it die"
-        } else {
-            ""
-        };
         let restart_text = || -> String {
             let r = running.expect("restarts track the running version");
-            let mut text = match (model, r.changes()) {
-                (NodeModel::ProcessInHost, false) => {
-                    format!("{node}: restart {} in node {node}", proc_at(r.after))
-                }
-                (NodeModel::ProcessInHost, true) => format!(
+            let NodeModel::ProcessInHost = model;
+            let mut text = if r.changes() {
+                format!(
                     "{node}: restart: process {} replaced by the installed {} in node {node}",
                     proc_at(r.before),
                     r.after
-                ),
-                (NodeModel::ContainerPerVersion, false) => format!(
-                    "{node}: restart container ({} is its main process{executors_die})",
-                    proc_at(r.after)
-                ),
-                (NodeModel::ContainerPerVersion, true) => format!(
-                    "{node}: restart: container replaced, {} -> installed {} (image {}{executors_die})",
-                    proc_at(r.before),
-                    r.after,
-                    upstream_image(role, r.after)
-                ),
+                )
+            } else {
+                format!("{node}: restart {} in node {node}", proc_at(r.after))
             };
             let flags = flag_list(&self.flags_set, &self.flags_unset);
             if !flags.is_empty() {
@@ -80,20 +65,12 @@ impl Action {
             ),
             ActionKind::ReplaceProcess => {
                 let r = running.expect("replacements track the running version");
-                let mut text = match model {
-                    NodeModel::ProcessInHost => format!(
-                        "{node}: process {} replaced by {} in node {node}",
-                        proc_at(r.before),
-                        r.after
-                    ),
-                    NodeModel::ContainerPerVersion => format!(
-                        "{node}: container replaced, {} -> {} (image {}{})",
-                        proc_at(r.before),
-                        r.after,
-                        upstream_image(role, r.after),
-                        executors_die
-                    ),
-                };
+                let NodeModel::ProcessInHost = model;
+                let mut text = format!(
+                    "{node}: process {} replaced by {} in node {node}",
+                    proc_at(r.before),
+                    r.after
+                );
                 if !r.changes() {
                     text.push_str(" (already at that version: a restart)");
                 }
@@ -106,12 +83,8 @@ impl Action {
             ActionKind::InstallBinaries => {
                 let i = installed.expect("installs track the installed version");
                 let r = running.expect("installs track the running version");
-                let what = match model {
-                    NodeModel::ProcessInHost => format!("build {}", i.after),
-                    NodeModel::ContainerPerVersion => {
-                        format!("image {}", upstream_image(role, i.after))
-                    }
-                };
+                let NodeModel::ProcessInHost = model;
+                let what = format!("build {}", i.after);
                 format!(
                     "{node}: install {} binaries ({what}); still runs {} until its next restart",
                     i.after,
@@ -192,12 +165,10 @@ fn step_header(
         (Role::Master, _) => masters_order.to_string(),
         (_, NodeEffect::Install | NodeEffect::Reconfigure) => "on every agent".to_string(),
         (_, NodeEffect::Reboot) => "agents one at a time".to_string(),
-        (_, _) => match model {
-            NodeModel::ProcessInHost => {
-                "agents one at a time; they recover from their work dir".to_string()
-            }
-            NodeModel::ContainerPerVersion => "agents one at a time".to_string(),
-        },
+        (_, _) => {
+            let NodeModel::ProcessInHost = model;
+            "agents one at a time; they recover from their work dir".to_string()
+        }
     })
 }
 
@@ -208,14 +179,14 @@ impl fmt::Display for Plan {
             "plan {}: Mesos {} -> {}",
             self.scenario, self.from, self.to
         )?;
-        match self.node_model {
-            NodeModel::ProcessInHost => writeln!(
+        match self.distribution {
+            Distribution::Local => writeln!(
                 f,
                 "distribution: local (each node is a long-lived host holding the builds it needs; an upgrade replaces the Mesos process inside it)"
             )?,
-            NodeModel::ContainerPerVersion => writeln!(
+            Distribution::Upstream => writeln!(
                 f,
-                "distribution: upstream (public images; a node upgrade replaces its container, so executors on it cannot survive)"
+                "distribution: upstream (each version's Mesos programs and libraries taken from its images into a long-lived host; an upgrade replaces the Mesos process inside it)"
             )?,
         }
         match &self.order {
@@ -231,12 +202,19 @@ impl fmt::Display for Plan {
             let image = match &n.image {
                 NodeImage::Image(i) => format!("image {i}"),
                 NodeImage::Host { builds } => format!(
-                    "host with builds {} at /opt/mesos/<version>",
+                    "host with builds {}{} at /opt/mesos/<version>",
                     builds
                         .iter()
-                        .map(|v| local_image(*v))
+                        .map(|v| match self.distribution {
+                            Distribution::Local => local_image(*v),
+                            Distribution::Upstream => v.to_string(),
+                        })
                         .collect::<Vec<_>>()
-                        .join(" + ")
+                        .join(" + "),
+                    match self.distribution {
+                        Distribution::Local => "",
+                        Distribution::Upstream => " from the images below",
+                    }
                 ),
             };
             let version = n.version.map(|v| format!(" {v}")).unwrap_or_default();
@@ -247,6 +225,17 @@ impl fmt::Display for Plan {
                 n.role.as_str(),
                 version
             )?;
+        }
+        if self.distribution == Distribution::Upstream {
+            writeln!(f, "images (the first that has a role's program gives it):")?;
+            for (v, refs) in &self.images {
+                let refs = if refs.is_empty() {
+                    "none named".to_string()
+                } else {
+                    refs.join(", ")
+                };
+                writeln!(f, "  {:<9} {refs}", v.to_string())?;
+            }
         }
         writeln!(f)?;
         writeln!(f, "start")?;

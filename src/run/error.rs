@@ -2,6 +2,7 @@
 //! kind (`cli::exit`) and a test can tell "Docker unreachable" without reading text.
 
 use crate::docker;
+use crate::image_builds::ImageBuildError;
 use crate::images::ImagesError;
 use crate::mesos::client::ClientError;
 use crate::mesos::readiness::WaitError;
@@ -38,6 +39,14 @@ impl RunError {
             RunError::Infrastructure(InfraError::Docker(docker::Error::Unreachable { .. }))
         )
     }
+
+    /// The reference of an image the run needed that is absent and could not be pulled.
+    pub fn unpullable_image(&self) -> Option<&str> {
+        match self {
+            RunError::Infrastructure(InfraError::FromImages(e)) => e.unpullable_image(),
+            _ => None,
+        }
+    }
 }
 
 /// What went wrong around the cluster rather than in it.
@@ -67,6 +76,10 @@ pub enum InfraError {
     /// The task helper programs could not be found or prepared.
     #[error("{0}")]
     Helpers(String),
+    /// A version of an `upstream` scenario could not be taken from its images (among them:
+    /// an image that is absent and cannot be pulled).
+    #[error(transparent)]
+    FromImages(#[from] ImageBuildError),
 }
 
 /// Why an action failed or a phase could not be judged. Wraps the typed errors of the

@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 
 use crate::docker::{self, ImageSpec};
 use crate::domain::{Role, Version};
+use crate::image_builds;
 use crate::images;
+use crate::mesos::roles;
 use crate::plan::{NodeImage, Plan};
 use crate::report::BuildRecord;
+use crate::scenario::model::{Distribution, Scenario};
+use serde_saphyr::Spanned;
 
 use super::{workload, InfraError, RunOptions};
 
@@ -19,6 +23,35 @@ pub async fn prepare_images(
     opts: &RunOptions,
 ) -> Result<String, InfraError> {
     Ok(prepare_node_image(engine, plan, opts).await?.0)
+}
+
+/// `upstream`: replaces the scenario's images of a version by `UPGRADE_HARNESS_IMAGES`'s,
+/// then by `opts.images` (`run --image`), before the scenario is judged runnable and planned
+/// (so a version the scenario names no image for can be given one). The error names the
+/// variable and what is wrong with its value.
+pub(super) fn apply_image_overrides(
+    scenario: &mut Scenario,
+    opts: &RunOptions,
+) -> Result<(), String> {
+    if scenario.distribution.value == Distribution::Local {
+        return Ok(());
+    }
+    let env = match std::env::var(image_builds::IMAGES_ENV) {
+        Ok(text) => image_builds::parse_overrides(&text)
+            .map_err(|e| format!("{}: {e}", image_builds::IMAGES_ENV))?,
+        Err(_) => BTreeMap::new(),
+    };
+    for overrides in [&env, &opts.images] {
+        for v in [scenario.from_version(), scenario.to_version()] {
+            if let Some(refs) = overrides.get(&v) {
+                let unknown = serde_saphyr::Location::UNKNOWN;
+                scenario
+                    .images
+                    .insert(v.to_string(), Spanned::new(refs.clone(), unknown, unknown));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// [`prepare_images`], with the builds in the image and their hashes (for the report).
@@ -37,29 +70,26 @@ pub(super) async fn prepare_node_image(
             }
         }
     }
-    let build_opts = opts.build.clone();
-    let to_build = versions.clone();
-    let builds = tokio::task::spawn_blocking(move || {
-        to_build
-            .iter()
-            .map(|v| images::build_version(&v.to_string(), &build_opts))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await??;
     let executor_builds = [plan.from, plan.to];
-    let (harness, links) = workload::task_helper_files(
+    let (harness, mut links) = workload::task_helper_files(
         &versions,
         &executor_builds,
         &opts.build.cache_dir.join("task-helpers"),
     )
     .map_err(InfraError::Helpers)?;
-    let mut records: Vec<BuildRecord> = builds
-        .iter()
-        .map(|b| BuildRecord {
-            build: format!("mesos {}", b.version),
-            hash: b.hash.clone(),
-        })
-        .collect();
+    let (mesos_roots, mut records) = match plan.distribution {
+        Distribution::Local => local_builds(&versions, opts).await?,
+        Distribution::Upstream => {
+            // The version's `mesos-launcher` is the harness binary's launcher helper.
+            for v in &versions {
+                links.push(docker::ImageLink {
+                    dest: roles::launcher_path(*v),
+                    target: harness.dest.clone(),
+                });
+            }
+            builds_from_images(engine, &versions, &plan.images, opts, &harness.source).await?
+        }
+    };
     let zookeeper = zookeeper_build(plan, opts).await?;
     if let Some(zk) = &zookeeper {
         records.push(BuildRecord {
@@ -72,15 +102,15 @@ pub(super) async fn prepare_node_image(
         roots: zookeeper
             .map(|zk| zk.rootfs)
             .into_iter()
-            .chain(builds.iter().map(|b| b.rootfs.clone()))
+            .chain(mesos_roots)
             .collect(),
         files: vec![harness],
         links,
         labels: BTreeMap::from([(
             "upgrade-harness.versions".to_string(),
-            builds
+            versions
                 .iter()
-                .map(|b| b.version.as_str())
+                .map(Version::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
         )]),
@@ -88,6 +118,65 @@ pub(super) async fn prepare_node_image(
     };
     let image = docker::build_image(engine, &spec).await?;
     Ok((image.reference, records))
+}
+
+/// `local`: every version built here from PyPI; the roots and their records.
+async fn local_builds(
+    versions: &[Version],
+    opts: &RunOptions,
+) -> Result<(Vec<std::path::PathBuf>, Vec<BuildRecord>), InfraError> {
+    let build_opts = opts.build.clone();
+    let to_build = versions.to_vec();
+    let builds = tokio::task::spawn_blocking(move || {
+        to_build
+            .iter()
+            .map(|v| images::build_version(&v.to_string(), &build_opts))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await??;
+    let records = builds
+        .iter()
+        .map(|b| BuildRecord {
+            build: format!("mesos {}", b.version),
+            hash: b.hash.clone(),
+        })
+        .collect();
+    Ok((builds.into_iter().map(|b| b.rootfs).collect(), records))
+}
+
+/// `upstream`: the base root (what the harness binary needs in a node), then every version
+/// taken from its images (`image_builds`); the roots and their records.
+async fn builds_from_images(
+    engine: &docker::Engine,
+    versions: &[Version],
+    sources: &BTreeMap<Version, Vec<String>>,
+    opts: &RunOptions,
+    harness: &std::path::Path,
+) -> Result<(Vec<std::path::PathBuf>, Vec<BuildRecord>), InfraError> {
+    let cache = opts.build.cache_dir.clone();
+    let binary = harness.to_path_buf();
+    let base =
+        tokio::task::spawn_blocking(move || image_builds::base_root(&cache, &binary)).await??;
+    let mut roots = vec![base];
+    let mut records = Vec::new();
+    let show = opts.progress;
+    let mut say = move |line: &str| {
+        if show {
+            eprintln!("  {line}");
+        }
+    };
+    for v in versions {
+        let refs = sources.get(v).cloned().unwrap_or_default();
+        let build =
+            image_builds::build_from_images(engine, *v, &refs, &opts.build.cache_dir, &mut say)
+                .await?;
+        records.push(BuildRecord {
+            build: format!("mesos {v} from {}", build.sources.join(" + ")),
+            hash: build.hash.clone(),
+        });
+        roots.push(build.rootfs);
+    }
+    Ok((roots, records))
 }
 
 /// The ZooKeeper build, when the plan has ZooKeeper nodes (its root is merged into the node

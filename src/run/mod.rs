@@ -57,6 +57,9 @@ pub struct RunOptions {
     /// How the harness reaches node ports, forced; `None`: `UPGRADE_HARNESS_REACH`, else
     /// decided by the run (`docs/runtime.md`, "Reaching node ports from the harness").
     pub reach: Option<docker::Reach>,
+    /// `upstream`: images that replace the scenario's for a version (`run --image`); they
+    /// also win over `UPGRADE_HARNESS_IMAGES`.
+    pub images: BTreeMap<crate::domain::Version, Vec<String>>,
 }
 
 impl Default for RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             progress: true,
             task_faults: TaskFaults::default(),
             reach: None,
+            images: BTreeMap::new(),
         }
     }
 }
@@ -83,7 +87,8 @@ pub fn not_runnable_reason(s: &Scenario) -> Option<String> {
 /// Loads, plans and runs the scenario at `path`. The report says what passed, failed and
 /// was skipped; `Err` only when no verdict is possible.
 pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let scenario = scenario::load::load(path).map_err(RunError::Invalid)?;
+    let mut scenario = scenario::load::load(path).map_err(RunError::Invalid)?;
+    images::apply_image_overrides(&mut scenario, opts).map_err(RunError::Setting)?;
     if let Some(why) = not_runnable_reason(&scenario) {
         return Err(RunError::NotRunnable(why));
     }

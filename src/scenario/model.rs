@@ -46,9 +46,18 @@ pub struct Scenario {
     #[serde(default)]
     pub downgrade: bool,
     /// Where the binaries come from: `local` (built by the project from the PyPI
-    /// binaries; runs here) or `upstream` (public images; cannot be pulled here).
+    /// binaries) or `upstream` (taken from Docker images, see `images`).
     #[schemars(with = "Distribution")]
     pub distribution: Spanned<Distribution>,
+    /// `upstream` only: per version (`from`, `to`), the Docker images its Mesos programs are
+    /// taken from, e.g. `"1.7.3": [mesosphere/mesos-master:1.7.3, mesosphere/mesos-slave:1.7.3]`
+    /// (references or local image IDs; an image missing on the engine is pulled). The first
+    /// image that has a role's program (`mesos-master`; `mesos-agent` or, before 1.0,
+    /// `mesos-slave`) gives it. `[]`: no public image is known for that version. Replaced per
+    /// version by `run --image VERSION=REF` and `UPGRADE_HARNESS_IMAGES`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    pub images: BTreeMap<String, Spanned<Vec<String>>>,
     /// How many nodes of each kind the cluster has.
     pub topology: Topology,
     /// Long-running tasks started before the first step that must survive the upgrade.

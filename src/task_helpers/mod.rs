@@ -12,6 +12,7 @@ pub mod base64;
 pub mod containerizer;
 pub mod executor;
 pub mod http;
+pub mod launcher;
 
 /// A helper program the `upgrade-harness` binary becomes when started under its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum Helper {
     /// `executor-<build>` (the node paths, `run::workload::executor_path`) or
     /// `upgrade-harness-executor`.
     Executor,
+    /// `mesos-launcher` of a version taken from images (`launcher.rs`).
+    Launcher,
 }
 
 /// The helper named by `argv0`'s basename, or `None` for the harness's own CLI.
@@ -29,17 +32,20 @@ pub fn by_argv0(argv0: &OsStr) -> Option<Helper> {
     match name {
         "mesos-containerizer" => Some(Helper::Containerizer),
         "upgrade-harness-executor" => Some(Helper::Executor),
+        "mesos-launcher" => Some(Helper::Launcher),
         _ if name.starts_with("executor-") => Some(Helper::Executor),
         _ => None,
     }
 }
 
 impl Helper {
-    /// Runs the helper with `args` (without argv[0]); returns its exit code.
-    pub fn main_with(self, args: &[String], vars: &BTreeMap<String, String>) -> i32 {
+    /// Runs the helper started as `argv0` with `args` (without argv[0]); returns its exit
+    /// code.
+    pub fn main_with(self, argv0: &str, args: &[String], vars: &BTreeMap<String, String>) -> i32 {
         match self {
             Helper::Containerizer => containerizer::main_with(args, vars),
             Helper::Executor => executor::main_with(args, vars),
+            Helper::Launcher => launcher::main_with(argv0, args),
         }
     }
 }

@@ -3,6 +3,8 @@
 use std::io::Write;
 
 pub mod clusters;
+#[allow(dead_code)] // used by the image tests only
+pub mod third_party;
 
 /// Reports a test that cannot run here as skipped, with its reason, and lets it return.
 /// With `CI=true` it fails instead, so CI can never go green without having run it.

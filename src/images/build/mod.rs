@@ -14,5 +14,6 @@ mod tool;
 #[cfg(test)]
 pub(crate) use cache::cached_build;
 pub use cache::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
-pub(super) use rootfs::{dir_size, normalize_tree};
+pub(super) use rootfs::dir_size;
+pub(crate) use rootfs::normalize_tree;
 pub(super) use tool::run_tool;

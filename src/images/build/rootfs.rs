@@ -7,7 +7,7 @@ use crate::images::error::ImagesError;
 
 /// Fixed modes and mtimes, so that equal inputs give equal image layers
 /// (mtime `SOURCE_DATE_EPOCH`, default 0; symlinks keep theirs).
-pub(in crate::images) fn normalize_tree(root: &Path, path: &Path) -> Result<(), ImagesError> {
+pub(crate) fn normalize_tree(root: &Path, path: &Path) -> Result<(), ImagesError> {
     let meta = fs::symlink_metadata(path).map_err(ImagesError::io("inspecting", path))?;
     if meta.file_type().is_symlink() {
         return Ok(());

@@ -13,6 +13,7 @@ mod test_fixtures;
 
 pub(crate) use flags_base::flags_base_offset;
 pub(crate) use parse::{
-    nm_address_size, parse_dyn_syms, parse_ldd, parse_needed, parse_nm_defined, parse_version_needs,
+    nm_address_size, parse_dyn_syms, parse_ldd, parse_needed, parse_nm_defined,
+    parse_version_needs, LddEntry,
 };
 pub(crate) use stubs::{plan_stubs, render_stub_c, render_stub_library, StubSymbol};

@@ -6,6 +6,7 @@
 //! and probes (`checks.rs`). Warnings about valid files are in [`super::warnings`].
 
 mod checks;
+mod images;
 mod steps;
 mod top_level;
 
@@ -33,6 +34,7 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
     v.format(scenario);
     v.name(&scenario.name, "name", "scenario::bad_name");
     let versions = v.versions(scenario);
+    v.images(scenario);
     let topology_ok = v.topology(&scenario.topology);
     v.steps(scenario);
     v.timeouts(&scenario.timeouts);
