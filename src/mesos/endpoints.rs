@@ -83,6 +83,17 @@ pub fn probe_skip_reason(path: &str, role: Role, version: Version) -> Option<&'s
     None
 }
 
+/// State fields whose presence depends on what happened to the cluster (a phase), not on
+/// the version: the drift report does not count them as API changes and says so.
+pub const PHASE_EFFECTS: &[(&str, &str)] = &[(
+    "/slaves/*/reregistered_time",
+    "set once an agent re-registered with a restarted master (a phase effect)",
+)];
+
+/// State values that describe the API rather than the cluster (what the process can do):
+/// the drift report compares their values, not only their presence.
+pub const API_VALUES: &[&str] = &["/capabilities", "/slaves/*/capabilities"];
+
 /// The `--zk` URL of masters electing through the ZooKeeper servers at `addresses`:
 /// `zk://10.0.0.2:2181,10.0.0.3:2181/mesos`.
 pub fn zk_url<'a>(addresses: impl IntoIterator<Item = &'a str>) -> String {

@@ -1,0 +1,74 @@
+//! Each observed change against the upgrade notes of the version range (documented, with
+//! the note, or undocumented), and each note of the range with an element the harness can
+//! observe against the observed changes (observed, or not and why). By element only.
+
+use std::collections::BTreeSet;
+
+use crate::mesos::notes::{self, Element, Note};
+
+use super::{Change, Drift, Kind, NoteCheck};
+
+/// Fills `documented` on every change and `d.notes`.
+pub(super) fn classify(d: &mut Drift) {
+    let (Some(from), Some(to)) = (d.from_version, d.to_version) else {
+        return;
+    };
+    let (from, to) = if from <= to { (from, to) } else { (to, from) };
+    let in_range: Vec<&Note> = notes::catalogue()
+        .notes
+        .iter()
+        .filter(|n| n.in_range(from, to))
+        .collect();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for node in &mut d.nodes {
+        for (category, c) in node.all_mut() {
+            let hit = in_range.iter().find_map(|n| {
+                n.elements
+                    .iter()
+                    .find(|e| n.letters_allow(category) && element_matches(e, c))
+                    .map(|e| (n, e))
+            });
+            if let Some((n, e)) = hit {
+                c.documented = Some(n.reference());
+                seen.insert((n.anchor.clone(), e.describe()));
+            }
+        }
+    }
+    let mut checks = BTreeSet::new();
+    for n in in_range {
+        for e in &n.elements {
+            let observed = seen.contains(&(n.anchor.clone(), e.describe()));
+            let why = (!observed).then(|| {
+                e.unobserved_kind()
+                    .map(str::to_string)
+                    .or_else(|| n.needs.clone())
+                    .unwrap_or_else(|| "no such change seen on these binaries".to_string())
+            });
+            checks.insert(NoteCheck {
+                version: n.version.clone(),
+                change: n.change.clone(),
+                anchor: n.anchor.clone(),
+                element: e.describe(),
+                observed,
+                why,
+            });
+        }
+    }
+    d.notes = checks.into_iter().collect();
+}
+
+/// Whether an observed change is the element a note names.
+fn element_matches(e: &Element, c: &Change) -> bool {
+    match (e, c.kind) {
+        (Element::Flag(f), Kind::Flag) => notes::matches(f, &c.name),
+        (Element::Endpoint(p), Kind::Endpoint) => notes::matches(p, &c.name),
+        (Element::Metric(m), Kind::Metric) => notes::matches(m, &c.name),
+        (Element::StateField(p), Kind::StateField) => notes::matches(p, &c.name),
+        (Element::StateValue(v), Kind::StateValue) => {
+            let member = c.to.as_deref().or(c.from.as_deref()).unwrap_or_default();
+            v.split_once(" = ")
+                .is_some_and(|(p, m)| notes::matches(p, &c.name) && m == member)
+        }
+        _ => false,
+    }
+}
