@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+pub mod diff;
 mod docker_commands;
 mod exit;
 mod matrix;
@@ -141,6 +142,30 @@ pub enum Command {
         #[arg(long, value_name = "UNIX_SECONDS")]
         since: Option<u64>,
     },
+    /// The API drift report between two versions without an upgrade: one cluster per version
+    /// (one master, one agent, one task) observed at start, cached per build so that a
+    /// second call starts nothing. `--all`: the atlas of every consecutive pair of the local
+    /// builds (Markdown, HTML, JSON).
+    Diff {
+        /// The older version (e.g. 1.7.3).
+        #[arg(required_unless_present = "all")]
+        from: Option<String>,
+        /// The newer version (e.g. 1.8.0).
+        #[arg(required_unless_present = "all")]
+        to: Option<String>,
+        /// Every consecutive pair of the local builds, as one atlas.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        all: bool,
+        /// Print JSON instead of Markdown (a pair), or where the atlas goes (`--all`).
+        #[arg(long)]
+        json: bool,
+        /// Where `--all` writes `atlas.md`, `atlas.html` and `atlas.json`.
+        #[arg(long, default_value = "target/upgrade-harness/atlas")]
+        out: PathBuf,
+        /// Start fresh clusters: ignore (and do not write) cached observations.
+        #[arg(long)]
+        fresh: bool,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -179,6 +204,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Images {
             command: ImagesCommand::Build { versions },
         } => docker_commands::images_build(&versions),
+        Command::Diff {
+            from,
+            to,
+            all,
+            json,
+            out,
+            fresh,
+        } => docker_commands::diff(from.as_deref().zip(to.as_deref()), all, json, &out, fresh),
         Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
     }
 }

@@ -13,6 +13,7 @@
 //! `a/{b,c}/{d,e}`), `markdown` (the report as text); here the report's types and the fold
 //! of the nodes.
 
+pub mod atlas;
 mod conformance;
 mod families;
 mod markdown;
