@@ -130,7 +130,12 @@ pub async fn diff(from: Version, to: Version, opts: &DiffOptions) -> Result<Drif
 
 /// The drift report between two observed clusters (their `start` phases).
 pub fn compare(from: Version, a: &Observations, to: Version, b: &Observations) -> Drift {
-    let nodes = |o: &Observations| o.phases.first().map(|p| p.nodes.clone()).unwrap_or_default();
+    let nodes = |o: &Observations| {
+        o.phases
+            .first()
+            .map(|p| p.nodes.clone())
+            .unwrap_or_default()
+    };
     let (na, nb) = (nodes(a), nodes(b));
     let (ra, rb) = (a.redactor(), b.redactor());
     drift::diff((&from, &na, &ra), (&to, &nb, &rb))
@@ -142,10 +147,7 @@ pub async fn all_pairs(opts: &DiffOptions) -> Result<Vec<Drift>, String> {
     let mut observed = Vec::new();
     for v in known {
         let (obs, cached) = observe(*v, opts).await?;
-        super::note!(
-            "{v}: {}",
-            if cached { "cached" } else { "observed" }
-        );
+        super::note!("{v}: {}", if cached { "cached" } else { "observed" });
         observed.push((*v, obs));
     }
     Ok(observed

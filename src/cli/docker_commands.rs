@@ -275,7 +275,13 @@ mod tests {
 }
 
 /// `upgrade-harness diff FROM TO` and `diff --all`.
-pub fn diff(pair: Option<(&str, &str)>, all: bool, json: bool, out: &Path, fresh: bool) -> ExitCode {
+pub fn diff(
+    pair: Option<(&str, &str)>,
+    all: bool,
+    json: bool,
+    out: &Path,
+    fresh: bool,
+) -> ExitCode {
     use super::diff::{self, DiffOptions};
     let opts = DiffOptions {
         fresh,
@@ -304,7 +310,10 @@ pub fn diff(pair: Option<(&str, &str)>, all: bool, json: bool, out: &Path, fresh
                 let write = || -> std::io::Result<()> {
                     std::fs::create_dir_all(out)?;
                     std::fs::write(out.join("atlas.md"), &md)?;
-                    std::fs::write(out.join("atlas.html"), crate::drift::atlas::html(&title, &md))?;
+                    std::fs::write(
+                        out.join("atlas.html"),
+                        crate::drift::atlas::html(&title, &md),
+                    )?;
                     std::fs::write(
                         out.join("atlas.json"),
                         serde_json::to_string_pretty(&reports).unwrap_or_default(),

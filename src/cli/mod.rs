@@ -166,6 +166,15 @@ pub enum Command {
         #[arg(long)]
         fresh: bool,
     },
+    /// Print the API drift report of a run folder again, from its `observations.json` and
+    /// its scenario file, with this harness's drift report and notes catalogue.
+    Drift {
+        /// The run folder (`target/upgrade-harness/<scenario>-<run id>`).
+        folder: PathBuf,
+        /// Print JSON instead of Markdown.
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -212,6 +221,7 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
             fresh,
         } => docker_commands::diff(from.as_deref().zip(to.as_deref()), all, json, &out, fresh),
+        Command::Drift { folder, json } => drift_again(&folder, json),
         Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
     }
 }
@@ -490,5 +500,36 @@ fn list(path: &Path) -> ExitCode {
             if invalid == 1 { "" } else { "s" }
         );
         ExitCode::InvalidInput
+    }
+}
+
+/// `upgrade-harness drift FOLDER`.
+fn drift_again(folder: &Path, json: bool) -> ExitCode {
+    let read = |name: &str| -> Result<serde_json::Value, String> {
+        let path = folder.join(name);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let report = read("result.json").and_then(|result| {
+        let file = result
+            .get("file")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| format!("{}: no `file`", folder.join("result.json").display()))?
+            .to_string();
+        let scenario = scenario::load::load(Path::new(&file))
+            .map_err(|d| d.render_with(&miette::GraphicalReportHandler::new()))?;
+        let obs: crate::observation::Observations =
+            serde_json::from_value(read("observations.json")?).map_err(|e| e.to_string())?;
+        Ok(crate::drift::drift(&scenario, &obs))
+    });
+    match report {
+        Ok(d) => out(&if json { d.json() + "\n" } else { d.markdown() })
+            .err()
+            .unwrap_or(ExitCode::Ok),
+        Err(e) => {
+            note!("error: {e}");
+            ExitCode::InvalidInput
+        }
     }
 }

@@ -20,7 +20,10 @@ pub fn markdown(title: &str, reports: &[Drift]) -> String {
     );
     for d in reports {
         let changes: Vec<_> = d.nodes.iter().flat_map(|n| n.all()).collect();
-        let documented = changes.iter().filter(|(_, c)| c.documented.is_some()).count();
+        let documented = changes
+            .iter()
+            .filter(|(_, c)| c.documented.is_some())
+            .count();
         let observed = d.notes.iter().filter(|n| n.observed).count();
         s.push_str(&format!(
             "| [{}](#{}) | {} | {documented} | {} | {observed} | {} |\n",
@@ -32,11 +35,11 @@ pub fn markdown(title: &str, reports: &[Drift]) -> String {
         ));
     }
     for d in reports {
-        s.push_str(&format!("\n## {}\n", pair(d)));
+        s.push_str(&format!("\n## {}\n\n", pair(d)));
         // The report without its title and first paragraph, its headings one level down.
         let body = d.markdown();
         let body = body.split_once("\n## ").map(|(_, b)| b).unwrap_or_default();
-        for line in format!("## {body}").lines() {
+        for line in format!("## {body}").lines().skip(2) {
             if line.starts_with('#') {
                 s.push('#');
             }

@@ -19,6 +19,11 @@ pub(super) fn classify(d: &mut Drift) {
         .iter()
         .filter(|n| n.in_range(from, to))
         .collect();
+    let earlier: Vec<&Note> = notes::catalogue()
+        .notes
+        .iter()
+        .filter(|n| n.series().is_some_and(|s| s <= from.series()))
+        .collect();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for node in &mut d.nodes {
         for (category, c) in node.all_mut() {
@@ -31,6 +36,11 @@ pub(super) fn classify(d: &mut Drift) {
             if let Some((n, e)) = hit {
                 c.documented = Some(n.reference());
                 seen.insert((n.anchor.clone(), e.describe()));
+            } else {
+                c.earlier = earlier
+                    .iter()
+                    .find(|n| n.elements.iter().any(|e| element_matches(e, c)))
+                    .map(|n| n.reference());
             }
         }
     }
@@ -42,7 +52,7 @@ pub(super) fn classify(d: &mut Drift) {
                 e.unobserved_kind()
                     .map(str::to_string)
                     .or_else(|| n.needs.clone())
-                    .unwrap_or_else(|| "no such change seen on these binaries".to_string())
+                    .unwrap_or_else(|| presence(d, e))
             });
             checks.insert(NoteCheck {
                 version: n.version.clone(),
@@ -55,6 +65,32 @@ pub(super) fn classify(d: &mut Drift) {
         }
     }
     d.notes = checks.into_iter().collect();
+}
+
+/// Why an element the harness can see did not change: it was there at both ends, or at
+/// neither (on the nodes observed).
+fn presence(d: &Drift, e: &Element) -> String {
+    let at = |end: usize| {
+        d.nodes.iter().any(|node| {
+            node.present[end].iter().any(|(kind, name)| {
+                let c = super::node::change(*kind, name, None, None);
+                match (e, kind) {
+                    (Element::StateValue(v), Kind::StateValue) => v == name,
+                    _ => element_matches(e, &c),
+                }
+            })
+        })
+    };
+    let (from, to) = (
+        d.from_version.map(|v| v.to_string()).unwrap_or_default(),
+        d.to_version.map(|v| v.to_string()).unwrap_or_default(),
+    );
+    match (at(0), at(1)) {
+        (true, true) => format!("present at both ends: already in {from}"),
+        (false, false) => format!("absent at both ends: not in the {from} and {to} builds"),
+        (true, false) => format!("gone in {to}, against the note's letters"),
+        (false, true) => format!("new in {to}, against the note's letters"),
+    }
 }
 
 /// Whether an observed change is the element a note names.

@@ -26,24 +26,39 @@ pub struct Family {
     /// The note documenting every member, if one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documented: Option<String>,
+    /// An older note naming the same element, for undocumented members.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<String>,
 }
 
 /// Folded only from this many members on: two names read as well on two lines.
 const MIN_MEMBERS: usize = 3;
 
-type Key = (Kind, Option<String>, Option<String>, Option<String>);
+type Key = (
+    Kind,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The changes as families: changes of one kind with the same values and documentation
 /// whose names differ in one part are folded, repeatedly, then sorted by pattern.
 pub fn fold(changes: &[Change]) -> Vec<Family> {
     let mut groups: BTreeMap<Key, Vec<(Vec<String>, usize)>> = BTreeMap::new();
     for c in changes {
-        let key = (c.kind, c.from.clone(), c.to.clone(), c.documented.clone());
+        let key = (
+            c.kind,
+            c.from.clone(),
+            c.to.clone(),
+            c.documented.clone(),
+            c.earlier.clone(),
+        );
         let parts = c.name.split('/').map(str::to_string).collect();
         groups.entry(key).or_default().push((parts, 1));
     }
     let mut out = Vec::new();
-    for ((kind, from, to, documented), mut items) in groups {
+    for ((kind, from, to, documented, earlier), mut items) in groups {
         while let Some(next) = fold_once(&items) {
             items = next;
         }
@@ -54,6 +69,7 @@ pub fn fold(changes: &[Change]) -> Vec<Family> {
             from: from.clone(),
             to: to.clone(),
             documented: documented.clone(),
+            earlier: earlier.clone(),
         }));
     }
     out.sort_by(|a, b| (a.kind, &a.pattern).cmp(&(b.kind, &b.pattern)));

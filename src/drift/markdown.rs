@@ -22,7 +22,10 @@ fn line(f: &Family) -> String {
     };
     let mark = match &f.documented {
         Some(n) => format!("documented: {n}"),
-        None => "**undocumented**".to_string(),
+        None => match &f.earlier {
+            Some(e) => format!("**undocumented** (an earlier note names it: {e})"),
+            None => "**undocumented**".to_string(),
+        },
     };
     format!("- {} {name}{values}: {mark}\n", f.kind.as_str())
 }
@@ -33,7 +36,10 @@ fn title(n: &NodeDrift) -> String {
     } else {
         format!(" (same on {})", n.same_on.join(", "))
     };
-    format!("{} ({}, {} -> {}){others}", n.node, n.role, n.from_version, n.to_version)
+    format!(
+        "{} ({}, {} -> {}){others}",
+        n.node, n.role, n.from_version, n.to_version
+    )
 }
 
 impl Drift {
@@ -77,13 +83,18 @@ impl Drift {
             }
         }
         s.push_str("\n## Upgrade notes of the range\n\n");
+        let mut notes: Vec<_> = self.notes.iter().collect();
+        notes.sort_by_key(|n| {
+            let series = crate::domain::Series::named_in(n.version.trim_end_matches(".x"));
+            (series, n.observed, &n.anchor, &n.element)
+        });
         if self.notes.is_empty() {
             s.push_str(
                 "No note of the range names an element (same series, or no notes: there are \
                  none for 1.11).\n",
             );
         }
-        for n in &self.notes {
+        for n in notes {
             let head = format!("{} {} #{}: {}", n.version, n.change, n.anchor, n.element);
             match &n.why {
                 None => s.push_str(&format!("- observed: {head}\n")),

@@ -77,6 +77,10 @@ pub struct Change {
     /// The upgrade note that documents it (`1.8.x R 1-8-x-...`); `None`: undocumented.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documented: Option<String>,
+    /// For an undocumented change: an older note that names the same element (a removal of
+    /// what an earlier series deprecated), as a hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<String>,
 }
 
 /// The changes seen on one node.
@@ -105,6 +109,10 @@ pub struct NodeDrift {
     /// Other agents whose changes are identical to this node's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub same_on: Vec<String>,
+    /// Every element seen at the start and at the end (kind, name; API values as `path =
+    /// member`): why a documented change was not observed (already there, or never there).
+    #[serde(skip)]
+    pub present: [std::collections::BTreeSet<(Kind, String)>; 2],
 }
 
 /// Something seen at one end only that is not a version change, and why.

@@ -126,16 +126,30 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
         removed: Vec::new(),
         not_compared: Vec::new(),
         same_on: Vec::new(),
+        present: [presence(r, from), presence(r, to)],
     };
     endpoint_changes(r, from, to, &mut d);
     // Metrics (without windowed timer statistics: see `snapshot::metric_names`).
     if let (Some(a), Some(b)) = (&from.metrics, &to.metrics) {
         let a = metric_names(r, a);
         let b = metric_names(r, b);
-        d.added
-            .extend(b.difference(&a).map(|m| change(Kind::Metric, m, None, None)));
-        d.removed
-            .extend(a.difference(&b).map(|m| change(Kind::Metric, m, None, None)));
+        for (m, added) in b
+            .difference(&a)
+            .map(|m| (m, true))
+            .chain(a.difference(&b).map(|m| (m, false)))
+        {
+            let event = endpoints::EVENT_METRICS
+                .iter()
+                .find(|(p, _)| crate::mesos::notes::matches(p, m));
+            match event {
+                Some((p, why)) => d.not_compared.push(NotCompared {
+                    name: p.to_string(),
+                    why: why.to_string(),
+                }),
+                None if added => d.added.push(change(Kind::Metric, m, None, None)),
+                None => d.removed.push(change(Kind::Metric, m, None, None)),
+            }
+        }
     }
     // Flags: the harness passes the same flags to both versions (paths with the version in
     // them normalized), so a changed value is a changed default (or a scenario override).
@@ -171,6 +185,37 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     d.not_compared.sort();
     d.not_compared.dedup();
     d
+}
+
+/// Every element of one observation, for telling "already there" from "never there".
+fn presence(r: &Redactor, n: &NodeObservation) -> BTreeSet<(Kind, String)> {
+    let mut out = BTreeSet::new();
+    for e in n.endpoints.iter().flatten() {
+        out.insert((Kind::Endpoint, e.path.clone()));
+    }
+    for m in n
+        .metrics
+        .as_deref()
+        .map(|m| metric_names(r, m))
+        .unwrap_or_default()
+    {
+        out.insert((Kind::Metric, m));
+    }
+    for f in flags_doc(n).into_keys() {
+        out.insert((Kind::Flag, f));
+    }
+    if let Some(state) = state_doc(n) {
+        let v = r.value(state);
+        for p in field_paths(&v) {
+            out.insert((Kind::StateField, p));
+        }
+        for path in endpoints::API_VALUES {
+            for m in values_at(&v, path) {
+                out.insert((Kind::StateValue, format!("{path} = {m}")));
+            }
+        }
+    }
+    out
 }
 
 /// Endpoints (only when both ends were discovered): added, removed, status, deprecation.
@@ -317,5 +362,6 @@ pub(super) fn change(kind: Kind, name: &str, from: Option<String>, to: Option<St
         from,
         to,
         documented: None,
+        earlier: None,
     }
 }

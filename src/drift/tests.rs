@@ -137,14 +137,36 @@ fn harness_paths_phase_effects_and_workload_are_not_drift() {
     );
     let d = drift(&scenario(), &observations(a, b));
     assert!(d.is_empty(), "{}", d.markdown());
-    let not: Vec<&str> = d.nodes[0].not_compared.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(not, ["/frameworks/*/completed_tasks/*", "/slaves/*/reregistered_time"]);
+    let not: Vec<&str> = d.nodes[0]
+        .not_compared
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(
+        not,
+        [
+            "/frameworks/*/completed_tasks/*",
+            "/slaves/*/reregistered_time"
+        ]
+    );
 }
 
 #[test]
 fn api_values_are_compared_by_member() {
-    let a = master("1.8.1", &[], &[], json!({}), json!({"capabilities": ["A", "B"]}));
-    let b = master("1.9.0", &[], &[], json!({}), json!({"capabilities": ["B", "A", "C"]}));
+    let a = master(
+        "1.8.1",
+        &[],
+        &[],
+        json!({}),
+        json!({"capabilities": ["A", "B"]}),
+    );
+    let b = master(
+        "1.9.0",
+        &[],
+        &[],
+        json!({}),
+        json!({"capabilities": ["B", "A", "C"]}),
+    );
     let d = drift(&scenario(), &observations(a, b));
     assert_eq!(d.nodes[0].added.len(), 1);
     assert_eq!(d.nodes[0].added[0].to.as_deref(), Some("C"));
@@ -159,7 +181,10 @@ fn families_are_folded_and_listed_once() {
                 .iter()
                 .map(move |s| format!("master/operations/{k}/{s}"))
         })
-        .chain(["master/operations/total".to_string(), "master/x".to_string()])
+        .chain([
+            "master/operations/total".to_string(),
+            "master/x".to_string(),
+        ])
         .collect();
     let changes: Vec<Change> = names
         .iter()
@@ -171,7 +196,10 @@ fn families_are_folded_and_listed_once() {
         patterns,
         [
             ("master/operations/total", 1),
-            ("master/operations/{create,destroy,reserve}/{dropped,error,total}", 9),
+            (
+                "master/operations/{create,destroy,reserve}/{dropped,error,total}",
+                9
+            ),
             ("master/x", 1)
         ]
     );
@@ -215,7 +243,13 @@ fn changes_are_classified_against_the_notes_of_the_range() {
         json!({}),
         json!({}),
     );
-    let b = master("1.8.1", &[("/master/state", 200)], &[], json!({}), json!({}));
+    let b = master(
+        "1.8.1",
+        &[("/master/state", 200)],
+        &[],
+        json!({}),
+        json!({}),
+    );
     let mut o = observations(a, b);
     o.phases[1].phase = "end".into();
     let yaml = "format: 1\nname: t\nfrom: 1.7.3\nto: 1.8.1\ndistribution: local\ntopology: { masters: 1, agents: 1 }\norder: { deviates: { reason: test } }\nsteps: [upgrade_masters]\n";

@@ -90,6 +90,13 @@ pub const PHASE_EFFECTS: &[(&str, &str)] = &[(
     "set once an agent re-registered with a restarted master (a phase effect)",
 )];
 
+/// Metric names a process adds when an event first happens (a task ending for a reason),
+/// not when it starts: they come with the workload, not the version.
+pub const EVENT_METRICS: &[(&str, &str)] = &[(
+    "master/task_*/source_*/reason_*",
+    "counted from the first task that ended so (workload)",
+)];
+
 /// State values that describe the API rather than the cluster (what the process can do):
 /// the drift report compares their values, not only their presence.
 pub const API_VALUES: &[&str] = &["/capabilities", "/slaves/*/capabilities"];

@@ -223,7 +223,9 @@ mod tests {
             );
             assert!(!n.says.trim().is_empty(), "{}: says nothing", n.anchor);
             assert!(
-                n.anchor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                n.anchor
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
                 "{}: an anchor is made of letters, digits and -",
                 n.anchor
             );
@@ -231,7 +233,11 @@ mod tests {
                 let (_, name) = e.parts();
                 assert!(!name.trim().is_empty(), "{}: empty element", n.anchor);
                 if let Element::StateValue(v) = e {
-                    assert!(v.contains(" = "), "{}: state_value is `path = member`", n.anchor);
+                    assert!(
+                        v.contains(" = "),
+                        "{}: state_value is `path = member`",
+                        n.anchor
+                    );
                 }
                 if let Element::Endpoint(p) | Element::StateField(p) = e {
                     assert!(p.starts_with('/'), "{}: {p} is no path", n.anchor);
@@ -241,7 +247,15 @@ mod tests {
         // Every series the notes describe an upgrade to, 0.12 .. 1.10, has a note (there
         // are no notes for 1.11, and 0.11 is where they start).
         for s in crate::domain::series() {
-            if s == (Series { major: 1, minor: 11 }) || s == (Series { major: 0, minor: 11 }) {
+            if s == (Series {
+                major: 1,
+                minor: 11,
+            }) || s
+                == (Series {
+                    major: 0,
+                    minor: 11,
+                })
+            {
                 continue;
             }
             assert!(
@@ -268,7 +282,10 @@ mod tests {
     fn element_names_match_by_part() {
         assert!(matches("/slave(1)/*.json", "/slave(1)/state.json"));
         assert!(!matches("/slave(1)/*.json", "/slave(1)/state"));
-        assert!(matches("master/operations/*", "master/operations/create/total"));
+        assert!(matches(
+            "master/operations/*",
+            "master/operations/create/total"
+        ));
         assert!(matches("/slaves/*/drain_info", "/slaves/*/drain_info"));
         assert!(!matches("/master/state", "/master/state.json"));
         let v = |s: &str| s.parse::<Version>().unwrap();
