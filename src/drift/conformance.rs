@@ -100,6 +100,10 @@ fn element_matches(e: &Element, c: &Change) -> bool {
         (Element::Endpoint(p), Kind::Endpoint) => notes::matches(p, &c.name),
         (Element::Metric(m), Kind::Metric) => notes::matches(m, &c.name),
         (Element::StateField(p), Kind::StateField) => notes::matches(p, &c.name),
+        (Element::Serialization(t), Kind::Format) => c
+            .name
+            .rsplit_once(' ')
+            .is_some_and(|(_, trait_)| trait_ == t),
         (Element::StateValue(v), Kind::StateValue) => {
             let member = c.to.as_deref().or(c.from.as_deref()).unwrap_or_default();
             v.split_once(" = ")

@@ -46,6 +46,8 @@ pub enum Kind {
     StateField,
     /// The value of a state field that describes the API (`/capabilities`).
     StateValue,
+    /// How an answer is serialized (`/master/state slash`: `escaped` -> `plain`).
+    Format,
 }
 
 impl Kind {
@@ -57,6 +59,7 @@ impl Kind {
             Kind::Flag => "flag",
             Kind::StateField => "state field",
             Kind::StateValue => "state value",
+            Kind::Format => "format",
         }
     }
 }

@@ -174,6 +174,7 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     if let (Some(a), Some(b)) = (state_doc(from), state_doc(to)) {
         state_changes(&r.value(a), &r.value(b), &mut d);
     }
+    format_changes(from, to, &mut d);
     for list in [
         &mut d.added,
         &mut d.changed,
@@ -185,6 +186,32 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     d.not_compared.sort();
     d.not_compared.dedup();
     d
+}
+
+/// How each body recorded at both ends was serialized: a trait that differs is a change
+/// (`/master/state slash`). Observations without formats (older ones) compare nothing.
+fn format_changes(from: &NodeObservation, to: &NodeObservation, d: &mut NodeDrift) {
+    for (path, a) in &from.bodies {
+        let (Some(fa), Some(fb)) = (
+            a.format.as_ref(),
+            to.bodies.get(path).and_then(|b| b.format.as_ref()),
+        ) else {
+            continue;
+        };
+        let traits: BTreeSet<&String> = fa.0.keys().chain(fb.0.keys()).collect();
+        for t in traits {
+            let (va, vb) = (fa.0.get(t), fb.0.get(t));
+            if va != vb {
+                let none = || "none".to_string();
+                d.changed.push(change(
+                    Kind::Format,
+                    &format!("{path} {t}"),
+                    Some(va.cloned().unwrap_or_else(none)),
+                    Some(vb.cloned().unwrap_or_else(none)),
+                ));
+            }
+        }
+    }
 }
 
 /// Every element of one observation, for telling "already there" from "never there".

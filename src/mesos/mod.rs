@@ -3,6 +3,7 @@
 pub mod client;
 pub mod distribution;
 pub mod endpoints;
+pub mod format;
 pub mod notes;
 pub mod procedures;
 pub mod readiness;

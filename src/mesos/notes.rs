@@ -85,7 +85,8 @@ pub enum Element {
     V1Call(String),
     /// A field or message of the protobuf API (`TaskStatus.limitation`).
     Proto(String),
-    /// How JSON or HTTP answers are serialized (escaping, number format, status codes).
+    /// A serialization trait of answers (`crate::mesos::format`): `content-type`, `slash`,
+    /// `unicode`, `numbers`, `layout`, `keys`.
     Serialization(String),
     /// A step the operator must take to upgrade.
     UpgradeStep(String),
@@ -121,7 +122,6 @@ impl Element {
         match self {
             Element::V1Call(_) => Some("the v1 operator API is not probed yet"),
             Element::Proto(_) => Some("the protobuf descriptors are not read yet"),
-            Element::Serialization(_) => Some("bodies are compared as parsed JSON"),
             Element::UpgradeStep(_) => Some("an upgrade step, not an API element"),
             Element::Environment(_) => Some("environment variables are not observable"),
             _ => None,

@@ -269,11 +269,13 @@ fn answer(r: Result<RawResponse, ClientError>) -> Answer {
             Ok(json) => Answer {
                 status: Some(r.status),
                 json: Some(json),
+                format: Some(crate::mesos::format::fingerprint(&r)),
                 ..Answer::default()
             },
             Err(_) => Answer {
                 status: Some(r.status),
                 text: Some(r.text()),
+                format: Some(crate::mesos::format::fingerprint(&r)),
                 ..Answer::default()
             },
         },
