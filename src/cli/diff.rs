@@ -18,7 +18,7 @@ use crate::snapshot::Render;
 
 /// Version of what a cached observation holds: bump it when probing changes what is
 /// recorded, so that older cached observations are not compared with newer ones.
-pub const PROBE_FORMAT: u32 = 2;
+pub const PROBE_FORMAT: u32 = 3;
 
 /// Where observations are cached and run folders go.
 #[derive(Debug, Clone)]
