@@ -301,8 +301,6 @@ impl Redactor {
     }
 }
 
-/// Keys under which numbers are amounts that depend on allocation timing.
-
 /// A value the harness sets itself with the node's version in it (`--launcher_dir
 /// /opt/mesos/1.8.1`) with that version as `[version]`: two versions given the same flags by
 /// the harness then compare equal, and only a changed default stays a change.
@@ -324,6 +322,7 @@ pub fn harness_version(text: &str, version: &str) -> String {
     out
 }
 
+/// Keys under which numbers are amounts that depend on allocation timing.
 fn is_amount_key(key: &str) -> bool {
     matches!(
         key,

@@ -228,52 +228,6 @@ fn unknown_run(id: &str, host: &str, runs: &[docker::RunSummary]) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn summary(id: &str, liveness: docker::Liveness, kept: bool) -> docker::RunSummary {
-        docker::RunSummary {
-            id: id.to_string(),
-            liveness,
-            kept,
-            labels: Default::default(),
-        }
-    }
-
-    #[test]
-    fn an_unknown_run_is_told_with_the_runs_that_exist() {
-        let runs = [
-            summary("67a1b2c3d4", docker::Liveness::Alive, false),
-            summary("67a1b2ffff", docker::Liveness::Dead, true),
-        ];
-        assert_eq!(
-            unknown_run("nosuchrun", "unix:///d.sock", &runs),
-            "no run nosuchrun on the Docker engine at unix:///d.sock; the runs there: \
-             67a1b2c3d4 (owner running), 67a1b2ffff (owner gone, kept)"
-        );
-        let none = unknown_run("nosuchrun", "unix:///d.sock", &[]);
-        assert!(none.contains("there are no runs"), "{none}");
-        assert!(none.contains(docker::RUN_LABEL), "{none}");
-    }
-
-    #[test]
-    fn unknown_versions_are_named_with_the_known_ones() {
-        assert_eq!(unknown_versions(&[]), None);
-        assert_eq!(unknown_versions(&["1.11.0".to_string()]), None);
-        let why = unknown_versions(&["1.11.0".into(), "9.9.9".into()]).unwrap();
-        assert!(why.starts_with("unknown Mesos version 9.9.9;"), "{why}");
-        for known in images::known_versions() {
-            assert!(why.contains(known), "{known} missing: {why}");
-        }
-        let why = unknown_versions(&["9.9.9".into(), "1.2".into()]).unwrap();
-        assert!(
-            why.starts_with("unknown Mesos versions 9.9.9, 1.2;"),
-            "{why}"
-        );
-    }
-}
-
 /// `upgrade-harness diff FROM TO` and `diff --all`.
 pub fn diff(
     pair: Option<(&str, &str)>,
@@ -368,4 +322,50 @@ pub fn atlas_title(reports: &[crate::drift::Drift]) -> String {
 
 fn out_text(text: &str) -> ExitCode {
     out(text).err().unwrap_or(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, liveness: docker::Liveness, kept: bool) -> docker::RunSummary {
+        docker::RunSummary {
+            id: id.to_string(),
+            liveness,
+            kept,
+            labels: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_run_is_told_with_the_runs_that_exist() {
+        let runs = [
+            summary("67a1b2c3d4", docker::Liveness::Alive, false),
+            summary("67a1b2ffff", docker::Liveness::Dead, true),
+        ];
+        assert_eq!(
+            unknown_run("nosuchrun", "unix:///d.sock", &runs),
+            "no run nosuchrun on the Docker engine at unix:///d.sock; the runs there: \
+             67a1b2c3d4 (owner running), 67a1b2ffff (owner gone, kept)"
+        );
+        let none = unknown_run("nosuchrun", "unix:///d.sock", &[]);
+        assert!(none.contains("there are no runs"), "{none}");
+        assert!(none.contains(docker::RUN_LABEL), "{none}");
+    }
+
+    #[test]
+    fn unknown_versions_are_named_with_the_known_ones() {
+        assert_eq!(unknown_versions(&[]), None);
+        assert_eq!(unknown_versions(&["1.11.0".to_string()]), None);
+        let why = unknown_versions(&["1.11.0".into(), "9.9.9".into()]).unwrap();
+        assert!(why.starts_with("unknown Mesos version 9.9.9;"), "{why}");
+        for known in images::known_versions() {
+            assert!(why.contains(known), "{known} missing: {why}");
+        }
+        let why = unknown_versions(&["9.9.9".into(), "1.2".into()]).unwrap();
+        assert!(
+            why.starts_with("unknown Mesos versions 9.9.9, 1.2;"),
+            "{why}"
+        );
+    }
 }
