@@ -188,8 +188,9 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
     d
 }
 
-/// How each body recorded at both ends was serialized: a trait that differs is a change
-/// (`/master/state slash`). Observations without formats (older ones) compare nothing.
+/// How each body recorded at both ends was serialized: a trait both ends show that differs is
+/// a change (`/master/state slash`). Observations without formats (older ones) compare
+/// nothing.
 fn format_changes(from: &NodeObservation, to: &NodeObservation, d: &mut NodeDrift) {
     for (path, a) in &from.bodies {
         let (Some(fa), Some(fb)) = (
@@ -198,17 +199,18 @@ fn format_changes(from: &NodeObservation, to: &NodeObservation, d: &mut NodeDrif
         ) else {
             continue;
         };
-        let traits: BTreeSet<&String> = fa.0.keys().chain(fb.0.keys()).collect();
-        for t in traits {
-            let (va, vb) = (fa.0.get(t), fb.0.get(t));
-            if va != vb {
-                let none = || "none".to_string();
-                d.changed.push(change(
-                    Kind::Format,
-                    &format!("{path} {t}"),
-                    Some(va.cloned().unwrap_or_else(none)),
-                    Some(vb.cloned().unwrap_or_else(none)),
-                ));
+        // A trait seen at one end only is content, not format (no `/` in one body says
+        // nothing about how it would be escaped): compared where both ends show it.
+        for (t, va) in &fa.0 {
+            if let Some(vb) = fb.0.get(t) {
+                if va != vb {
+                    d.changed.push(change(
+                        Kind::Format,
+                        &format!("{path} {t}"),
+                        Some(va.clone()),
+                        Some(vb.clone()),
+                    ));
+                }
             }
         }
     }
