@@ -46,12 +46,25 @@ pub(super) fn classify(d: &mut Drift) {
     }
     let mut checks = BTreeSet::new();
     for n in in_range {
+        // A change with nothing to observe from outside, and why the harness cannot show it.
+        if n.elements.is_empty() {
+            if let Some(needs) = &n.needs {
+                checks.insert(NoteCheck {
+                    version: n.version.clone(),
+                    change: n.change.clone(),
+                    anchor: n.anchor.clone(),
+                    element: "behaviour".to_string(),
+                    observed: false,
+                    why: Some(format!("needs {needs}")),
+                });
+            }
+        }
         for e in &n.elements {
             let observed = seen.contains(&(n.anchor.clone(), e.describe()));
             let why = (!observed).then(|| {
                 e.unobserved_kind()
                     .map(str::to_string)
-                    .or_else(|| n.needs.clone())
+                    .or_else(|| n.needs.as_ref().map(|x| format!("needs {x}")))
                     .unwrap_or_else(|| presence(d, e))
             });
             checks.insert(NoteCheck {

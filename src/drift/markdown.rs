@@ -90,8 +90,8 @@ impl Drift {
         });
         if self.notes.is_empty() {
             s.push_str(
-                "No note of the range names an element (same series, or no notes: there are \
-                 none for 1.11).\n",
+                "No note in this range (a patch upgrade within one series, or 1.11, which has \
+                 no notes).\n",
             );
         }
         for n in notes {
@@ -132,7 +132,7 @@ impl Drift {
         }
         let observed = self.notes.iter().filter(|n| n.observed).count();
         s.push_str(&format!(
-            "\nNotes of the range naming an element: {}; observed {observed}, not observed {}.\n",
+            "\nNotes of the range: {}; observed {observed}, not observed {}.\n",
             self.notes.len(),
             self.notes.len() - observed
         ));
