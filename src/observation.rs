@@ -94,6 +94,9 @@ pub struct Answer {
     /// Why there is no answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How the body was serialized (`crate::mesos::format`), when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<crate::mesos::format::Format>,
 }
 
 /// The answer to one of the scenario's `probes:`.

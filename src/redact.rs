@@ -301,6 +301,27 @@ impl Redactor {
     }
 }
 
+/// A value the harness sets itself with the node's version in it (`--launcher_dir
+/// /opt/mesos/1.8.1`) with that version as `[version]`: two versions given the same flags by
+/// the harness then compare equal, and only a changed default stays a change.
+pub fn harness_version(text: &str, version: &str) -> String {
+    let needle = format!("/{version}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&needle) {
+        let end = i + needle.len();
+        let bounded = rest[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '/' || c == ':' || c == ',' || c.is_whitespace());
+        out.push_str(&rest[..i]);
+        out.push_str(if bounded { "/[version]" } else { &needle });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Keys under which numbers are amounts that depend on allocation timing.
 fn is_amount_key(key: &str) -> bool {
     matches!(
@@ -647,5 +668,18 @@ mod tests {
         );
         r.redact_versions = true;
         assert_eq!(r.value(&v)["version"], json!("[version]"));
+    }
+
+    #[test]
+    fn harness_paths_lose_their_version_only_as_a_whole_path_component() {
+        assert_eq!(
+            harness_version("/opt/mesos/1.8.1", "1.8.1"),
+            "/opt/mesos/[version]"
+        );
+        assert_eq!(
+            harness_version("/opt/mesos/1.8.1/libexec:/x/1.8.10", "1.8.1"),
+            "/opt/mesos/[version]/libexec:/x/1.8.10"
+        );
+        assert_eq!(harness_version("1.8.1", "1.8.1"), "1.8.1");
     }
 }

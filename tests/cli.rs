@@ -209,6 +209,19 @@ fn an_unknown_version_is_exit_2_naming_the_known_ones() {
     }
 }
 
+#[test]
+fn diff_of_an_unknown_version_is_exit_2_naming_the_local_builds() {
+    let out = harness_with(&["diff", "1.8.0", "9.9.9"], &[NO_DOCKER]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: 9.9.9 is no local build; known: 1.4.3 "),
+        "{stderr}"
+    );
+    let out = harness_with(&["diff", "1.8.0"], &[NO_DOCKER]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
 /// Needs Docker: the runs that exist are asked of the engine.
 #[test]
 fn cleaning_an_unknown_run_is_exit_2_naming_the_runs() {

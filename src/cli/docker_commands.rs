@@ -236,6 +236,102 @@ fn unknown_run(id: &str, host: &str, runs: &[docker::RunSummary]) -> String {
     )
 }
 
+/// `upgrade-harness diff FROM TO` and `diff --all`.
+pub fn diff(
+    pair: Option<(&str, &str)>,
+    all: bool,
+    json: bool,
+    out: &Path,
+    fresh: bool,
+) -> ExitCode {
+    use super::diff::{self, DiffOptions};
+    let opts = DiffOptions {
+        fresh,
+        ..DiffOptions::default()
+    };
+    let parse = |s: &str| -> Result<crate::domain::Version, String> {
+        let v: crate::domain::Version = s.parse().map_err(|e| format!("{s}: {e}"))?;
+        if crate::mesos::versions::is_known(crate::scenario::model::Distribution::Local, v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "{v} is no local build; known: {}",
+                crate::mesos::versions::known(crate::scenario::model::Distribution::Local)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        }
+    };
+    if all {
+        return match runtime().block_on(diff::all_pairs(&opts)) {
+            Ok(reports) => {
+                let title = atlas_title(&reports);
+                let md = crate::drift::atlas::markdown(&title, &reports);
+                let write = || -> std::io::Result<()> {
+                    std::fs::create_dir_all(out)?;
+                    std::fs::write(out.join("atlas.md"), &md)?;
+                    std::fs::write(
+                        out.join("atlas.html"),
+                        crate::drift::atlas::html(&title, &md),
+                    )?;
+                    std::fs::write(
+                        out.join("atlas.json"),
+                        serde_json::to_string_pretty(&reports).unwrap_or_default(),
+                    )
+                };
+                match write() {
+                    Ok(()) => {
+                        note!("atlas of {} pairs in {}", reports.len(), out.display());
+                        ExitCode::Ok
+                    }
+                    Err(e) => {
+                        note!("error: writing the atlas into {}: {e}", out.display());
+                        ExitCode::Infrastructure
+                    }
+                }
+            }
+            Err(e) => {
+                note!("error: {e}");
+                ExitCode::Infrastructure
+            }
+        };
+    }
+    let Some((from, to)) = pair else {
+        note!("error: give FROM and TO, or --all");
+        return ExitCode::InvalidInput;
+    };
+    let (from, to) = match (parse(from), parse(to)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            note!("error: {e}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    match runtime().block_on(diff::diff(from, to, &opts)) {
+        Ok(d) => out_text(&if json { d.json() + "\n" } else { d.markdown() }),
+        Err(e) => {
+            note!("error: {e}");
+            ExitCode::Infrastructure
+        }
+    }
+}
+
+/// `Mesos API atlas: local builds 1.4.3 .. 1.11.0`.
+pub fn atlas_title(reports: &[crate::drift::Drift]) -> String {
+    let first = reports.first().and_then(|d| d.from_version);
+    let last = reports.last().and_then(|d| d.to_version);
+    match (first, last) {
+        (Some(a), Some(b)) => format!("Mesos API atlas: local builds {a} .. {b}"),
+        _ => "Mesos API atlas".to_string(),
+    }
+}
+
+fn out_text(text: &str) -> ExitCode {
+    out(text).err().unwrap_or(ExitCode::Ok)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

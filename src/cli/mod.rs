@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+pub mod diff;
 mod docker_commands;
 mod exit;
 mod matrix;
@@ -157,6 +158,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The API drift report between two versions without an upgrade: one cluster per version
+    /// (one master, one agent, one task) observed at start, cached per build so that a
+    /// second call starts nothing. `--all`: the atlas of every consecutive pair of the local
+    /// builds (Markdown, HTML, JSON).
+    Diff {
+        /// The older version (e.g. 1.7.3).
+        #[arg(required_unless_present = "all")]
+        from: Option<String>,
+        /// The newer version (e.g. 1.8.0).
+        #[arg(required_unless_present = "all")]
+        to: Option<String>,
+        /// Every consecutive pair of the local builds, as one atlas.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        all: bool,
+        /// Print JSON instead of Markdown (a pair), or where the atlas goes (`--all`).
+        #[arg(long)]
+        json: bool,
+        /// Where `--all` writes `atlas.md`, `atlas.html` and `atlas.json`.
+        #[arg(long, default_value = "target/upgrade-harness/atlas")]
+        out: PathBuf,
+        /// Start fresh clusters: ignore (and do not write) cached observations.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Print the API drift report of a run folder again, from its `observations.json` and
+    /// its scenario file, with this harness's drift report and notes catalogue.
+    Drift {
+        /// The run folder (`target/upgrade-harness/<scenario>-<run id>`).
+        folder: PathBuf,
+        /// Print JSON instead of Markdown.
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -201,6 +235,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Images {
             command: ImagesCommand::Build { versions },
         } => docker_commands::images_build(&versions),
+        Command::Diff {
+            from,
+            to,
+            all,
+            json,
+            out,
+            fresh,
+        } => docker_commands::diff(from.as_deref().zip(to.as_deref()), all, json, &out, fresh),
+        Command::Drift { folder, json } => drift_again(&folder, json),
         Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
     }
 }
@@ -502,5 +545,36 @@ fn list(path: &Path) -> ExitCode {
             if invalid == 1 { "" } else { "s" }
         );
         ExitCode::InvalidInput
+    }
+}
+
+/// `upgrade-harness drift FOLDER`.
+fn drift_again(folder: &Path, json: bool) -> ExitCode {
+    let read = |name: &str| -> Result<serde_json::Value, String> {
+        let path = folder.join(name);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let report = read("result.json").and_then(|result| {
+        let file = result
+            .get("file")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| format!("{}: no `file`", folder.join("result.json").display()))?
+            .to_string();
+        let scenario = scenario::load::load(Path::new(&file))
+            .map_err(|d| d.render_with(&miette::GraphicalReportHandler::new()))?;
+        let obs: crate::observation::Observations =
+            serde_json::from_value(read("observations.json")?).map_err(|e| e.to_string())?;
+        Ok(crate::drift::drift(&scenario, &obs))
+    });
+    match report {
+        Ok(d) => out(&if json { d.json() + "\n" } else { d.markdown() })
+            .err()
+            .unwrap_or(ExitCode::Ok),
+        Err(e) => {
+            note!("error: {e}");
+            ExitCode::InvalidInput
+        }
     }
 }

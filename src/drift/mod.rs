@@ -1,54 +1,65 @@
-//! The API drift report: what the real binaries changed between the first phase of a run
-//! (the `from` version) and the last one (the `to` version), per node, in the categories of
-//! the upgrade notes (added / changed / deprecated / removed), and how that compares with
-//! the changes the scenario's checks document.
+//! The API drift report: what the real binaries changed between two observations of a
+//! cluster (the first and the last phase of a run, or the `start` phases of two clusters of
+//! `upgrade-harness diff`), per node, in the categories of the upgrade notes (added /
+//! changed / deprecated / removed), and how that conforms to the upgrade notes
+//! (`notes/upgrade-notes.yaml`, read by `crate::mesos::notes`).
 //!
 //! Pure: observations in, report out. Written as `drift.md` and `drift.json` into the run
 //! folder and snapshot per scenario (`snapshots/drift/`). Format: docs/snapshots.md.
 //!
-//! One file per job: `node` (the changes on one node between two observations), `documented`
-//! (the checks' `documents:` against the observed changes), `markdown` (the report as text);
-//! here the report's types and [`drift`], which folds the nodes together.
+//! One file per job: `node` (the changes on one node between two observations: what is
+//! compared like with like, what is not), `conformance` (each change against the notes, each
+//! note of the range against the changes), `families` (names folded into
+//! `a/{b,c}/{d,e}`), `markdown` (the report as text); here the report's types and the fold
+//! of the nodes.
 
-mod documented;
+pub mod atlas;
+mod conformance;
+mod families;
 mod markdown;
 mod node;
 #[cfg(test)]
 mod tests;
 
+pub use families::fold;
 pub use node::{field_paths, node_drift};
 
 use serde::Serialize;
 
 use crate::domain::{Role, Version};
-use crate::observation::Observations;
+use crate::observation::{NodeObservation, Observations};
+use crate::redact::Redactor;
 use crate::scenario::model::Scenario;
 use crate::snapshot::Render;
 
 /// What kind of thing changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An endpoint `/help` lists (and its GET status).
     Endpoint,
     /// A name in `/metrics/snapshot`.
     Metric,
-    /// A flag in the node's `/flags`.
+    /// A flag in the node's `/flags` (with its default value).
     Flag,
     /// A field path of the node's state document (`/slaves/*/hostname`).
     StateField,
-    /// The version the node reports in `/version`.
-    Version,
+    /// The value of a state field that describes the API (`/capabilities`).
+    StateValue,
+    /// How an answer is serialized (`/master/state slash`: `escaped` -> `plain`).
+    Format,
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    /// The kind as the report writes it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Endpoint => "endpoint",
             Kind::Metric => "metric",
             Kind::Flag => "flag",
             Kind::StateField => "state field",
-            Kind::Version => "version",
+            Kind::StateValue => "state value",
+            Kind::Format => "format",
         }
     }
 }
@@ -66,6 +77,13 @@ pub struct Change {
     /// After.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// The upgrade note that documents it (`1.8.x R 1-8-x-...`); `None`: undocumented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documented: Option<String>,
+    /// For an undocumented change: an older note that names the same element (a removal of
+    /// what an earlier series deprecated), as a hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<String>,
 }
 
 /// The changes seen on one node.
@@ -75,21 +93,38 @@ pub struct NodeDrift {
     pub node: String,
     /// `master` or `agent`.
     pub role: Role,
-    /// Version at the first phase.
+    /// Version at the first observation.
     pub from_version: Version,
-    /// Version at the last phase.
+    /// Version at the last observation.
     pub to_version: Version,
     /// Endpoints, metrics, flags, state fields that appeared.
     pub added: Vec<Change>,
-    /// Endpoint statuses and flag values that changed.
+    /// Endpoint statuses, flag defaults and API values that changed.
     pub changed: Vec<Change>,
     /// Endpoints whose `/help` text newly says they are deprecated.
     pub deprecated: Vec<Change>,
     /// What vanished.
     pub removed: Vec<Change>,
+    /// What was seen at one end only for reasons other than the version (phase effects,
+    /// workload collections empty at one end), with the reason: not counted as drift.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<NotCompared>,
     /// Other agents whose changes are identical to this node's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub same_on: Vec<String>,
+    /// Every element seen at the start and at the end (kind, name; API values as `path =
+    /// member`): why a documented change was not observed (already there, or never there).
+    #[serde(skip)]
+    pub present: [std::collections::BTreeSet<(Kind, String)>; 2],
+}
+
+/// Something seen at one end only that is not a version change, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NotCompared {
+    /// The field or collection (`/slaves/*/reregistered_time`, `/completed_tasks`).
+    pub name: String,
+    /// Why it is not compared.
+    pub why: String,
 }
 
 impl NodeDrift {
@@ -101,93 +136,151 @@ impl NodeDrift {
             && self.removed.is_empty()
     }
 
-    /// Whether a check's `on:` reaches this node (or one of the agents folded into it).
-    fn targeted_by(&self, on: &crate::scenario::model::Target) -> bool {
-        use crate::scenario::model::Target;
-        match on {
-            Target::Master => self.role == Role::Master,
-            Target::Agents => self.role == Role::Agent,
-            Target::Node(name) => self.node == *name || self.same_on.contains(name),
-        }
-    }
-
-    fn all(&self) -> impl Iterator<Item = &Change> {
+    /// Every change with its category (`added`, ...).
+    pub fn all(&self) -> impl Iterator<Item = (&'static str, &Change)> {
+        let tag = |t: &'static str| move |c| (t, c);
         self.added
             .iter()
-            .chain(&self.changed)
-            .chain(&self.deprecated)
-            .chain(&self.removed)
+            .map(tag("added"))
+            .chain(self.changed.iter().map(tag("changed")))
+            .chain(self.deprecated.iter().map(tag("deprecated")))
+            .chain(self.removed.iter().map(tag("removed")))
+    }
+
+    fn all_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Change)> {
+        let tag = |t: &'static str| move |c| (t, c);
+        self.added
+            .iter_mut()
+            .map(tag("added"))
+            .chain(self.changed.iter_mut().map(tag("changed")))
+            .chain(self.deprecated.iter_mut().map(tag("deprecated")))
+            .chain(self.removed.iter_mut().map(tag("removed")))
     }
 }
 
-/// A documented change (a check's `documents:`) and whether it was observed.
+/// A documented change of the version range that something observable should show, and
+/// whether it was observed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Documented {
-    /// The check's `documents:` text.
-    pub documents: String,
-    /// What the check looks at (`endpoint /master/observe`, `flag work_dir`, ...).
-    pub subject: String,
-    /// The observed changes of that subject (empty: documented but not observed here).
-    pub observed: Vec<String>,
-    /// Where the documented version (the text before `:`) lies: `before` the range (the
-    /// change is older: it must hold unchanged), `in` it, `after` it, or `unknown`.
-    pub range: &'static str,
+pub struct NoteCheck {
+    /// The notes' version (`1.8.x`).
+    pub version: String,
+    /// `A`, `C`, `D`, `R` (or a combination).
+    pub change: String,
+    /// The notes' anchor.
+    pub anchor: String,
+    /// The element (`flag seccomp_config_dir`).
+    pub element: String,
+    /// Whether an observed change matched it.
+    pub observed: bool,
+    /// Why it was not observed (what the default configuration lacks), when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
-/// The drift report of one run.
+/// The drift report between two observations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Drift {
-    /// Scenario name.
+    /// Scenario name, or `diff <from> <to>`.
     pub scenario: String,
     /// First phase compared.
     pub from_phase: String,
     /// Last phase compared.
     pub to_phase: String,
+    /// The version range the notes are read for (`from` exclusive, `to` inclusive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_version: Option<Version>,
+    /// See `from_version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_version: Option<Version>,
     /// Per node (agents identical to an earlier agent are folded into it: `same_on`).
     pub nodes: Vec<NodeDrift>,
-    /// Documented changes and whether this run observed them.
-    pub documented: Vec<Documented>,
-    /// Observed changes no check documents (`<node>: <kind> <name>`).
-    pub undocumented: Vec<String>,
+    /// The notes of the range with an element the harness can observe, and the outcome.
+    pub notes: Vec<NoteCheck>,
 }
 
-fn describe(c: &Change) -> String {
-    let values = match (&c.from, &c.to) {
-        (Some(a), Some(b)) => format!(" ({a} -> {b})"),
-        (Some(a), None) => format!(" (was {a})"),
-        (None, Some(b)) => format!(" ({b})"),
-        (None, None) => String::new(),
-    };
-    format!("{} {}{values}", c.kind.as_str(), c.name)
-}
-
-/// The drift between the first and the last phase of a run, and the documented changes.
+/// The drift between the first and the last phase of a run, classified against the notes.
 pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
-    let r = obs.redactor();
-    let mut out = Drift {
-        scenario: scenario.name.value.clone(),
-        ..Drift::default()
-    };
     let (Some(first), Some(last)) = (obs.phases.first(), obs.phases.last()) else {
-        return out;
+        return Drift {
+            scenario: scenario.name.value.clone(),
+            ..Drift::default()
+        };
     };
-    out.from_phase = first.phase.clone();
-    out.to_phase = last.phase.clone();
-    for to in &last.nodes {
+    let r = obs.redactor();
+    let pairs = pair_nodes(&first.nodes, &last.nodes);
+    let mut d = between(
+        &scenario.name.value,
+        (&first.phase, &last.phase),
+        &r,
+        &pairs,
+    );
+    d.from_version = Some(scenario.from_version());
+    d.to_version = Some(scenario.to_version());
+    conformance::classify(&mut d);
+    d
+}
+
+/// The drift between two observations of clusters at `from` and `to` (the `start` phase of
+/// one cluster per version: `upgrade-harness diff`), classified against the notes.
+pub fn diff(
+    from: (&Version, &[NodeObservation], &Redactor),
+    to: (&Version, &[NodeObservation], &Redactor),
+) -> Drift {
+    // Each cluster has its own IDs: each side is normalized with its own redactor first.
+    let side = |nodes: &[NodeObservation], r: &Redactor| -> Vec<NodeObservation> {
+        nodes.iter().map(|n| node::redacted(r, n)).collect()
+    };
+    let (a, b) = (side(from.1, from.2), side(to.1, to.2));
+    let pairs = pair_nodes(&a, &b);
+    let mut d = between(
+        &format!("diff {} {}", from.0, to.0),
+        ("start", "start"),
+        &Redactor::new(),
+        &pairs,
+    );
+    d.from_version = Some(*from.0);
+    d.to_version = Some(*to.0);
+    conformance::classify(&mut d);
+    d
+}
+
+/// Each node at the end with the node it is compared with at the start.
+fn pair_nodes<'a>(
+    first: &'a [NodeObservation],
+    last: &'a [NodeObservation],
+) -> Vec<(&'a NodeObservation, &'a NodeObservation)> {
+    let mut out = Vec::new();
+    for to in last {
         // Masters are probed at the leader only, and with ZooKeeper the leader changes when
         // the old one is upgraded (last): the leader at the end is compared with the leader
         // at the start.
-        let from = first.nodes.iter().find(|n| n.node == to.node).or_else(|| {
-            let leader_then = first.nodes.iter().find(|n| n.role == Role::Master);
+        let from = first.iter().find(|n| n.node == to.node).or_else(|| {
+            let leader_then = first.iter().find(|n| n.role == Role::Master);
             leader_then.filter(|_| to.role == Role::Master)
         });
-        let Some(from) = from else {
-            continue;
-        };
-        if from.down.is_some() || to.down.is_some() {
-            continue;
+        if let Some(from) = from {
+            if from.down.is_none() && to.down.is_none() {
+                out.push((from, to));
+            }
         }
-        let mut d = node_drift(&r, from, to);
+    }
+    out
+}
+
+fn between(
+    name: &str,
+    phases: (&str, &str),
+    r: &Redactor,
+    pairs: &[(&NodeObservation, &NodeObservation)],
+) -> Drift {
+    let mut out = Drift {
+        scenario: name.to_string(),
+        from_phase: phases.0.to_string(),
+        to_phase: phases.1.to_string(),
+        ..Drift::default()
+    };
+    for (from, to) in pairs {
+        let mut d = node_drift(r, from, to);
         if from.node != to.node {
             // Not a change between versions: the two leaders' own names (`--hostname`).
             d.changed.retain(|c| {
@@ -204,13 +297,13 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
                 && o.changed == d.changed
                 && o.deprecated == d.deprecated
                 && o.removed == d.removed
+                && o.not_compared == d.not_compared
         });
         match same {
             Some(o) => o.same_on.push(d.node),
             None => out.nodes.push(d),
         }
     }
-    documented::document(scenario, &mut out);
     out
 }
 
@@ -218,5 +311,10 @@ impl Drift {
     /// Whether no node changed.
     pub fn is_empty(&self) -> bool {
         self.nodes.iter().all(NodeDrift::is_empty)
+    }
+
+    /// The report as pretty JSON (`drift.json`).
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }

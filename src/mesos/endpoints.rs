@@ -51,7 +51,20 @@ pub fn recorded_bodies(role: Role) -> &'static [&'static str] {
 
 /// Why a GET of `path` on a node of `role` running `version` must not be made while
 /// probing, if so: it changes state, starts work, streams, or kills the process.
-pub fn probe_skip_reason(path: &str, role: Role, version: Version) -> Option<&'static str> {
+///
+/// `help` is the endpoint's `/help` text: the endpoints of [`READ_BY_GET`] are probed with a
+/// GET when their text says a GET reads (it names GET, or says it returns or retrieves).
+pub fn probe_skip_reason(
+    path: &str,
+    role: Role,
+    version: Version,
+    help: Option<&str>,
+) -> Option<&'static str> {
+    if READ_BY_GET.iter().any(|p| path.ends_with(p)) {
+        let text = help.unwrap_or_default().to_lowercase();
+        let reads = text.contains("get") || text.contains("return") || text.contains("retriev");
+        return (!reads).then_some("changes state (its /help text names no GET that reads)");
+    }
     let mutating = [
         "/teardown",
         "/machine/up",
@@ -60,8 +73,6 @@ pub fn probe_skip_reason(path: &str, role: Role, version: Version) -> Option<&'s
         "/unreserve",
         "/create-volumes",
         "/destroy-volumes",
-        "/quota",
-        "/weights",
         "/logging/toggle",
         "/profiler/start",
         "/profiler/stop",
@@ -83,6 +94,33 @@ pub fn probe_skip_reason(path: &str, role: Role, version: Version) -> Option<&'s
     None
 }
 
+/// State fields whose presence depends on what happened to the cluster (a phase), not on
+/// the version: the drift report does not count them as API changes and says so.
+pub const PHASE_EFFECTS: &[(&str, &str)] = &[(
+    "/slaves/*/reregistered_time",
+    "set once an agent re-registered with a restarted master (a phase effect)",
+)];
+
+/// Metric names a process adds when an event first happens (a task ending for a reason),
+/// not when it starts: they come with the workload, not the version.
+pub const EVENT_METRICS: &[(&str, &str)] = &[(
+    "master/task_*/source_*/reason_*",
+    "counted from the first task that ended so (workload)",
+)];
+
+/// State values that describe the API rather than the cluster (what the process can do):
+/// the drift report compares their values, not only their presence.
+pub const API_VALUES: &[&str] = &["/capabilities", "/slaves/*/capabilities"];
+
+/// Endpoints that change state with POST, PUT or DELETE but only read with GET: probed with
+/// GET (checked against each version's `/help` text by [`probe_skip_reason`]).
+pub const READ_BY_GET: &[&str] = &[
+    "/master/quota",
+    "/master/weights",
+    "/master/maintenance/status",
+    "/master/maintenance/schedule",
+];
+
 /// The `--zk` URL of masters electing through the ZooKeeper servers at `addresses`:
 /// `zk://10.0.0.2:2181,10.0.0.3:2181/mesos`.
 pub fn zk_url<'a>(addresses: impl IntoIterator<Item = &'a str>) -> String {
@@ -101,10 +139,15 @@ mod tests {
     fn containerizer_debug_is_skipped_from_1_9_on_agents_only() {
         let path = "/slave(1)/containerizer/debug";
         let v = |s: &str| s.parse::<Version>().unwrap();
-        assert!(probe_skip_reason(path, Role::Agent, v("1.9.0")).is_some());
-        assert!(probe_skip_reason(path, Role::Agent, v("1.8.1")).is_none());
-        assert!(probe_skip_reason("/master/teardown", Role::Master, v("1.4.3")).is_some());
-        assert!(probe_skip_reason("/master/state", Role::Master, v("1.11.0")).is_none());
+        assert!(probe_skip_reason(path, Role::Agent, v("1.9.0"), None).is_some());
+        assert!(probe_skip_reason(path, Role::Agent, v("1.8.1"), None).is_none());
+        assert!(probe_skip_reason("/master/teardown", Role::Master, v("1.4.3"), None).is_some());
+        assert!(probe_skip_reason("/master/state", Role::Master, v("1.11.0"), None).is_none());
+        let quota = "/master/quota";
+        let reads = Some("Gets or updates quota. GET returns the quota status.");
+        assert!(probe_skip_reason(quota, Role::Master, v("1.11.0"), reads).is_none());
+        assert!(probe_skip_reason(quota, Role::Master, v("1.11.0"), Some("Sets quota.")).is_some());
+        assert!(probe_skip_reason("/master/reserve", Role::Master, v("1.11.0"), reads).is_some());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 pub mod client;
 pub mod distribution;
 pub mod endpoints;
+pub mod format;
 pub mod glog;
+pub mod notes;
 pub mod procedures;
 pub mod readiness;
 pub mod recordio;

@@ -125,6 +125,16 @@ async fn observe_node(
                             })
                     })
                     .collect();
+                let texts: BTreeMap<String, String> = help
+                    .processes
+                    .iter()
+                    .flat_map(|p| {
+                        p.endpoints.iter().map(move |e| match e.name.as_str() {
+                            "/" | "" => (format!("/{}", p.id), e.text.clone()),
+                            n => (format!("/{}{n}", p.id), e.text.clone()),
+                        })
+                    })
+                    .collect();
                 let mut table = Vec::new();
                 for path in help.endpoint_paths() {
                     let mut e = EndpointStatus {
@@ -132,7 +142,12 @@ async fn observe_node(
                         path: path.clone(),
                         ..EndpointStatus::default()
                     };
-                    if let Some(why) = endpoints::probe_skip_reason(&path, role, version) {
+                    if let Some(why) = endpoints::probe_skip_reason(
+                        &path,
+                        role,
+                        version,
+                        texts.get(&path).map(String::as_str),
+                    ) {
                         e.skipped = Some(why.to_string());
                     } else {
                         last = path.clone();
@@ -269,11 +284,13 @@ fn answer(r: Result<RawResponse, ClientError>) -> Answer {
             Ok(json) => Answer {
                 status: Some(r.status),
                 json: Some(json),
+                format: Some(crate::mesos::format::fingerprint(&r)),
                 ..Answer::default()
             },
             Err(_) => Answer {
                 status: Some(r.status),
                 text: Some(r.text()),
+                format: Some(crate::mesos::format::fingerprint(&r)),
                 ..Answer::default()
             },
         },

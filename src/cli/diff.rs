@@ -1,0 +1,157 @@
+//! `upgrade-harness diff FROM TO` and `diff --all`: the drift report between two versions
+//! without an upgrade. One small cluster per version (one master, one agent, one task) is
+//! started and observed at `start`; the observations are cached per build (the build's
+//! content hash and [`PROBE_FORMAT`]), so a second call for the same builds starts nothing.
+//! `--all` writes the atlas of every consecutive pair of the local builds
+//! (`crate::drift::atlas`). Design notes: docs/snapshots.md, "upgrade-harness diff".
+
+use std::path::{Path, PathBuf};
+
+use crate::domain::Version;
+use crate::drift::{self, Drift};
+use crate::images::{build_version, BuildOptions};
+use crate::mesos::versions;
+use crate::observation::Observations;
+use crate::run::{self, RunOptions};
+use crate::scenario::model::Distribution;
+use crate::snapshot::Render;
+
+/// Version of what a cached observation holds: bump it when probing changes what is
+/// recorded, so that older cached observations are not compared with newer ones.
+pub const PROBE_FORMAT: u32 = 3;
+
+/// Where observations are cached and run folders go.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Builds and cached observations (`<cache>/observations/`).
+    pub build: BuildOptions,
+    /// Run folders of the clusters started.
+    pub runs: PathBuf,
+    /// Ignore cached observations (and do not write them): start a fresh cluster.
+    pub fresh: bool,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            build: BuildOptions::default(),
+            runs: PathBuf::from("target/upgrade-harness/diff"),
+            fresh: false,
+        }
+    }
+}
+
+/// The observations of one cluster at `version`, and whether they came from the cache.
+pub async fn observe(version: Version, opts: &DiffOptions) -> Result<(Observations, bool), String> {
+    let text = version.to_string();
+    let build = build_version(&text, &opts.build).map_err(|e| e.to_string())?;
+    let cached = opts.build.cache_dir.join("observations").join(format!(
+        "{text}-{}-probe{PROBE_FORMAT}.json",
+        &build.hash[..16]
+    ));
+    if !opts.fresh {
+        if let Ok(bytes) = std::fs::read(&cached) {
+            if let Ok(obs) = serde_json::from_slice::<Observations>(&bytes) {
+                return Ok((obs, true));
+            }
+        }
+    }
+    let file = scenario_file(version, &opts.runs)?;
+    let run_opts = RunOptions {
+        out_root: opts.runs.clone(),
+        build: opts.build.clone(),
+        progress: false,
+        ..RunOptions::default()
+    };
+    let report = run::run_file(&file, &run_opts)
+        .await
+        .map_err(|e| format!("the cluster at {version} did not run: {e}"))?;
+    let start = report.observations.phases.first();
+    let started = start.is_some_and(|p| p.discovered && p.nodes.iter().all(|n| n.down.is_none()));
+    if !report.passed() || !started {
+        return Err(format!(
+            "the cluster at {version} did not start cleanly; see {}",
+            opts.runs.join(report.folder_name()).display()
+        ));
+    }
+    let mut obs = report.observations;
+    obs.phases.truncate(1);
+    if !opts.fresh {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(cached.parent().unwrap_or(Path::new(".")))?;
+            let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, serde_json::to_vec(&obs).unwrap_or_default())?;
+            std::fs::rename(&tmp, &cached)
+        };
+        write().map_err(|e| format!("caching {}: {e}", cached.display()))?;
+    }
+    Ok((obs, false))
+}
+
+/// The scenario that starts one cluster at `version` and stops after one no-op step. A
+/// scenario needs another version as `to`: the next known one (or, for the newest, the
+/// one before as a downgrade); no node is ever moved to it.
+fn scenario_file(version: Version, dir: &Path) -> Result<PathBuf, String> {
+    let known = versions::known(Distribution::Local);
+    let i = known
+        .iter()
+        .position(|v| *v == version)
+        .ok_or_else(|| format!("{version} is not a local build"))?;
+    let (to, downgrade) = match known.get(i + 1) {
+        Some(next) => (*next, ""),
+        None if i > 0 => (known[i - 1], "downgrade: true\n"),
+        None => return Err("only one local build: nothing to compare".to_string()),
+    };
+    let yaml = format!(
+        "format: 1\nname: diff-{version}\n\
+         description: One cluster at {version}, observed at start by upgrade-harness diff.\n\
+         from: {version}\nto: {to}\n{downgrade}distribution: local\n\
+         topology: {{ masters: 1, agents: 1 }}\nworkload: {{ tasks: 1 }}\n\
+         order: {{ deviates: {{ reason: \"no upgrade: the cluster is only observed\" }} }}\n\
+         steps: [rebuild_modules]\n"
+    );
+    let dir = dir.join("scenarios");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let file = dir.join(format!("diff-{version}.yaml"));
+    std::fs::write(&file, yaml).map_err(|e| format!("writing {}: {e}", file.display()))?;
+    Ok(file)
+}
+
+/// The drift report between the clusters at `from` and `to`.
+pub async fn diff(from: Version, to: Version, opts: &DiffOptions) -> Result<Drift, String> {
+    let (a, _) = observe(from, opts).await?;
+    let b = if from == to && !opts.fresh {
+        a.clone()
+    } else {
+        observe(to, opts).await?.0
+    };
+    Ok(compare(from, &a, to, &b))
+}
+
+/// The drift report between two observed clusters (their `start` phases).
+pub fn compare(from: Version, a: &Observations, to: Version, b: &Observations) -> Drift {
+    let nodes = |o: &Observations| {
+        o.phases
+            .first()
+            .map(|p| p.nodes.clone())
+            .unwrap_or_default()
+    };
+    let (na, nb) = (nodes(a), nodes(b));
+    let (ra, rb) = (a.redactor(), b.redactor());
+    drift::diff((&from, &na, &ra), (&to, &nb, &rb))
+}
+
+/// The reports of every consecutive pair of the local builds, oldest first.
+pub async fn all_pairs(opts: &DiffOptions) -> Result<Vec<Drift>, String> {
+    let known = versions::known(Distribution::Local);
+    let mut observed = Vec::new();
+    for v in known {
+        let (obs, cached) = observe(*v, opts).await?;
+        super::note!("{v}: {}", if cached { "cached" } else { "observed" });
+        observed.push((*v, obs));
+    }
+    Ok(observed
+        .windows(2)
+        .map(|w| compare(w[0].0, &w[0].1, w[1].0, &w[1].1))
+        .collect())
+}
