@@ -332,21 +332,27 @@ fn collect_snapshots(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Why a run trial is ignored, if it is: the scenario cannot run on this machine.
-fn ignore_reason(scenario: Option<&Scenario>, images: &mut ImageCheck) -> Option<String> {
+/// Why a run trial is ignored, if it is: the scenario cannot run on this machine. Images are
+/// asked about only when `ask_images` (the trial is selected by the filter: nextest starts
+/// this binary once per test).
+fn ignore_reason(
+    scenario: Option<&Scenario>,
+    images: &mut ImageCheck,
+    ask_images: bool,
+) -> Option<String> {
     match scenario {
         None => Some("the scenario is invalid; its plan:: trial reports why".to_string()),
         Some(s) => run::not_runnable_reason(s).or_else(|| {
-            (s.distribution.value == Distribution::Upstream)
+            (ask_images && s.distribution.value == Distribution::Upstream)
                 .then(|| images.scenario(s))
                 .flatten()
         }),
     }
 }
 
-fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>, images: &mut ImageCheck) -> Trial {
+fn run_trial(file: &ScenarioFile, reason: Option<String>) -> Trial {
     let name = file.name.run();
-    if let Some(reason) = ignore_reason(scenario, images) {
+    if let Some(reason) = reason {
         return Trial::ignorable_test(name, move || {
             // nextest runs one test per process and shows a runtime "ignored" as a pass: fail there.
             if std::env::var_os("NEXTEST").is_some() {
@@ -684,7 +690,13 @@ fn main() {
         // The distribution decides the run trial's reason; a file that does not parse still
         // gets its plan trial, which reports the error.
         let scenario = upgrade_harness::scenario::load(&file.path).ok();
-        let reason = ignore_reason(scenario.as_ref(), &mut images);
+        let name = file.name.run();
+        let selected = match &args.filter {
+            None => true,
+            Some(f) if args.exact => &name == f,
+            Some(f) => name.contains(f.as_str()),
+        };
+        let reason = ignore_reason(scenario.as_ref(), &mut images, selected);
         match &reason {
             Some(_) => ignored += 1,
             None => {
@@ -695,7 +707,7 @@ fn main() {
             }
         }
         trials.push(plan_trial(file));
-        trials.push(run_trial(file, scenario.as_ref(), &mut images));
+        trials.push(run_trial(file, reason.clone()));
         if file.id == REPEATED {
             trials.push(repeat_trial(file));
         }

@@ -12,7 +12,7 @@
 //! long-lived node, process swap, tasks, snapshots and drift are the same code.
 //!
 //! Builds are cached by the image IDs (`<cache>/image-builds/<version>-<hash16>`): a tag
-//! that moves to other content gives another build. Design notes: `docs/images.md`,
+//! that moves to other content gives another build, which replaces the old one. Design notes: `docs/images.md`,
 //! "Builds taken from images".
 
 use std::collections::BTreeMap;
@@ -220,6 +220,7 @@ pub async fn build_from_images(
         serde_json::to_string_pretty(&text).unwrap_or_default(),
     )
     .map_err(io(format!("writing {}", tmp.join("build.json").display())))?;
+    supersede(cache_dir, version, &sources, &hash);
     if fs::rename(&tmp, &dir).is_err() {
         // Another process finished the same build first: keep its copy.
         let _ = fs::remove_dir_all(&tmp);
@@ -237,6 +238,41 @@ pub async fn build_from_images(
         sources,
         reused: false,
     })
+}
+
+/// Removes the builds of `version` taken from the same references when they pointed at other
+/// content (a tag that moved, an image rebuilt): they would never be used again.
+fn supersede(cache_dir: &Path, version: Version, sources: &[String], hash: &str) {
+    let references = |sources: &[String]| -> Vec<String> {
+        sources
+            .iter()
+            .map(|s| {
+                s.rsplit_once('@')
+                    .map_or(s.as_str(), |(r, _)| r)
+                    .to_string()
+            })
+            .collect()
+    };
+    let ours = references(sources);
+    let Ok(entries) = fs::read_dir(cache_dir.join("image-builds")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(other) = name.strip_prefix(&format!("{version}-")) else {
+            continue;
+        };
+        if hash.starts_with(other) {
+            continue;
+        }
+        let recorded: Option<Vec<String>> = fs::read_to_string(entry.path().join("build.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|j| serde_json::from_value(j["sources"].clone()).ok());
+        if recorded.is_some_and(|r| references(&r) == ours) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn build_hash(version: Version, sources: &[String]) -> String {

@@ -36,3 +36,27 @@ fn ldd_answers_keep_the_exit_status() {
     let (_, code) = ldd_answer("\tnot a dynamic executable\nexit 1\n");
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_build_from_the_same_references_supersedes_the_older_one() {
+    let cache = tempfile::tempdir().unwrap();
+    let v: Version = "1.7.3".parse().unwrap();
+    let write = |dir: &str, sources: &[&str]| {
+        let d = cache.path().join("image-builds").join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        let json = serde_json::json!({ "sources": sources });
+        std::fs::write(d.join("build.json"), json.to_string()).unwrap();
+        d
+    };
+    let old = write("1.7.3-aaaaaaaaaaaaaaaa", &["r:1@sha256:old"]);
+    let other_refs = write("1.7.3-bbbbbbbbbbbbbbbb", &["s:1@sha256:x"]);
+    let other_version = write("1.8.0-cccccccccccccccc", &["r:1@sha256:old"]);
+    supersede(
+        cache.path(),
+        v,
+        &["r:1@sha256:new".to_string()],
+        "dddddddddddddddd0000",
+    );
+    assert!(!old.exists());
+    assert!(other_refs.exists() && other_version.exists());
+}
