@@ -19,10 +19,14 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `upgrade-harness run FILE`.
-pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
+pub fn run(file: &Path, keep: bool, out: &Path, seed: Option<u64>) -> ExitCode {
+    if let Some(seed) = seed {
+        note!("seed: {seed} (replay: upgrade-harness run {} --seed {seed})", file.display());
+    }
     let opts = RunOptions {
         keep,
         out_root: out.to_path_buf(),
+        seed,
         ..RunOptions::default()
     };
     match runtime().block_on(run::run_file(file, &opts)) {
@@ -34,7 +38,18 @@ pub fn run(file: &Path, keep: bool, out: &Path) -> ExitCode {
             for f in &failures {
                 note!("{f}");
             }
-            let verdict = if report.passed() { "passed" } else { "FAILED" };
+            let verdict = match &report.expected_failure {
+                Some(e) if e.caught => format!(
+                    "caught as expected (at `{}` by {})",
+                    e.expected.phase, e.expected.by
+                ),
+                Some(e) => format!(
+                    "NOT caught as expected (expected at `{}` by {} saying {:?}; seen: {})",
+                    e.expected.phase, e.expected.by, e.expected.contains, e.seen
+                ),
+                None if report.passed() => "passed".to_string(),
+                None => "FAILED".to_string(),
+            };
             let folder = out.join(report.folder_name());
             // A failed run's bundle is what to attach to a bug report or a CI artifact.
             let bundle = if report.passed() {

@@ -32,11 +32,13 @@
 mod build;
 mod model;
 mod render;
+mod vary;
 #[cfg(test)]
 mod tests;
 
-pub use build::{phases, plan};
+pub use build::{phases, plan, plan_with, DEFAULT_FAULT_SECONDS};
+pub use vary::Variation;
 pub use model::{
-    Action, ActionKind, Entry, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope, Plan,
+    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope, Plan,
     StepRef, VersionChange,
 };

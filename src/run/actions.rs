@@ -136,6 +136,11 @@ impl Runner<'_> {
                 Ok(Outcome::Done)
             }
             ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
+            ActionKind::Fault(fault) => self.fault(action, fault).await,
+            ActionKind::Pause { seconds } => {
+                tokio::time::sleep(Duration::from_secs(u64::from(*seconds))).await;
+                Ok(Outcome::Done)
+            }
             // What this runner leaves out is decided once, where `check`/`plan`/`list`
             // read it too.
             kind @ (ActionKind::InstallBinaries
@@ -186,6 +191,7 @@ impl Runner<'_> {
         }
         self.note_agent_restart(node, reboot);
         self.while_agent_down(node).await?;
+        self.mistake_while_down(action, node).await?;
         self.cluster.start_mesos(node, version, overrides).await?;
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {
