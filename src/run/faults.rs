@@ -115,8 +115,12 @@ impl Runner<'_> {
             }
             other => return Err(format!("{other} is not a fault").into()),
         };
-        // The fault is over: from here the cluster must be whole again.
-        let over = Instant::now();
+        // The fault is over: from here the cluster must be whole again. A kill is over at
+        // once (the restart is part of the recovery); a freeze or a partition when it ends.
+        let over = match fault.kind {
+            StepKind::PauseNode | StepKind::PartitionNode => Instant::now(),
+            _ => started,
+        };
         let recovered = self.until_whole(action.number, within, &mut supervised).await;
         let took = over.elapsed();
         let mut text = format!(
