@@ -196,8 +196,8 @@ fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) 
         })
         .collect();
     for (f, s) in runnable {
-        if s.expect_failure.is_some() {
-            continue; // must-fail runs are not snapshot
+        if s.expect_failure.is_some() || !snapshot_folder(f) {
+            continue; // must-fail and fault runs are not snapshot
         }
         let p = plan(s);
         // Any master may lead at a phase (HA): each may have snapshots.
@@ -296,6 +296,13 @@ fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
     Trial::ignorable_test(name, move || real_run(&file, None).map(|(c, _)| c))
 }
 
+/// Whether the runs of a file are snapshot. Not under `faults/`: after a killed or frozen
+/// leader any master may lead, so which node's snapshot a phase has is chance; the API of the
+/// same versions is snapshot under `local-ha/` (issue 17).
+fn snapshot_folder(file: &ScenarioFile) -> bool {
+    file.dir.split('/').next() != Some("faults")
+}
+
 /// A must-fail scenario (`scenarios/must-fail/`, issue 17): the run must fail exactly as its
 /// `expect_failure` says (first failure at that phase, by that invariant, check or action,
 /// with those words); a run that passes, or fails elsewhere or otherwise, fails the test.
@@ -332,6 +339,9 @@ fn real_run(
     };
     if !report.passed() {
         return Err(report.failures().join("\n").into());
+    }
+    if !snapshot_folder(file) {
+        return Ok((Completion::Completed, Some(report)));
     }
     let scenario = load(&file.path)?;
     let mut failures = Vec::new();

@@ -245,7 +245,13 @@ impl Runner<'_> {
         };
         for name in exited {
             let output = self.cluster.process_output(&name).await;
-            let why = crate::check::last_lines(&output, 1);
+            // Mesos says why it exits on one line ("EXIT with status 1: Lost candidacy...").
+            let why = output
+                .lines()
+                .rev()
+                .find(|l| l.contains("EXIT with status"))
+                .map(|l| l.trim().to_string())
+                .unwrap_or_else(|| crate::check::last_lines(&output, 1));
             let (version, role) = {
                 let n = &self.cluster.nodes[&name];
                 (n.version, n.role)
