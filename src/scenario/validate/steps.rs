@@ -101,13 +101,16 @@ impl Validator<'_> {
         if kind.is_fault() && !kind.targets_a_node() && o.target.is_some() {
             problem(self, "scenario::fault_option", "target", format!("`{kind}` takes no `target`"), "only kill_node, pause_node and partition_node hit a node".to_string());
         }
-        if o.seconds.is_some() && !matches!(kind, StepKind::PauseNode | StepKind::PartitionNode) {
+        if o.seconds.is_some()
+            && kind.is_fault()
+            && !matches!(kind, StepKind::PauseNode | StepKind::PartitionNode)
+        {
             problem(self, "scenario::fault_option", "seconds", format!("`{kind}` takes no `seconds`"), "only pause_node and partition_node last a while".to_string());
         }
         if o.seconds == Some(0) {
             problem(self, "scenario::fault_option", "seconds", "`seconds: 0`".to_string(), "a pause or partition lasts at least 1 s".to_string());
         }
-        if o.restart_as.is_some() && *kind != StepKind::KillNode {
+        if o.restart_as.is_some() && kind.is_fault() && *kind != StepKind::KillNode {
             problem(self, "scenario::fault_option", "restart_as", format!("`{kind}` takes no `restart_as`"), "only kill_node starts a process again".to_string());
         }
         let masters = s.topology.masters.value;
