@@ -299,8 +299,9 @@ fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>) -> Trial {
 /// Whether the runs of a file are snapshot. Not under `faults/`: after a killed or frozen
 /// leader any master may lead, so which node's snapshot a phase has is chance; the API of the
 /// same versions is snapshot under `local-ha/` (issue 17).
+/// Not under `downgrades/` either: the API of those versions is snapshot by the upgrades.
 fn snapshot_folder(file: &ScenarioFile) -> bool {
-    file.dir.split('/').next() != Some("faults")
+    !matches!(file.dir.split('/').next(), Some("faults" | "downgrades"))
 }
 
 /// A must-fail scenario (`scenarios/must-fail/`, issue 17): the run must fail exactly as its

@@ -5,7 +5,8 @@
 //! A seed varies:
 //! - the order of the nodes in each step that acts one node at a time (agents in any order;
 //!   with several masters the run still takes non-leaders first and the leader last, the
-//!   order the harness's procedure fixes, but the non-leaders in the drawn order);
+//!   order the harness's procedure fixes, but the non-leaders in the drawn order), unless the
+//!   scenario's checks name that step's per-node phases (they were written for its order);
 //! - a pause of 1-3 s before some steps;
 //! - a mixed-version phase: the test framework restarts abruptly between two agents of an
 //!   agent upgrade (some agents new, some old);
@@ -59,7 +60,22 @@ impl Variation {
             if let Some(role) = kind.one_node_at_a_time() {
                 let mut order = of_role(role);
                 rng.shuffle(&mut order);
-                if order != of_role(role) {
+                // Checks at this step's per-node phases were written for the file's order
+                // (`after: upgrade_agents/agent-1` expecting agent-2 still old): they fix it.
+                let node_phase = format!("{}/", phases[index]);
+                let pinned = s
+                    .checks
+                    .iter()
+                    .any(|c| c.value.after.value.starts_with(&node_phase));
+                if pinned {
+                    order = of_role(role);
+                    if order.len() > 1 {
+                        v.described.push(format!(
+                            "step {} ({kind}): node order kept (checks name its per-node phases)",
+                            index + 1
+                        ));
+                    }
+                } else if order != of_role(role) {
                     v.described.push(format!(
                         "step {} ({kind}): nodes in the order {}",
                         index + 1,
