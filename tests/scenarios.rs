@@ -658,7 +658,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
 fn seed_trial(file: &ScenarioFile, seed: u64) -> Trial {
     let file = file.clone();
     Trial::ignorable_test(format!("seeds::{}::{seed}", file.id), move || {
-        let _slot = clusters::slot().map_err(|s| Failed::from(format!("interrupted by {}", clusters::name(s))))?;
+        let _slot = clusters::slot()
+            .map_err(|s| Failed::from(format!("interrupted by {}", clusters::name(s))))?;
         let opts = RunOptions {
             out_root: out_root(),
             progress: false,
@@ -672,7 +673,9 @@ fn seed_trial(file: &ScenarioFile, seed: u64) -> Trial {
             .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
         let report = match rt.block_on(clusters::until_stopped(run::run_file(&file.path, &opts))) {
             Ok(Ok(report)) => report,
-            Ok(Err(e)) if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") => {
+            Ok(Err(e))
+                if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") =>
+            {
                 return Ok(Completion::ignored_with(format!("Docker unreachable: {e}")))
             }
             Ok(Err(e)) => return Err(e.to_string().into()),
@@ -683,7 +686,10 @@ fn seed_trial(file: &ScenarioFile, seed: u64) -> Trial {
         let ran: Vec<String> = report.phases.iter().map(|p| p.name.clone()).collect();
         let mut problems = Vec::new();
         if report.seed != Some(seed) {
-            problems.push(format!("the report's seed is {:?}, not {seed}", report.seed));
+            problems.push(format!(
+                "the report's seed is {:?}, not {seed}",
+                report.seed
+            ));
         }
         if !report.passed() {
             problems.push(format!(

@@ -21,7 +21,10 @@ fn runtime() -> tokio::runtime::Runtime {
 /// `upgrade-harness run FILE`.
 pub fn run(file: &Path, keep: bool, out: &Path, seed: Option<u64>) -> ExitCode {
     if let Some(seed) = seed {
-        note!("seed: {seed} (replay: upgrade-harness run {} --seed {seed})", file.display());
+        note!(
+            "seed: {seed} (replay: upgrade-harness run {} --seed {seed})",
+            file.display()
+        );
     }
     let opts = RunOptions {
         keep,

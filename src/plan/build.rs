@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase,
-    PhaseScope, Plan, StepRef, VersionChange,
+    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope,
+    Plan, StepRef, VersionChange,
 };
 use super::vary::Variation;
 use crate::domain::{Distribution, FaultTarget, RestartAs, Role, StepKind, Version};
@@ -108,7 +108,11 @@ pub const DEFAULT_FAULT_SECONDS: u32 = 5;
 pub(super) fn fault_of(step: &Step, index: usize, nodes: &[Node], seed: u64) -> Fault {
     let o = &step.options;
     let mesos: Vec<&Node> = nodes.iter().filter(|n| n.version.is_some()).collect();
-    let masters: Vec<&Node> = mesos.iter().copied().filter(|n| n.role == Role::Master).collect();
+    let masters: Vec<&Node> = mesos
+        .iter()
+        .copied()
+        .filter(|n| n.role == Role::Master)
+        .collect();
     let target = match o.target.clone().unwrap_or_default() {
         FaultTarget::Random if !mesos.is_empty() => {
             let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64).wrapping_mul(0x9E37_79B9));
@@ -259,7 +263,15 @@ pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
         if step.kind.is_fault() {
             let fault = fault_of(step, index, &nodes, seed.unwrap_or(0));
             let note = take_note();
-            b.fault(fault, Some((sref.clone(), note)), sref.phase.clone(), index, &mut state, from, to);
+            b.fault(
+                fault,
+                Some((sref.clone(), note)),
+                sref.phase.clone(),
+                index,
+                &mut state,
+                from,
+                to,
+            );
             continue;
         }
         if let Some((role, effect)) = node_step(step.kind) {
@@ -460,4 +472,3 @@ impl Builder {
         self.phase(phase, PhaseScope::Step(index));
     }
 }
-

@@ -32,13 +32,13 @@
 mod build;
 mod model;
 mod render;
-mod vary;
 #[cfg(test)]
 mod tests;
+mod vary;
 
 pub use build::{phases, plan, plan_with, DEFAULT_FAULT_SECONDS};
-pub use vary::Variation;
 pub use model::{
-    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope, Plan,
-    StepRef, VersionChange,
+    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope,
+    Plan, StepRef, VersionChange,
 };
+pub use vary::Variation;

@@ -140,13 +140,27 @@ fn seeds_vary_the_plan_and_no_seed_changes_nothing() {
     let listings: std::collections::BTreeSet<String> = (0..20)
         .map(|seed| plan_with(&s, Some(seed)).to_string())
         .collect();
-    assert!(listings.len() > 10, "20 seeds gave {} plans", listings.len());
+    assert!(
+        listings.len() > 10,
+        "20 seeds gave {} plans",
+        listings.len()
+    );
     // What every seed may vary, some seed among 50 does.
     let all: Vec<String> = (0..50)
         .flat_map(|seed| plan_with(&s, Some(seed)).variations)
         .collect();
-    for what in ["nodes in the order", "a pause of", "restarts abruptly", "kill_node", "pause_node", "partition_node"] {
-        assert!(all.iter().any(|v| v.contains(what)), "no seed gave {what:?}");
+    for what in [
+        "nodes in the order",
+        "a pause of",
+        "restarts abruptly",
+        "kill_node",
+        "pause_node",
+        "partition_node",
+    ] {
+        assert!(
+            all.iter().any(|v| v.contains(what)),
+            "no seed gave {what:?}"
+        );
     }
 }
 
@@ -161,7 +175,11 @@ fn a_seed_keeps_every_step_phase_and_every_node_action() {
         let kept: Vec<&String> = phases.iter().filter(|ph| base.contains(ph)).collect();
         let step_phases: Vec<&String> = base.iter().filter(|ph| !ph.contains('/')).collect();
         let kept_steps: Vec<&&String> = kept.iter().filter(|ph| !ph.contains('/')).collect();
-        assert_eq!(kept_steps.len(), step_phases.len(), "seed {seed}: {phases:?}");
+        assert_eq!(
+            kept_steps.len(),
+            step_phases.len(),
+            "seed {seed}: {phases:?}"
+        );
         for ph in &base {
             assert!(phases.contains(ph), "seed {seed} lost phase {ph}");
         }
@@ -183,7 +201,9 @@ fn fault_steps_resolve_their_target_and_track_versions() {
     assert_eq!(faults.len(), 2);
     assert_eq!(faults[0].node.as_deref(), Some("master-1"));
     assert_eq!(p.final_versions()["master-1"], v("1.10.0"));
-    let ActionKind::Fault(pause) = &faults[1].kind else { unreachable!() };
+    let ActionKind::Fault(pause) = &faults[1].kind else {
+        unreachable!()
+    };
     assert!(matches!(&pause.target, crate::domain::FaultTarget::Node(_)));
     assert_eq!(pause.seconds, 3);
     assert!(p.phases().contains(&"downgraded".to_string()));

@@ -52,7 +52,10 @@ impl Variation {
         let agents = of_role(Role::Agent);
         let masters = of_role(Role::Master);
         let phases = crate::scenario::phases::step_phases(
-            &s.steps.iter().map(|st| st.value.clone()).collect::<Vec<_>>(),
+            &s.steps
+                .iter()
+                .map(|st| st.value.clone())
+                .collect::<Vec<_>>(),
         );
         let mut agent_steps = Vec::new();
         for (index, step) in s.steps.iter().enumerate() {
@@ -116,15 +119,29 @@ impl Variation {
             let agent = agents[rng.usize(..agents.len())].clone();
             let (kind, target, seconds) = match rng.u8(..4) {
                 0 => (StepKind::KillNode, FaultTarget::Node(agent), 0),
-                1 => (StepKind::PauseNode, FaultTarget::Node(agent), rng.u32(2..=4)),
-                2 => (StepKind::PartitionNode, FaultTarget::Node(agent), rng.u32(2..=4)),
-                _ if masters.len() == 1 => (StepKind::KillNode, FaultTarget::Node(masters[0].clone()), 0),
+                1 => (
+                    StepKind::PauseNode,
+                    FaultTarget::Node(agent),
+                    rng.u32(2..=4),
+                ),
+                2 => (
+                    StepKind::PartitionNode,
+                    FaultTarget::Node(agent),
+                    rng.u32(2..=4),
+                ),
+                _ if masters.len() == 1 => {
+                    (StepKind::KillNode, FaultTarget::Node(masters[0].clone()), 0)
+                }
                 _ => (StepKind::KillNode, FaultTarget::Master, 0),
             };
             let when = if before == s.steps.len() {
                 "after the last step".to_string()
             } else {
-                format!("before step {} ({})", before + 1, s.steps[before].value.kind)
+                format!(
+                    "before step {} ({})",
+                    before + 1,
+                    s.steps[before].value.kind
+                )
             };
             let lasting = if seconds > 0 {
                 format!(" for {seconds} s")

@@ -58,9 +58,13 @@ impl Runner<'_> {
                 for n in &nodes {
                     restart.node = Some(n.clone());
                     let overrides = action.overrides.clone().unwrap_or_default();
-                    self.restart(&restart, n, version, &overrides, false).await?;
+                    self.restart(&restart, n, version, &overrides, false)
+                        .await?;
                 }
-                format!("SIGKILLed Mesos in {}, started {version} again", nodes.join(", "))
+                format!(
+                    "SIGKILLed Mesos in {}, started {version} again",
+                    nodes.join(", ")
+                )
             }
             StepKind::PauseNode => {
                 for n in &nodes {
@@ -96,7 +100,11 @@ impl Runner<'_> {
                         .await
                         .context(|| format!("reconnecting {n}"))?;
                 }
-                format!("cut {} off the network for {} s", nodes.join(", "), fault.seconds)
+                format!(
+                    "cut {} off the network for {} s",
+                    nodes.join(", "),
+                    fault.seconds
+                )
             }
             StepKind::RestartZookeeper => {
                 self.restart_zookeepers().await?;
@@ -108,9 +116,9 @@ impl Runner<'_> {
                     .as_ref()
                     .ok_or("no test framework is running")?;
                 let id = fw.id();
-                fw.failover(None)
-                    .await
-                    .context(|| format!("framework {id}: dropping the connection and subscribing again"))?;
+                fw.failover(None).await.context(|| {
+                    format!("framework {id}: dropping the connection and subscribing again")
+                })?;
                 format!("the framework {id} dropped its connection and subscribed again")
             }
             other => return Err(format!("{other} is not a fault").into()),
@@ -121,7 +129,9 @@ impl Runner<'_> {
             StepKind::PauseNode | StepKind::PartitionNode => Instant::now(),
             _ => started,
         };
-        let recovered = self.until_whole(action.number, within, &mut supervised).await;
+        let recovered = self
+            .until_whole(action.number, within, &mut supervised)
+            .await;
         let took = over.elapsed();
         let mut text = format!(
             "{}: {what}; whole again {:.1} s after the fault ended ({:.1} s after it began; bound {} s)",
@@ -143,7 +153,11 @@ impl Runner<'_> {
             fault.kind,
             nodes.join(","),
             took.as_secs_f64(),
-            if recovered.is_ok() { "recovered" } else { "not recovered" }
+            if recovered.is_ok() {
+                "recovered"
+            } else {
+                "not recovered"
+            }
         );
         let path = self.folder.join("recoveries.tsv");
         let mut all = std::fs::read_to_string(&path).unwrap_or_default();

@@ -90,7 +90,12 @@ impl Validator<'_> {
         if let Some(phases) = phases {
             if !phases.contains(&f.phase) {
                 let p = self
-                    .at(e, "scenario::expect_failure", "expect_failure.phase", format!("no phase `{}`", f.phase))
+                    .at(
+                        e,
+                        "scenario::expect_failure",
+                        "expect_failure.phase",
+                        format!("no phase `{}`", f.phase),
+                    )
                     .label("expected failure here")
                     .help(format!("phases: {}", phases.join(", ")));
                 self.out.push(p);
@@ -100,7 +105,15 @@ impl Validator<'_> {
         valid.extend(["check", "action"]);
         if !valid.contains(&f.by.as_str()) {
             let p = self
-                .at(e, "scenario::expect_failure", "expect_failure.by", format!("`by: {}` is not an invariant of this scenario, `check` or `action`", f.by))
+                .at(
+                    e,
+                    "scenario::expect_failure",
+                    "expect_failure.by",
+                    format!(
+                        "`by: {}` is not an invariant of this scenario, `check` or `action`",
+                        f.by
+                    ),
+                )
                 .label("expected failure here")
                 .help(format!("one of: {}", valid.join(", ")));
             self.out.push(p);

@@ -99,26 +99,56 @@ impl Validator<'_> {
             }
         }
         if kind.is_fault() && !kind.targets_a_node() && o.target.is_some() {
-            problem(self, "scenario::fault_option", "target", format!("`{kind}` takes no `target`"), "only kill_node, pause_node and partition_node hit a node".to_string());
+            problem(
+                self,
+                "scenario::fault_option",
+                "target",
+                format!("`{kind}` takes no `target`"),
+                "only kill_node, pause_node and partition_node hit a node".to_string(),
+            );
         }
         if o.seconds.is_some()
             && kind.is_fault()
             && !matches!(kind, StepKind::PauseNode | StepKind::PartitionNode)
         {
-            problem(self, "scenario::fault_option", "seconds", format!("`{kind}` takes no `seconds`"), "only pause_node and partition_node last a while".to_string());
+            problem(
+                self,
+                "scenario::fault_option",
+                "seconds",
+                format!("`{kind}` takes no `seconds`"),
+                "only pause_node and partition_node last a while".to_string(),
+            );
         }
         if o.seconds == Some(0) {
-            problem(self, "scenario::fault_option", "seconds", "`seconds: 0`".to_string(), "a pause or partition lasts at least 1 s".to_string());
+            problem(
+                self,
+                "scenario::fault_option",
+                "seconds",
+                "`seconds: 0`".to_string(),
+                "a pause or partition lasts at least 1 s".to_string(),
+            );
         }
         if o.restart_as.is_some() && kind.is_fault() && *kind != StepKind::KillNode {
-            problem(self, "scenario::fault_option", "restart_as", format!("`{kind}` takes no `restart_as`"), "only kill_node starts a process again".to_string());
+            problem(
+                self,
+                "scenario::fault_option",
+                "restart_as",
+                format!("`{kind}` takes no `restart_as`"),
+                "only kill_node starts a process again".to_string(),
+            );
         }
         let masters = s.topology.masters.value;
         let agents = s.topology.agents.value;
         if let Some(FaultTarget::Node(n)) = &o.target {
             let exists = s.topology.node_names().contains(n);
             if !exists {
-                problem(self, "scenario::fault_target", "target", format!("no node `{n}` in this topology"), format!("nodes: master-1..master-{masters}, agent-1..agent-{agents}"));
+                problem(
+                    self,
+                    "scenario::fault_target",
+                    "target",
+                    format!("no node `{n}` in this topology"),
+                    format!("nodes: master-1..master-{masters}, agent-1..agent-{agents}"),
+                );
             }
         }
         let named = matches!(&o.target, Some(FaultTarget::Node(_)))
@@ -127,10 +157,22 @@ impl Validator<'_> {
             problem(self, "scenario::fault_target", "restart_as", "`restart_as` another version needs one named node".to_string(), "name the node (`target: master-2`): the plan must know which node runs which version".to_string());
         }
         if *kind == StepKind::RestartZookeeper && s.topology.zookeeper_count() == 0 {
-            problem(self, "scenario::fault_target", "restart_zookeeper", "`restart_zookeeper` without ZooKeeper".to_string(), "set `topology.zookeeper: 1`".to_string());
+            problem(
+                self,
+                "scenario::fault_target",
+                "restart_zookeeper",
+                "`restart_zookeeper` without ZooKeeper".to_string(),
+                "set `topology.zookeeper: 1`".to_string(),
+            );
         }
         if *kind == StepKind::RestartFramework && s.workload.tasks == 0 {
-            problem(self, "scenario::fault_target", "restart_framework", "`restart_framework` without a workload".to_string(), "set `workload.tasks` (the test framework runs with a workload)".to_string());
+            problem(
+                self,
+                "scenario::fault_target",
+                "restart_framework",
+                "`restart_framework` without a workload".to_string(),
+                "set `workload.tasks` (the test framework runs with a workload)".to_string(),
+            );
         }
         if let Some(m) = o.mistake {
             let role = kind.one_node_at_a_time();
