@@ -96,3 +96,63 @@ pub fn judge(report: &RunReport, plan: &Plan, expected: &ExpectFailure) -> Expec
         seen: seen_text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_fixture;
+
+    fn plan() -> Plan {
+        let yaml = "format: 1\nname: t\nfrom: 1.10.0\nto: 1.11.0\ndistribution: local\n\
+            topology: { masters: 1, agents: 1 }\norder: inferred\nsteps:\n  - upgrade_masters\n  - upgrade_agents\n";
+        crate::plan::plan(&serde_saphyr::from_str(yaml).unwrap())
+    }
+
+    fn expect(phase: &str, by: &str, contains: &str) -> ExpectFailure {
+        ExpectFailure {
+            phase: phase.into(),
+            by: by.into(),
+            contains: contains.into(),
+        }
+    }
+
+    #[test]
+    fn caught_only_at_the_first_failure_by_what_and_with_the_words_expected() {
+        let r = test_fixture::failed();
+        let p = plan();
+        assert!(judge(&r, &p, &expect("start", "check", "404 Not Found")).caught);
+        // A later failure is not the first one.
+        let later = judge(
+            &r,
+            &p,
+            &expect("upgrade_agents/agent-1", "tasks_running", "TASK_LOST"),
+        );
+        assert!(!later.caught);
+        assert!(later.seen.contains("at `start` by check"), "{}", later.seen);
+        // The right phase, but the wrong kind or the wrong words.
+        assert!(!judge(&r, &p, &expect("start", "leader_elected", "404")).caught);
+        assert!(!judge(&r, &p, &expect("start", "check", "500")).caught);
+    }
+
+    #[test]
+    fn a_run_that_passed_is_not_caught() {
+        let r = test_fixture::passed();
+        let out = judge(&r, &plan(), &expect("start", "check", "x"));
+        assert!(!out.caught);
+        assert!(out.seen.contains("the run passed"), "{}", out.seen);
+    }
+
+    #[test]
+    fn a_failed_action_counts_at_the_phase_it_leads_to() {
+        let mut r = test_fixture::failed();
+        // Only the action fails: the run stopped at action 4 (agent-1 upgrade; 1-3: two starts, the master).
+        r.phases.retain(|p| p.name == "(aborted)");
+        r.phases[0].actions[0].number = 4;
+        let out = judge(
+            &r,
+            &plan(),
+            &expect("upgrade_agents/agent-1", "action", "exited while starting"),
+        );
+        assert!(out.caught, "{}", out.seen);
+    }
+}
