@@ -214,14 +214,15 @@ impl Runner<'_> {
                 let within =
                     self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
                 let ids = self.up_agent_ids();
-                if let Err(e) = readiness::wait_agents_reregistered_after_master(
+                // Raced with an exit too: a master may lead, then exit while it recovers the
+                // registry (one that needs capabilities it lacks, after a downgrade).
+                let back = readiness::wait_agents_reregistered_after_master(
                     &self.cluster.client,
                     &target,
                     &ids,
                     within,
-                )
-                .await
-                {
+                );
+                if let Err(e) = self.unless_exits(node, version, back).await {
                     return Err(format!("{e}{}", self.master_refusals(node).await).into());
                 }
             }
