@@ -423,6 +423,7 @@ pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
         entries,
         seed,
         variations: variation.map(|v| v.described).unwrap_or_default(),
+        setup_mistakes: s.mistakes.clone(),
     }
 }
 

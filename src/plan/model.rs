@@ -33,6 +33,8 @@ pub struct Plan {
     pub seed: Option<u64>,
     /// The choices the seed made, in words (empty without a seed).
     pub variations: Vec<String>,
+    /// Mistakes made when the cluster is set up (the scenario's `mistakes`).
+    pub setup_mistakes: Vec<crate::domain::SetupMistake>,
 }
 
 /// How a node changes the Mesos version it runs.

@@ -333,6 +333,14 @@ impl fmt::Display for Plan {
                 version
             )?;
         }
+        for m in &self.setup_mistakes {
+            match m {
+                crate::domain::SetupMistake::RemoveMesosExecutor => writeln!(
+                    f,
+                    "MISTAKE at setup: every agent node is created without /opt/mesos/<version>/mesos-executor"
+                )?,
+            }
+        }
         writeln!(f)?;
         writeln!(f, "start")?;
         let mut current_step: Option<usize> = None;

@@ -34,6 +34,11 @@ impl Runner<'_> {
         let nodes = self.fault_nodes(fault)?;
         let within = Duration::from_secs(u64::from(fault.expect.within));
         if fault.expect.tasks == TasksAfterFault::Lost {
+            // Tasks are lost when the master gives their agent up: it may remove it.
+            self.work.expected_removals += nodes
+                .iter()
+                .filter(|n| self.cluster.agents().contains(n))
+                .count() as u32;
             for (id, f) in &self.work.facts {
                 if nodes.contains(&f.node) {
                     self.work.ended_by_design.insert(id.clone());
