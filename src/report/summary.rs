@@ -41,7 +41,11 @@ pub fn render(report: &RunReport) -> String {
             e.expected.phase,
             e.expected.by,
             inline(&e.expected.contains),
-            if e.caught { "caught as expected" } else { "NOT caught as expected" }
+            if e.caught {
+                "caught as expected"
+            } else {
+                "NOT caught as expected"
+            }
         ));
     }
     md.push_str("| phase | result | verdicts passed | failed | skipped | seconds |\n");
