@@ -594,3 +594,21 @@ fn report_writes_the_overview_of_the_run_folders_or_names_the_missing_folder() {
         text(&out.stderr)
     );
 }
+
+/// `plan --seed N` (issue 17): the same seed prints the same plan, with the seed and what it
+/// varied under the header; no seed prints the file's plan.
+#[test]
+fn plan_with_a_seed_is_the_same_plan_for_the_same_seed() {
+    let file = "scenarios/local/1.10.0-to-1.11.0.yaml";
+    let a = harness(&["plan", file, "--seed", "42"]);
+    let b = harness(&["plan", file, "--seed", "42"]);
+    let plain = harness(&["plan", file]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    assert_eq!(text(&a.stdout), text(&b.stdout));
+    assert!(text(&a.stdout).contains("seed: 42 (`--seed 42` replays this plan)"));
+    assert!(!text(&plain.stdout).contains("seed:"));
+    let other = harness(&["plan", file, "--seed", "43"]);
+    assert_ne!(text(&a.stdout), text(&other.stdout));
+    let both = harness(&["run", file, "--seed", "1", "--random"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+}

@@ -534,7 +534,7 @@ fn the_schema_walk_reaches_nested_fields_and_values() {
     }
     assert!(fields["topology.masters"].required);
     assert!(!fields["topology.zookeeper"].required);
-    assert_eq!(fields["steps"].values.len(), 15);
+    assert_eq!(fields["steps"].values.len(), 20);
     assert!(fields["invariants"].values.contains("no_restart_loop"));
     assert!(fields["checks[].on"].values.contains("agents"));
 }

@@ -200,7 +200,9 @@ fn check_conventions(file: &ScenarioFile, s: &Scenario) -> Result<(), Failed> {
     let mut problems = Vec::new();
     let expected = match file.dir.split('/').next() {
         Some("seed") => Some(Distribution::Upstream),
-        Some("local" | "still-1x") => Some(Distribution::Local),
+        Some("local" | "still-1x" | "faults" | "must-fail" | "downgrades") => {
+            Some(Distribution::Local)
+        }
         _ => None,
     };
     if let Some(expected) = expected {
@@ -266,6 +268,9 @@ fn orphans_trial(files: &[ScenarioFile], runnable: &[(ScenarioFile, Scenario)]) 
         })
         .collect();
     for (f, s) in runnable {
+        if s.expect_failure.is_some() || !snapshot_folder(f) {
+            continue; // must-fail and fault runs are not snapshot
+        }
         let p = plan(s);
         // Any master may lead at a phase (HA): each may have snapshots.
         let nodes: Vec<&str> = p
@@ -350,7 +355,7 @@ fn ignore_reason(
     }
 }
 
-fn run_trial(file: &ScenarioFile, reason: Option<String>) -> Trial {
+fn run_trial(file: &ScenarioFile, scenario: Option<&Scenario>, reason: Option<String>) -> Trial {
     let name = file.name.run();
     if let Some(reason) = reason {
         return Trial::ignorable_test(name, move || {
@@ -364,7 +369,38 @@ fn run_trial(file: &ScenarioFile, reason: Option<String>) -> Trial {
         .with_ignored_flag(true);
     }
     let file = file.clone();
+    if scenario.is_some_and(|s| s.expect_failure.is_some()) {
+        return Trial::ignorable_test(name, move || must_fail_run(&file));
+    }
     Trial::ignorable_test(name, move || real_run(&file, None).map(|(c, _)| c))
+}
+
+/// Whether the runs of a file are snapshot. Not under `faults/`: after a killed or frozen
+/// leader any master may lead, so which node's snapshot a phase has is chance; the API of the
+/// same versions is snapshot under `local-ha/` (issue 17).
+/// Not under `downgrades/` either: the API of those versions is snapshot by the upgrades.
+fn snapshot_folder(file: &ScenarioFile) -> bool {
+    !matches!(file.dir.split('/').next(), Some("faults" | "downgrades"))
+}
+
+/// A must-fail scenario (`scenarios/must-fail/`, issue 17): the run must fail exactly as its
+/// `expect_failure` says (first failure at that phase, by that invariant, check or action,
+/// with those words); a run that passes, or fails elsewhere or otherwise, fails the test.
+/// Its observations are not snapshot (a broken cluster's answers are not a reference).
+fn must_fail_run(file: &ScenarioFile) -> Result<Completion, Failed> {
+    let report = match run_once(&file.path, None)? {
+        Ok(report) => report,
+        Err(completion) => return Ok(completion),
+    };
+    match &report.expected_failure {
+        Some(e) if e.caught => Ok(Completion::Completed),
+        Some(e) => Err(format!(
+            "the bad upgrade was not caught as expected: expected the first failure at `{}` by {} saying {:?}; seen:\n{}",
+            e.expected.phase, e.expected.by, e.expected.contains, e.seen
+        )
+        .into()),
+        None => Err("the report has no verdict on the expected failure".into()),
+    }
 }
 
 /// The real upgrade. Docker unreachable is reported as ignored with the reason, except in CI
@@ -383,6 +419,9 @@ fn real_run(
     };
     if !report.passed() {
         return Err(report.failures().join("\n").into());
+    }
+    if !snapshot_folder(file) {
+        return Ok((Completion::Completed, Some(report)));
     }
     let scenario = load(&file.path)?;
     let mut failures = Vec::new();
@@ -679,6 +718,77 @@ fn published_trial(file: &ScenarioFile) -> Trial {
     })
 }
 
+/// How many seeds `seeds::` trials run per real path (`scenarios/local/`): the nightly-style
+/// randomized runs of issue 17. 0 (the default) lists none; `.ci/run` sets a small number.
+const SEEDS_ENV: &str = "UPGRADE_HARNESS_SEEDS";
+/// The first seed (default 1): a nightly job can pass the date to draw new plans each night.
+const SEED_BASE_ENV: &str = "UPGRADE_HARNESS_SEED_BASE";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// `seeds::<id>::<seed>`: the scenario randomized by `seed` (`run --seed`) must pass, and the
+/// run must be the plan `plan --seed` prints: the same phases in the same order, the seed
+/// in the report. Observations are not snapshot (the order of nodes varies).
+fn seed_trial(file: &ScenarioFile, seed: u64) -> Trial {
+    let file = file.clone();
+    Trial::ignorable_test(format!("seeds::{}::{seed}", file.id), move || {
+        let _slot = clusters::slot()
+            .map_err(|s| Failed::from(format!("interrupted by {}", clusters::name(s))))?;
+        let opts = RunOptions {
+            out_root: out_root(),
+            progress: false,
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
+        let report = match rt.block_on(clusters::until_stopped(run::run_file(&file.path, &opts))) {
+            Ok(Ok(report)) => report,
+            Ok(Err(e))
+                if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") =>
+            {
+                return Ok(Completion::ignored_with(format!("Docker unreachable: {e}")))
+            }
+            Ok(Err(e)) => return Err(e.to_string().into()),
+            Err(signal) => return Err(format!("interrupted by {}", clusters::name(signal)).into()),
+        };
+        let scenario = load(&file.path)?;
+        let planned = upgrade_harness::plan::plan_with(&scenario, Some(seed)).phases();
+        let ran: Vec<String> = report.phases.iter().map(|p| p.name.clone()).collect();
+        let mut problems = Vec::new();
+        if report.seed != Some(seed) {
+            problems.push(format!(
+                "the report's seed is {:?}, not {seed}",
+                report.seed
+            ));
+        }
+        if !report.passed() {
+            problems.push(format!(
+                "seed {seed} failed (replay: upgrade-harness run scenarios/{} --seed {seed}):\n{}",
+                file.relative,
+                report.failures().join("\n")
+            ));
+        } else if !ran.starts_with(&planned) {
+            problems.push(format!(
+                "the run's phases are not the plan's:\n  planned {planned:?}\n  ran     {ran:?}"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(Completion::Completed)
+        } else {
+            Err(problems.join("\n").into())
+        }
+    })
+}
+
 fn main() {
     let args = Arguments::from_args();
     let files = scenario_files();
@@ -707,12 +817,18 @@ fn main() {
             }
         }
         trials.push(plan_trial(file));
-        trials.push(run_trial(file, reason.clone()));
+        trials.push(run_trial(file, scenario.as_ref(), reason.clone()));
         if file.id == REPEATED {
             trials.push(repeat_trial(file));
         }
         if file.id == PUBLISHED && reason.is_none() {
             trials.push(published_trial(file));
+        }
+        if file.dir == "local" && reason.is_none() {
+            let base = env_u64(SEED_BASE_ENV, 1);
+            for seed in base..base + env_u64(SEEDS_ENV, 0) {
+                trials.push(seed_trial(file, seed));
+            }
         }
     }
     trials.push(orphans_trial(&files, &runnable));

@@ -19,7 +19,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `upgrade-harness run FILE`.
-pub fn run(file: &Path, keep: bool, out: &Path, images: &[String]) -> ExitCode {
+pub fn run(file: &Path, keep: bool, out: &Path, images: &[String], seed: Option<u64>) -> ExitCode {
     let images = match crate::image_builds::parse_overrides(&images.join(";")) {
         Ok(images) => images,
         Err(e) => {
@@ -27,10 +27,17 @@ pub fn run(file: &Path, keep: bool, out: &Path, images: &[String]) -> ExitCode {
             return ExitCode::InvalidInput;
         }
     };
+    if let Some(seed) = seed {
+        note!(
+            "seed: {seed} (replay: upgrade-harness run {} --seed {seed})",
+            file.display()
+        );
+    }
     let opts = RunOptions {
         keep,
         out_root: out.to_path_buf(),
         images,
+        seed,
         ..RunOptions::default()
     };
     match runtime().block_on(run::run_file(file, &opts)) {
@@ -42,7 +49,18 @@ pub fn run(file: &Path, keep: bool, out: &Path, images: &[String]) -> ExitCode {
             for f in &failures {
                 note!("{f}");
             }
-            let verdict = if report.passed() { "passed" } else { "FAILED" };
+            let verdict = match &report.expected_failure {
+                Some(e) if e.caught => format!(
+                    "caught as expected (at `{}` by {})",
+                    e.expected.phase, e.expected.by
+                ),
+                Some(e) => format!(
+                    "NOT caught as expected (expected at `{}` by {} saying {:?}; seen: {})",
+                    e.expected.phase, e.expected.by, e.expected.contains, e.seen
+                ),
+                None if report.passed() => "passed".to_string(),
+                None => "FAILED".to_string(),
+            };
             let folder = out.join(report.folder_name());
             // A failed run's bundle is what to attach to a bug report or a CI artifact.
             let bundle = if report.passed() {

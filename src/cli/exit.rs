@@ -35,7 +35,7 @@ impl ExitCode {
     /// A run that gave a verdict: 0 when everything passed, 1 when a check, an invariant or
     /// an action failed. A cleanup problem after the verdict does not change it.
     pub fn of_report(report: &RunReport) -> ExitCode {
-        if report.passed() {
+        if report.as_expected() {
             ExitCode::Ok
         } else {
             ExitCode::CheckFailed

@@ -103,6 +103,9 @@ pub enum Command {
     Plan {
         /// The scenario file.
         file: PathBuf,
+        /// The plan `run --seed N` would run (randomized by the seed).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Print the JSON Schema of the scenario format (committed as scenarios/schema.json).
     Schema,
@@ -134,6 +137,13 @@ pub enum Command {
         /// repeatable; wins over UPGRADE_HARNESS_IMAGES). Missing images are pulled.
         #[arg(long = "image", value_name = "VERSION=REF[,REF]")]
         images: Vec<String>,
+        /// Randomize the plan with this seed (node order, pauses, a mixed-version framework
+        /// restart, one fault); the same seed replays the same plan.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Randomize with a fresh seed (printed first; `--seed` replays it).
+        #[arg(long, conflicts_with = "seed")]
+        random: bool,
     },
     /// Write the overview of the runs under DIR (`overview.md`, `overview.html`): every
     /// scenario's newest run with its status and duration, and the command that reruns the
@@ -220,7 +230,7 @@ pub enum ImagesCommand {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { paths } => check(&paths),
-        Command::Plan { file } => plan(&file),
+        Command::Plan { file, seed } => plan(&file, seed),
         Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
         Command::Matrix(args) => matrix::matrix(args),
@@ -229,7 +239,9 @@ pub fn run(cli: Cli) -> ExitCode {
             keep,
             out,
             images,
-        } => docker_commands::run(&file, keep, &out, &images),
+            seed,
+            random,
+        } => docker_commands::run(&file, keep, &out, &images, seed.or(random.then(fresh_seed))),
         Command::Report { dir, since } => overview(&dir, since),
         Command::Timing { runs, json } => timing(&runs, json),
         Command::Images {
@@ -437,11 +449,19 @@ fn timing(runs: &[PathBuf], json: bool) -> ExitCode {
     out(&text).err().unwrap_or(ExitCode::Ok)
 }
 
-fn plan(file: &Path) -> ExitCode {
+/// A seed for `run --random`: the clock's nanoseconds.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 % 1_000_000_000)
+        .unwrap_or(1)
+}
+
+fn plan(file: &Path, seed: Option<u64>) -> ExitCode {
     match scenario::load_with_warnings(file) {
         Ok(loaded) => {
             report(&loaded.warnings);
-            out(&plan_text(&loaded.scenario))
+            out(&plan_text_with(&loaded.scenario, seed))
                 .err()
                 .unwrap_or(ExitCode::Ok)
         }
@@ -455,7 +475,12 @@ fn plan(file: &Path) -> ExitCode {
 /// The plan listing with, under its first line, whether it runs here and what `run` would
 /// skip (the listing itself stays what `tests/scenarios.rs` snapshots).
 pub fn plan_text(s: &Scenario) -> String {
-    let plan = crate::plan::plan(s);
+    plan_text_with(s, None)
+}
+
+/// [`plan_text`] of the plan randomized by `seed`.
+pub fn plan_text_with(s: &Scenario, seed: Option<u64>) -> String {
+    let plan = crate::plan::plan_with(s, seed);
     let runnability = runnable::runnability(s, &plan);
     let mut header = runnability.verdict();
     if !runnability.skipped.is_empty() {

@@ -32,6 +32,8 @@ use super::labels::{self, Owner, KEEP_LABEL, NODE_LABEL, RUN_LABEL};
 use super::network::{self, RunNetwork};
 use super::node_init::PATH_IN_NODE;
 
+mod faults;
+
 /// How long PID 1 gets to stop a node before Docker kills it; node-init
 /// itself gives processes 3 s after SIGTERM, then SIGKILLs them.
 const STOP_TIMEOUT_SECS: i32 = 10;

@@ -66,11 +66,22 @@ pub enum StepKind {
     RestartSchedulers,
     /// Upgrade the executors: new tasks use the `to` build of the executor.
     UpgradeExecutors,
+    /// Fault: SIGKILL the target's Mesos process, then start it again (`restart_as`).
+    KillNode,
+    /// Fault: freeze the target's node (`docker pause`) for `seconds`, then thaw it.
+    PauseNode,
+    /// Fault: cut the target's node off the run's network for `seconds`, then reconnect it.
+    PartitionNode,
+    /// Fault: restart the ZooKeeper server (HA masters).
+    RestartZookeeper,
+    /// Fault: the test framework drops its connection without a goodbye and subscribes again
+    /// with its framework ID.
+    RestartFramework,
 }
 
 impl StepKind {
     /// Every step kind, in the order of the vocabulary.
-    pub const ALL: [StepKind; 15] = [
+    pub const ALL: [StepKind; 20] = [
         StepKind::RebuildModules,
         StepKind::UpgradeMasters,
         StepKind::InstallMasterBinaries,
@@ -86,6 +97,11 @@ impl StepKind {
         StepKind::SetFrameworkCheckpoint,
         StepKind::RestartSchedulers,
         StepKind::UpgradeExecutors,
+        StepKind::KillNode,
+        StepKind::PauseNode,
+        StepKind::PartitionNode,
+        StepKind::RestartZookeeper,
+        StepKind::RestartFramework,
     ];
 
     /// The name written in scenario files (`upgrade_masters`).
@@ -106,6 +122,11 @@ impl StepKind {
             StepKind::SetFrameworkCheckpoint => "set_framework_checkpoint",
             StepKind::RestartSchedulers => "restart_schedulers",
             StepKind::UpgradeExecutors => "upgrade_executors",
+            StepKind::KillNode => "kill_node",
+            StepKind::PauseNode => "pause_node",
+            StepKind::PartitionNode => "partition_node",
+            StepKind::RestartZookeeper => "restart_zookeeper",
+            StepKind::RestartFramework => "restart_framework",
         }
     }
 
@@ -122,6 +143,27 @@ impl StepKind {
             | StepKind::RebootAgents => Some(Role::Agent),
             _ => None,
         }
+    }
+
+    /// Whether the step is a fault (not part of any upgrade procedure: the order checks
+    /// leave faults out).
+    pub fn is_fault(self) -> bool {
+        matches!(
+            self,
+            StepKind::KillNode
+                | StepKind::PauseNode
+                | StepKind::PartitionNode
+                | StepKind::RestartZookeeper
+                | StepKind::RestartFramework
+        )
+    }
+
+    /// Whether the fault step takes a `target` (a node).
+    pub fn targets_a_node(self) -> bool {
+        matches!(
+            self,
+            StepKind::KillNode | StepKind::PauseNode | StepKind::PartitionNode
+        )
     }
 
     /// Whether the step restarts nodes with changed flags (needs `flags` or `unset_flags`).

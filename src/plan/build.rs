@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Action, ActionKind, Entry, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope, Plan,
-    StepRef, VersionChange,
+    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope,
+    Plan, StepRef, VersionChange,
 };
-use crate::domain::{Distribution, Role, StepKind, Version};
+use super::vary::Variation;
+use crate::domain::{Distribution, FaultTarget, RestartAs, Role, StepKind, Version};
 use crate::mesos::distribution::LOCAL_ZOOKEEPER_IMAGE;
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::phases::{step_phases, START};
@@ -42,6 +43,11 @@ pub(super) fn node_step(kind: StepKind) -> Option<(Role, NodeEffect)> {
         ReconfigureAgentCgroupsMounts => (Role::Agent, NodeEffect::Reconfigure),
         RebootAgents => (Role::Agent, NodeEffect::Reboot),
         RebuildModules
+        | KillNode
+        | PauseNode
+        | PartitionNode
+        | RestartZookeeper
+        | RestartFramework
         | UpgradeSchedulers
         | SetFrameworkCheckpoint
         | RestartSchedulers
@@ -90,12 +96,49 @@ fn blank(kind: ActionKind, step: Option<StepRef>) -> Action {
         flags_unset: Vec::new(),
         overrides: None,
         note: None,
+        mistake: None,
+    }
+}
+
+/// How long a pause or partition lasts when the step does not say.
+pub const DEFAULT_FAULT_SECONDS: u32 = 5;
+
+/// The fault of a fault step, its target resolved (`random` drawn from `seed`; `master`
+/// named when there is one master).
+pub(super) fn fault_of(step: &Step, index: usize, nodes: &[Node], seed: u64) -> Fault {
+    let o = &step.options;
+    let mesos: Vec<&Node> = nodes.iter().filter(|n| n.version.is_some()).collect();
+    let masters: Vec<&Node> = mesos
+        .iter()
+        .copied()
+        .filter(|n| n.role == Role::Master)
+        .collect();
+    let target = match o.target.clone().unwrap_or_default() {
+        FaultTarget::Random if !mesos.is_empty() => {
+            let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64).wrapping_mul(0x9E37_79B9));
+            FaultTarget::Node(mesos[rng.usize(..mesos.len())].name.clone())
+        }
+        FaultTarget::Master if masters.len() == 1 => FaultTarget::Node(masters[0].name.clone()),
+        t => t,
+    };
+    Fault {
+        kind: step.kind,
+        target,
+        seconds: o.seconds.unwrap_or(DEFAULT_FAULT_SECONDS),
+        restart_as: o.restart_as.unwrap_or_default(),
+        expect: o.expect.unwrap_or_default(),
     }
 }
 
 /// Resolve a scenario into its plan. Pure; works on any scenario that deserialized, valid
 /// or not (validation reports what is wrong; the plan just follows the file).
 pub fn plan(s: &Scenario) -> Plan {
+    plan_with(s, None)
+}
+
+/// The plan, randomized by `seed` when there is one (`plan::vary`): the same seed gives the
+/// same plan.
+pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
     let (from, to) = (s.from_version(), s.to_version());
     let distribution = s.distribution.value;
     let node_model = NodeModel::ProcessInHost;
@@ -187,7 +230,12 @@ pub fn plan(s: &Scenario) -> Plan {
 
     let steps: Vec<Step> = s.steps.iter().map(|st| st.value.clone()).collect();
     let step_phases = step_phases(&steps);
+    let variation = seed.map(|seed| Variation::from_seed(s, &nodes, seed));
+    let vary = variation.clone().unwrap_or_default();
     for (index, spanned) in s.steps.iter().enumerate() {
+        if let Some((fault, phase)) = vary.fault_before(index) {
+            b.fault(fault, None, phase, index, &mut state, from, to);
+        }
         let step = &spanned.value;
         let line = match spanned.referenced.line() {
             0 => spanned.defined.line(),
@@ -209,13 +257,35 @@ pub fn plan(s: &Scenario) -> Plan {
             }
         };
 
+        if let Some(seconds) = vary.pause_before(index) {
+            let mut a = blank(ActionKind::Pause { seconds }, Some(sref.clone()));
+            a.note = take_note();
+            b.action(a);
+        }
+        if step.kind.is_fault() {
+            let fault = fault_of(step, index, &nodes, seed.unwrap_or(0));
+            let note = take_note();
+            b.fault(
+                fault,
+                Some((sref.clone(), note)),
+                sref.phase.clone(),
+                index,
+                &mut state,
+                from,
+                to,
+            );
+            continue;
+        }
         if let Some((role, effect)) = node_step(step.kind) {
-            let names: Vec<String> = nodes
+            let mut names: Vec<String> = nodes
                 .iter()
                 .filter(|n| n.role == role)
                 .map(|n| n.name.clone())
                 .collect();
-            for name in names {
+            if let Some(order) = vary.node_order(index) {
+                names = order.to_vec();
+            }
+            for (position, name) in names.into_iter().enumerate() {
                 let t = state.get_mut(&name).expect("every Mesos node is tracked");
                 let installed_before = t.installed;
                 let running_before = t.running;
@@ -257,10 +327,32 @@ pub fn plan(s: &Scenario) -> Plan {
                 }
                 a.overrides = Some(t.overrides.clone());
                 a.note = take_note();
+                if starts {
+                    a.mistake = step.options.mistake;
+                }
                 b.action(a);
                 if starts {
                     b.phase(
                         format!("{}/{}", sref.phase, name),
+                        PhaseScope::Node {
+                            step: index,
+                            node: name.clone(),
+                        },
+                    );
+                }
+                if vary.framework_restart_after(index, position) {
+                    let fault = Fault {
+                        kind: StepKind::RestartFramework,
+                        target: FaultTarget::Master,
+                        seconds: 0,
+                        restart_as: RestartAs::Same,
+                        expect: Default::default(),
+                    };
+                    let mut a = blank(ActionKind::Fault(fault), Some(sref.clone()));
+                    a.role = None;
+                    b.action(a);
+                    b.phase(
+                        format!("{}/{}/restart_framework", sref.phase, name),
                         PhaseScope::Node {
                             step: index,
                             node: name.clone(),
@@ -306,6 +398,10 @@ pub fn plan(s: &Scenario) -> Plan {
         }
         b.phase(sref.phase.clone(), PhaseScope::Step(index));
     }
+    if let Some((fault, phase)) = vary.fault_before(s.steps.len()) {
+        let last = s.steps.len().saturating_sub(1);
+        b.fault(fault, None, phase, last, &mut state, from, to);
+    }
 
     let mut entries = b.entries;
     for e in &mut entries {
@@ -328,5 +424,55 @@ pub fn plan(s: &Scenario) -> Plan {
         nodes,
         master_stop: s.topology.master_stop,
         entries,
+        seed,
+        variations: variation.map(|v| v.described).unwrap_or_default(),
+        setup_mistakes: s.mistakes.clone(),
+    }
+}
+
+impl Builder {
+    /// A fault action and the phase after it. `step`: the fault step and its note (`None`
+    /// for a fault a seed inserted); `index`: the step a failure there points at.
+    #[allow(clippy::too_many_arguments)]
+    fn fault(
+        &mut self,
+        fault: Fault,
+        step: Option<(StepRef, Option<String>)>,
+        phase: String,
+        index: usize,
+        state: &mut BTreeMap<String, Tracked>,
+        from: Version,
+        to: Version,
+    ) {
+        let (sref, note) = step.unzip();
+        let mut a = blank(ActionKind::Fault(fault.clone()), sref);
+        a.note = note.flatten();
+        match &fault.target {
+            FaultTarget::Node(n) if fault.kind.targets_a_node() => {
+                a.node = Some(n.clone());
+                a.role = Some(if n.starts_with("master") {
+                    Role::Master
+                } else {
+                    Role::Agent
+                });
+                if let Some(t) = state.get_mut(n) {
+                    let before = t.running;
+                    if fault.kind == StepKind::KillNode {
+                        t.running = match fault.restart_as {
+                            RestartAs::Same => t.running,
+                            RestartAs::From => from,
+                            RestartAs::To => to,
+                        };
+                    }
+                    a.running = Some(VersionChange::new(before, t.running));
+                    a.overrides = Some(t.overrides.clone());
+                }
+            }
+            FaultTarget::Agents if fault.kind.targets_a_node() => a.role = Some(Role::Agent),
+            FaultTarget::Master if fault.kind.targets_a_node() => a.role = Some(Role::Master),
+            _ => {}
+        }
+        self.action(a);
+        self.phase(phase, PhaseScope::Step(index));
     }
 }

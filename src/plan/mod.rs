@@ -34,9 +34,11 @@ mod model;
 mod render;
 #[cfg(test)]
 mod tests;
+mod vary;
 
-pub use build::{phases, plan};
+pub use build::{phases, plan, plan_with, DEFAULT_FAULT_SECONDS};
 pub use model::{
-    Action, ActionKind, Entry, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope, Plan,
-    StepRef, VersionChange,
+    Action, ActionKind, Entry, Fault, FlagOverrides, Node, NodeImage, NodeModel, Phase, PhaseScope,
+    Plan, StepRef, VersionChange,
 };
+pub use vary::Variation;

@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::{Distribution, MasterStop, Role, StepKind, Version};
+use crate::domain::{
+    Distribution, FaultExpectation, FaultTarget, MasterStop, Mistake, RestartAs, Role, StepKind,
+    Version,
+};
 use crate::scenario::model::Order;
 
 /// A scenario resolved into concrete actions and phases, in execution order.
@@ -28,6 +31,12 @@ pub struct Plan {
     pub master_stop: MasterStop,
     /// Actions and phases, in execution order.
     pub entries: Vec<Entry>,
+    /// The seed of a randomized plan (`--seed N`, `--random`), and what it chose.
+    pub seed: Option<u64>,
+    /// The choices the seed made, in words (empty without a seed).
+    pub variations: Vec<String>,
+    /// Mistakes made when the cluster is set up (the scenario's `mistakes`).
+    pub setup_mistakes: Vec<crate::domain::SetupMistake>,
 }
 
 /// How a node changes the Mesos version it runs.
@@ -158,6 +167,13 @@ pub enum ActionKind {
         /// Module names.
         modules: Vec<String>,
     },
+    /// A fault (a `kill_node`, `pause_node`, ... step, or one a seed inserted).
+    Fault(Fault),
+    /// Wait this many seconds before the next action (a randomized plan's pause).
+    Pause {
+        /// Seconds.
+        seconds: u32,
+    },
     /// Nothing to do; the reason says why.
     NoOp {
         /// Why nothing happens.
@@ -213,6 +229,23 @@ pub struct Action {
     pub overrides: Option<FlagOverrides>,
     /// The step's `note`, on the step's first action.
     pub note: Option<String>,
+    /// A mistake made while the node is down for this action (`mistake:` of the step).
+    pub mistake: Option<Mistake>,
+}
+
+/// A fault the run injects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// `kill_node`, `pause_node`, `partition_node`, `restart_zookeeper` or `restart_framework`.
+    pub kind: StepKind,
+    /// The node (resolved: never `random`; `master` is the leader when the fault starts).
+    pub target: FaultTarget,
+    /// How long a pause or partition lasts.
+    pub seconds: u32,
+    /// `kill_node`: the version the node comes back at.
+    pub restart_as: RestartAs,
+    /// What must hold again, and how soon.
+    pub expect: FaultExpectation,
 }
 
 /// Flags changed by the scenario's steps on one node, relative to the runtime's defaults.
@@ -255,6 +288,16 @@ impl Plan {
             Entry::Action(a) => Some(a),
             Entry::Phase(_) => None,
         })
+    }
+
+    /// The flag overrides in force on `node` when action `number` is performed.
+    pub fn overrides_before(&self, node: &str, number: usize) -> FlagOverrides {
+        self.actions()
+            .take_while(|a| a.number <= number)
+            .filter(|a| a.node.as_deref() == Some(node))
+            .filter_map(|a| a.overrides.clone())
+            .last()
+            .unwrap_or_default()
     }
 
     /// The version each Mesos node runs after the last action (what the plan ends at).

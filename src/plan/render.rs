@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::build::{node_step, NodeEffect};
-use super::model::{Action, ActionKind, Entry, NodeImage, NodeModel, Plan};
-use crate::domain::{Distribution, MasterStop, Role, StepKind, Version};
+use super::model::{Action, ActionKind, Entry, Fault, NodeImage, NodeModel, Plan};
+use crate::domain::{
+    Distribution, FaultTarget, MasterStop, Mistake, Role, StepKind, TasksAfterFault, Version,
+};
 use crate::mesos::distribution::{local_image, process_name};
 use crate::scenario::model::Order;
 
@@ -32,7 +34,6 @@ impl Action {
         let node = self.node.as_deref().unwrap_or("");
         let role = self.role.unwrap_or(Role::Agent);
         let running = self.running.as_ref();
-        let installed = self.installed.as_ref();
         let proc_at = |v: Version| format!("{} {}", process_name(role, v), v);
         let restart_text = || -> String {
             let r = running.expect("restarts track the running version");
@@ -52,7 +53,34 @@ impl Action {
             }
             text
         };
+        let mut text = self.describe_kind(model, &restart_text, &proc_at);
+        if let Some(m) = self.mistake {
+            text.push_str(&format!(
+                "; MISTAKE while it is down: {}",
+                match m {
+                    Mistake::WipeWorkDir => "its work_dir is wiped",
+                    Mistake::DeleteRegistry => "its registry (replicated log) is deleted",
+                    Mistake::KillExecutors => "its tasks' executors are SIGKILLed",
+                }
+            ));
+        }
+        text
+    }
+
+    fn describe_kind(
+        &self,
+        model: NodeModel,
+        restart_text: &dyn Fn() -> String,
+        proc_at: &dyn Fn(Version) -> String,
+    ) -> String {
+        let node = self.node.as_deref().unwrap_or("");
+        let running = self.running.as_ref();
+        let installed = self.installed.as_ref();
         match &self.kind {
+            ActionKind::Fault(fault) => describe_fault(fault, running, proc_at),
+            ActionKind::Pause { seconds } => {
+                format!("pause {seconds} s before the next action (drawn from the seed)")
+            }
             ActionKind::StartNode => match running {
                 None => format!("start node {node} (zookeeper)"),
                 Some(r) => format!("start node {node}: {}", proc_at(r.after)),
@@ -147,6 +175,50 @@ impl Action {
     }
 }
 
+fn describe_fault(
+    fault: &Fault,
+    running: Option<&super::model::VersionChange>,
+    proc_at: &dyn Fn(Version) -> String,
+) -> String {
+    let target = match &fault.target {
+        FaultTarget::Master => "the leading master".to_string(),
+        FaultTarget::Agents => "every agent".to_string(),
+        t => t.name().to_string(),
+    };
+    let s = fault.seconds;
+    let tasks = match fault.expect.tasks {
+        TasksAfterFault::Running => "tasks keep running",
+        TasksAfterFault::Lost => "its tasks are reported lost",
+    };
+    let back = format!(
+        "; expected back within {} s (leader, agents with their IDs, framework), {tasks}",
+        fault.expect.within
+    );
+    match fault.kind {
+        StepKind::KillNode => {
+            let comes_back = match running {
+                Some(r) if r.changes() => format!("{} comes back (was {})", proc_at(r.after), r.before),
+                Some(r) => format!("{} comes back", proc_at(r.after)),
+                None => "it comes back at the same version".to_string(),
+            };
+            format!("FAULT: SIGKILL the Mesos process of {target}; {comes_back}{back}")
+        }
+        StepKind::PauseNode => format!(
+            "FAULT: freeze {target} (docker pause) for {s} s, then thaw it{back}"
+        ),
+        StepKind::PartitionNode => format!(
+            "FAULT: cut {target} off the run network for {s} s, then reconnect it (same address){back}"
+        ),
+        StepKind::RestartZookeeper => {
+            format!("FAULT: restart the ZooKeeper server (SIGKILL, then start it again){back}")
+        }
+        StepKind::RestartFramework => format!(
+            "FAULT: the test framework drops its connection without a goodbye and subscribes again with its framework ID{back}"
+        ),
+        other => format!("FAULT: {other}"),
+    }
+}
+
 fn step_header(
     kind: StepKind,
     masters: usize,
@@ -197,6 +269,15 @@ impl fmt::Display for Plan {
             )?,
             Order::Deviates { reason } => writeln!(f, "order: deviates from the notes: {reason}")?,
         }
+        if let Some(seed) = self.seed {
+            writeln!(f, "seed: {seed} (`--seed {seed}` replays this plan)")?;
+            if self.variations.is_empty() {
+                writeln!(f, "  the seed changed nothing")?;
+            }
+            for v in &self.variations {
+                writeln!(f, "  {v}")?;
+            }
+        }
         writeln!(f, "nodes:")?;
         for n in &self.nodes {
             let image = match &n.image {
@@ -237,12 +318,25 @@ impl fmt::Display for Plan {
                 writeln!(f, "  {:<9} {refs}", v.to_string())?;
             }
         }
+        for m in &self.setup_mistakes {
+            match m {
+                crate::domain::SetupMistake::RemoveMesosExecutor => writeln!(
+                    f,
+                    "MISTAKE at setup: every agent node is created without /opt/mesos/<version>/mesos-executor"
+                )?,
+            }
+        }
         writeln!(f)?;
         writeln!(f, "start")?;
         let mut current_step: Option<usize> = None;
         for e in &self.entries {
             match e {
                 Entry::Action(a) => {
+                    if a.step.is_none() && matches!(a.kind, ActionKind::Fault(_)) {
+                        current_step = None;
+                        writeln!(f)?;
+                        writeln!(f, "between steps, drawn from the seed:")?;
+                    }
                     if let Some(st) = &a.step {
                         if current_step != Some(st.index) {
                             current_step = Some(st.index);

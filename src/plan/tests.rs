@@ -116,3 +116,96 @@ fn rebuild_modules_without_modules_is_a_no_op() {
     assert!(matches!(a.kind, ActionKind::NoOp { .. }), "{a:?}");
     assert_eq!(a.step.as_ref().unwrap().line, 10);
 }
+
+const SIX: &str = "format: 1\nname: t\nfrom: 1.10.0\nto: 1.11.0\ndistribution: local\n\
+    topology: { masters: 1, agents: 4 }\nworkload: { tasks: 2 }\norder: inferred\nsteps:\n  - rebuild_modules\n  - upgrade_masters\n  - upgrade_agents\n  - upgrade_schedulers\n  - restart_schedulers\n  - upgrade_executors\n";
+
+#[test]
+fn the_same_seed_gives_the_same_plan() {
+    let s = load(SIX);
+    for seed in 0..50 {
+        let a = plan_with(&s, Some(seed));
+        let b = plan_with(&s, Some(seed));
+        assert_eq!(a, b, "seed {seed}");
+        assert_eq!(a.to_string(), b.to_string(), "seed {seed}");
+        assert_eq!(a.seed, Some(seed));
+    }
+}
+
+#[test]
+fn seeds_vary_the_plan_and_no_seed_changes_nothing() {
+    let s = load(SIX);
+    assert_eq!(plan_with(&s, None), plan(&s));
+    assert!(plan(&s).variations.is_empty());
+    let listings: std::collections::BTreeSet<String> = (0..20)
+        .map(|seed| plan_with(&s, Some(seed)).to_string())
+        .collect();
+    assert!(
+        listings.len() > 10,
+        "20 seeds gave {} plans",
+        listings.len()
+    );
+    // What every seed may vary, some seed among 50 does.
+    let all: Vec<String> = (0..50)
+        .flat_map(|seed| plan_with(&s, Some(seed)).variations)
+        .collect();
+    for what in [
+        "nodes in the order",
+        "a pause of",
+        "restarts abruptly",
+        "kill_node",
+        "pause_node",
+        "partition_node",
+    ] {
+        assert!(
+            all.iter().any(|v| v.contains(what)),
+            "no seed gave {what:?}"
+        );
+    }
+}
+
+#[test]
+fn a_seed_keeps_every_step_phase_and_every_node_action() {
+    let s = load(SIX);
+    let base = plan(&s).phases();
+    for seed in 0..50 {
+        let p = plan_with(&s, Some(seed));
+        let phases = p.phases();
+        // The scenario's own phases stay, in order (checks name them); a seed only adds.
+        let kept: Vec<&String> = phases.iter().filter(|ph| base.contains(ph)).collect();
+        let step_phases: Vec<&String> = base.iter().filter(|ph| !ph.contains('/')).collect();
+        let kept_steps: Vec<&&String> = kept.iter().filter(|ph| !ph.contains('/')).collect();
+        assert_eq!(
+            kept_steps.len(),
+            step_phases.len(),
+            "seed {seed}: {phases:?}"
+        );
+        for ph in &base {
+            assert!(phases.contains(ph), "seed {seed} lost phase {ph}");
+        }
+        assert_eq!(p.final_versions(), plan(&s).final_versions(), "seed {seed}");
+    }
+}
+
+#[test]
+fn fault_steps_resolve_their_target_and_track_versions() {
+    let s = load(&SIX.replace(
+        "  - upgrade_executors\n",
+        "  - upgrade_executors\n  - kill_node: { target: master, restart_as: from, phase: downgraded }\n  - pause_node: { target: random, seconds: 3 }\n",
+    ));
+    let p = plan(&s);
+    let faults: Vec<&Action> = p
+        .actions()
+        .filter(|a| matches!(a.kind, ActionKind::Fault(_)))
+        .collect();
+    assert_eq!(faults.len(), 2);
+    assert_eq!(faults[0].node.as_deref(), Some("master-1"));
+    assert_eq!(p.final_versions()["master-1"], v("1.10.0"));
+    let ActionKind::Fault(pause) = &faults[1].kind else {
+        unreachable!()
+    };
+    assert!(matches!(&pause.target, crate::domain::FaultTarget::Node(_)));
+    assert_eq!(pause.seconds, 3);
+    assert!(p.phases().contains(&"downgraded".to_string()));
+    assert!(p.phases().contains(&"pause_node".to_string()));
+}

@@ -109,7 +109,11 @@ fn add<W: Write>(tar: &mut tar::Builder<W>, name: &Path, text: &str) -> io::Resu
 /// `REPRODUCE`: the one-line local command first, then what ran.
 pub(super) fn reproduce(report: &RunReport) -> String {
     let file = overview::repository_path(&report.file);
-    let mut text = format!("upgrade-harness run {}\n\n", file.display());
+    let seed = report
+        .seed
+        .map(|s| format!(" --seed {s}"))
+        .unwrap_or_default();
+    let mut text = format!("upgrade-harness run {}{seed}\n\n", file.display());
     text.push_str(&format!(
         "Run it from the folder the path is relative to (the repository's root for the \
          project's scenarios); the file as run is scenario/{} in this bundle.\n",

@@ -8,6 +8,7 @@
 //! failed run). Design notes: `docs/design.md` (report files).
 
 mod bundle;
+pub mod expected;
 pub mod junit;
 pub mod overview;
 pub mod summary;
@@ -325,6 +326,12 @@ pub struct RunReport {
     /// How the harness reached the nodes; absent when no node was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<Reaching>,
+    /// The seed of a randomized run (`run --seed N` replays it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// A must-fail scenario: whether the harness caught the bad upgrade where expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_failure: Option<expected::ExpectedOutcome>,
 }
 
 /// How the harness reached the nodes of a run (`docs/runtime.md`): directly at their
@@ -343,6 +350,15 @@ pub struct Reaching {
 }
 
 impl RunReport {
+    /// For a must-fail scenario: whether it failed exactly as expected; otherwise whether
+    /// it passed. What the exit code and the scenario tests go by.
+    pub fn as_expected(&self) -> bool {
+        match &self.expected_failure {
+            Some(e) => e.caught,
+            None => self.passed(),
+        }
+    }
+
     /// Whether everything passed (skips are not failures, but are listed).
     pub fn passed(&self) -> bool {
         self.aborted.is_none() && !self.phases.iter().any(PhaseRecord::failed)

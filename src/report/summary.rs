@@ -29,6 +29,25 @@ pub fn render(report: &RunReport) -> String {
         report.run_id,
         report.harness,
     ));
+    if let Some(seed) = report.seed {
+        md.push_str(&format!(
+            "Randomized with seed {seed}: `upgrade-harness run {} --seed {seed}` replays it.\n\n",
+            report.file.display()
+        ));
+    }
+    if let Some(e) = &report.expected_failure {
+        md.push_str(&format!(
+            "Must-fail scenario: expected the first failure at `{}` by {} saying \"{}\": {}.\n\n",
+            e.expected.phase,
+            e.expected.by,
+            inline(&e.expected.contains),
+            if e.caught {
+                "caught as expected"
+            } else {
+                "NOT caught as expected"
+            }
+        ));
+    }
     md.push_str("| phase | result | verdicts passed | failed | skipped | seconds |\n");
     md.push_str("|---|---|---:|---:|---:|---:|\n");
     for p in &report.phases {

@@ -109,6 +109,8 @@ fn report(scenario: &str, file: &str, phases: Vec<PhaseRecord>) -> RunReport {
         ],
         image: "sha256:cafe".to_string(),
         plan: "plan failing-three-ways: Mesos 1.10.0 -> 1.11.0\n...\n".to_string(),
+        seed: None,
+        expected_failure: None,
     }
 }
 

@@ -143,6 +143,11 @@ impl Runner<'_> {
                 Ok(Outcome::Done)
             }
             ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
+            ActionKind::Fault(fault) => self.fault(action, fault).await,
+            ActionKind::Pause { seconds } => {
+                tokio::time::sleep(Duration::from_secs(u64::from(*seconds))).await;
+                Ok(Outcome::Done)
+            }
             // What this runner leaves out is decided once, where `check`/`plan`/`list`
             // read it too.
             kind @ (ActionKind::InstallBinaries
@@ -207,6 +212,7 @@ impl Runner<'_> {
         }
         self.note_agent_restart(node, reboot);
         self.while_agent_down(node).await?;
+        self.mistake_while_down(action, node).await?;
         self.cluster.start_mesos(node, version, overrides).await?;
         self.down_by_design.retain(|n| n != node);
         if self.start_must_fail(action, node) {
@@ -229,14 +235,15 @@ impl Runner<'_> {
                 let within =
                     self.cluster.tuning.agent_reregistration_bound() + Duration::from_secs(10);
                 let ids = self.up_agent_ids();
-                if let Err(e) = readiness::wait_agents_reregistered_after_master(
+                // Raced with an exit too: a master may lead, then exit while it recovers the
+                // registry (one that needs capabilities it lacks, after a downgrade).
+                let back = readiness::wait_agents_reregistered_after_master(
                     &self.cluster.client,
                     &target,
                     &ids,
                     within,
-                )
-                .await
-                {
+                );
+                if let Err(e) = self.unless_exits(node, version, back).await {
                     return Err(format!("{e}{}", self.master_refusals(node).await).into());
                 }
             }

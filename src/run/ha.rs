@@ -37,6 +37,11 @@ impl Runner<'_> {
             })
             .collect();
         let leader = self.cluster.leader.clone();
+        // The plan's node when it is a pending non-leader (a seed may have reordered them),
+        // else the first pending non-leader, the leader last.
+        if pending.iter().any(|m| m == node) && leader.as_deref() != Some(node) {
+            return node.to_string();
+        }
         pending
             .iter()
             .find(|m| Some(*m) != leader.as_ref())

@@ -11,6 +11,7 @@
 mod actions;
 pub mod cluster;
 mod error;
+mod faults;
 mod ha;
 mod images;
 mod judge;
@@ -60,6 +61,8 @@ pub struct RunOptions {
     /// `upstream`: images that replace the scenario's for a version (`run --image`); they
     /// also win over `UPGRADE_HARNESS_IMAGES`.
     pub images: BTreeMap<crate::domain::Version, Vec<String>>,
+    /// Randomize the plan with this seed (`run --seed N`; `plan::plan_with`).
+    pub seed: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -72,6 +75,7 @@ impl Default for RunOptions {
             task_faults: TaskFaults::default(),
             reach: None,
             images: BTreeMap::new(),
+            seed: None,
         }
     }
 }
@@ -84,6 +88,19 @@ pub fn not_runnable_reason(s: &Scenario) -> Option<String> {
         .err()
 }
 
+/// The workload faults of a run: the options', and the scenario's setup mistakes.
+fn task_faults(s: &Scenario, given: &TaskFaults) -> TaskFaults {
+    let mut faults = given.clone();
+    for m in &s.mistakes {
+        match m {
+            crate::domain::SetupMistake::RemoveMesosExecutor => {
+                faults.without_mesos_executor_file = true
+            }
+        }
+    }
+    faults
+}
+
 /// Loads, plans and runs the scenario at `path`. The report says what passed, failed and
 /// was skipped; `Err` only when no verdict is possible.
 pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunError> {
@@ -92,7 +109,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     if let Some(why) = not_runnable_reason(&scenario) {
         return Err(RunError::NotRunnable(why));
     }
-    let plan = crate::plan::plan(&scenario);
+    let plan = crate::plan::plan_with(&scenario, opts.seed);
     let progress = Progress::new(opts.progress);
     let forced_reach = cluster::forced_reach(opts.reach).map_err(RunError::Setting)?;
 
@@ -146,7 +163,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         start_outcomes: BTreeMap::new(),
         down_by_design: Vec::new(),
         observations: Default::default(),
-        work: workload::WorkloadRun::new(opts.task_faults.clone()),
+        work: workload::WorkloadRun::new(task_faults(&scenario, &opts.task_faults)),
     };
     let started = Instant::now();
     let work = runner.perform(&image);
@@ -175,6 +192,8 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         builds,
         image: image.clone(),
         plan: plan.to_string(),
+        seed: opts.seed,
+        expected_failure: None,
     };
     let mut report = report;
     if let Some(fw) = runner.framework.take() {
@@ -208,6 +227,13 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         // The verdict stands; what could not be removed is reported beside it (a later
         // run's sweep removes it: it is labelled).
         report.cleanup = Some(format!("cleaning up run {run_id}: {e}"));
+    }
+    if let Some(expected) = &scenario.expect_failure {
+        report.expected_failure = Some(crate::report::expected::judge(
+            &report,
+            &plan,
+            &expected.value,
+        ));
     }
     // Written last, so that a cleanup problem is in `result.json` too.
     let drift = crate::drift::drift(&scenario, &report.observations);

@@ -15,6 +15,10 @@ use crate::scenario::model::Scenario;
 use super::cluster::Cluster;
 use super::{probe, workload};
 
+/// Why a must-fail scenario's run stops at its first failed phase.
+pub(crate) const MUST_FAIL_STOP: &str =
+    "stopped at the first failed phase (a must-fail scenario is judged by its first failure)";
+
 /// The state of one run while it performs the plan.
 pub(super) struct Runner<'a> {
     pub(super) scenario: &'a Scenario,
@@ -136,7 +140,13 @@ impl Runner<'_> {
                         .await;
                     record.timing = timing;
                     self.progress.phase(&record);
+                    let failed = record.failed();
                     phases.push(record);
+                    // A must-fail scenario is judged by its first failure: what follows it
+                    // would only cost time.
+                    if failed && self.scenario.expect_failure.is_some() {
+                        return (phases, Some(MUST_FAIL_STOP.to_string()));
+                    }
                     self.start_outcomes.clear();
                     phase_started = Instant::now();
                 }

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
 
 use crate::domain::Version;
-pub use crate::domain::{Distribution, MasterStop, Role, StepKind};
+pub use crate::domain::{
+    Distribution, ExpectFailure, FaultExpectation, FaultTarget, MasterStop, Mistake, RestartAs,
+    Role, SetupMistake, StepKind, TasksAfterFault,
+};
 
 /// One upgrade scenario: a cluster at `from`, the documented steps that take it to `to`,
 /// and what must hold along the way.
@@ -86,6 +89,14 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Vec<Module>")]
     pub modules: Vec<Spanned<Module>>,
+    /// Mistakes made when the cluster is set up (known-bad upgrades, `scenarios/must-fail/`).
+    #[serde(default)]
+    pub mistakes: Vec<SetupMistake>,
+    /// A must-fail scenario: the failure the harness must report (first failure at this
+    /// phase, by this invariant, check or action, saying this). The run passes only then.
+    #[serde(default)]
+    #[schemars(with = "Option<ExpectFailure>")]
+    pub expect_failure: Option<Spanned<ExpectFailure>>,
     /// Mesos timing flags for this run instead of the harness's fast ones (docs/scenarios.md,
     /// "Timeouts"): e.g. a production cluster's, to see its upgrade take the time it takes.
     #[serde(default)]
@@ -251,6 +262,23 @@ pub struct StepOptions {
     /// Why the step is here, or what the notes say about it.
     #[serde(default)]
     pub note: Option<String>,
+    /// Fault steps: which node (`master` = the leader, `master-2`, `agent-1`, `agents`,
+    /// `random`). Default `master`.
+    #[serde(default)]
+    pub target: Option<FaultTarget>,
+    /// `pause_node`, `partition_node`: how long the fault lasts, in seconds (default 5).
+    #[serde(default)]
+    pub seconds: Option<u32>,
+    /// `kill_node`: which version the killed process comes back at (default `same`).
+    #[serde(default)]
+    pub restart_as: Option<RestartAs>,
+    /// Fault steps: what must hold again after the fault, and within how many seconds.
+    #[serde(default)]
+    pub expect: Option<FaultExpectation>,
+    /// Steps that restart masters or agents one at a time: a mistake made while each node
+    /// is down (`wipe_work_dir`, `delete_registry`, `kill_executors`).
+    #[serde(default)]
+    pub mistake: Option<Mistake>,
 }
 
 /// Which node a check or probe talks to: `master` (the leading master), `agents` (each

@@ -29,6 +29,13 @@ impl Runner<'_> {
         if !self.work.faults.kill_tasks_while_agent_down || self.work.fault_done {
             return Ok(());
         }
+        self.work.fault_done = self.kill_tasks_of(node).await?;
+        Ok(())
+    }
+
+    /// SIGKILLs the processes of the tasks on `node` (task, executor, containerizer);
+    /// whether there were any.
+    pub(in crate::run) async fn kill_tasks_of(&mut self, node: &str) -> Result<bool, StepError> {
         let victims: Vec<ProcessFacts> = self
             .work
             .facts
@@ -37,9 +44,8 @@ impl Runner<'_> {
             .cloned()
             .collect();
         if victims.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
-        self.work.fault_done = true;
         let mut pids = Vec::new();
         for f in &victims {
             pids.push(f.pid.to_string());
@@ -60,6 +66,6 @@ impl Runner<'_> {
         if out.code != 0 {
             return Err(format!("killing tasks in {node}: {}", out.stderr_text()).into());
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -77,6 +77,8 @@ pub struct WorkloadRun {
     pub restarts: BTreeMap<String, u32>,
     /// Tasks whose agent was rebooted: expected to end.
     pub ended_by_design: BTreeSet<String>,
+    /// Agent removals a fault expected (`expect.tasks: lost`): `no_agent_removed` allows them.
+    pub expected_removals: u32,
     next_task: u32,
 }
 

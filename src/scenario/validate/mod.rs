@@ -54,6 +54,9 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
     for (i, check) in scenario.checks.iter().enumerate() {
         v.check(i, check, phases.as_deref(), nodes.as_deref());
     }
+    if let Some(expect) = &scenario.expect_failure {
+        v.expect_failure(expect, phases.as_deref(), &scenario.invariants);
+    }
     let mut probe_names = BTreeSet::new();
     for (i, probe) in scenario.probes.iter().enumerate() {
         v.probe(i, probe, nodes.as_deref(), &mut probe_names);
@@ -74,6 +77,56 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
                 .label("this module")
                 .help("`role: master` or `role: agents`"),
             );
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// A must-fail scenario names a phase of its plan and what fails there.
+    fn expect_failure(
+        &mut self,
+        e: &Spanned<crate::scenario::model::ExpectFailure>,
+        phases: Option<&[String]>,
+        invariants: &[crate::scenario::model::Invariant],
+    ) {
+        let f = &e.value;
+        if let Some(phases) = phases {
+            if !phases.contains(&f.phase) {
+                let p = self
+                    .at(
+                        e,
+                        "scenario::expect_failure",
+                        "expect_failure.phase",
+                        format!("no phase `{}`", f.phase),
+                    )
+                    .label("expected failure here")
+                    .help(format!("phases: {}", phases.join(", ")));
+                self.out.push(p);
+            }
+        }
+        let mut valid: Vec<&str> = invariants.iter().map(|i| i.name()).collect();
+        valid.extend(["check", "action"]);
+        if !valid.contains(&f.by.as_str()) {
+            let p = self
+                .at(
+                    e,
+                    "scenario::expect_failure",
+                    "expect_failure.by",
+                    format!(
+                        "`by: {}` is not an invariant of this scenario, `check` or `action`",
+                        f.by
+                    ),
+                )
+                .label("expected failure here")
+                .help(format!("one of: {}", valid.join(", ")));
+            self.out.push(p);
+        }
+        if f.contains.trim().is_empty() {
+            let p = self
+                .at(e, "scenario::expect_failure", "expect_failure.contains", "`contains` is empty")
+                .label("expected failure here")
+                .help("quote the words the failure must say (a must-fail test that accepts any failure proves little)");
+            self.out.push(p);
         }
     }
 }

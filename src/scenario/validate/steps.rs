@@ -6,7 +6,9 @@ use super::Validator;
 use crate::mesos::procedures::{describe, procedure, Procedure, SIX_STEPS};
 use crate::mesos::versions::Version;
 use crate::scenario::diagnostic::Problem;
-use crate::scenario::model::{Order, Scenario, Step, StepKind};
+use crate::scenario::model::{
+    FaultTarget, Mistake, Order, RestartAs, Role, Scenario, Step, StepKind,
+};
 use crate::scenario::phases::{node_phases, step_phases, START};
 
 impl Validator<'_> {
@@ -55,6 +57,7 @@ impl Validator<'_> {
                     self.out.push(p);
                 }
             }
+            self.fault_options(s, i, step);
             if let Some(phase) = &options.phase {
                 let ok = !phase.is_empty()
                     && phase != START
@@ -72,10 +75,131 @@ impl Validator<'_> {
         }
     }
 
+    /// The options of fault steps (`target`, `seconds`, `restart_as`, `expect`) only on
+    /// fault steps, `mistake` only on steps that restart nodes of its role.
+    fn fault_options(&mut self, s: &Scenario, i: usize, step: &serde_saphyr::Spanned<Step>) {
+        let Step { kind, options: o } = &step.value;
+        let field = format!("steps[{i}]");
+        let problem = |v: &mut Self, code, what: &str, message: String, help: String| {
+            let p = v
+                .at(step, code, format!("{field}.{what}"), message)
+                .label("in this step")
+                .help(help);
+            v.out.push(p);
+        };
+        let fault_only = [
+            ("target", o.target.is_some()),
+            ("seconds", o.seconds.is_some()),
+            ("restart_as", o.restart_as.is_some()),
+            ("expect", o.expect.is_some()),
+        ];
+        for (name, given) in fault_only {
+            if given && !kind.is_fault() {
+                problem(self, "scenario::fault_option", name, format!("`{name}` is an option of fault steps, not of `{kind}`"), "fault steps: kill_node, pause_node, partition_node, restart_zookeeper, restart_framework".to_string());
+            }
+        }
+        if kind.is_fault() && !kind.targets_a_node() && o.target.is_some() {
+            problem(
+                self,
+                "scenario::fault_option",
+                "target",
+                format!("`{kind}` takes no `target`"),
+                "only kill_node, pause_node and partition_node hit a node".to_string(),
+            );
+        }
+        if o.seconds.is_some()
+            && kind.is_fault()
+            && !matches!(kind, StepKind::PauseNode | StepKind::PartitionNode)
+        {
+            problem(
+                self,
+                "scenario::fault_option",
+                "seconds",
+                format!("`{kind}` takes no `seconds`"),
+                "only pause_node and partition_node last a while".to_string(),
+            );
+        }
+        if o.seconds == Some(0) {
+            problem(
+                self,
+                "scenario::fault_option",
+                "seconds",
+                "`seconds: 0`".to_string(),
+                "a pause or partition lasts at least 1 s".to_string(),
+            );
+        }
+        if o.restart_as.is_some() && kind.is_fault() && *kind != StepKind::KillNode {
+            problem(
+                self,
+                "scenario::fault_option",
+                "restart_as",
+                format!("`{kind}` takes no `restart_as`"),
+                "only kill_node starts a process again".to_string(),
+            );
+        }
+        let masters = s.topology.masters.value;
+        let agents = s.topology.agents.value;
+        if let Some(FaultTarget::Node(n)) = &o.target {
+            let exists = s.topology.node_names().contains(n);
+            if !exists {
+                problem(
+                    self,
+                    "scenario::fault_target",
+                    "target",
+                    format!("no node `{n}` in this topology"),
+                    format!("nodes: master-1..master-{masters}, agent-1..agent-{agents}"),
+                );
+            }
+        }
+        let named = matches!(&o.target, Some(FaultTarget::Node(_)))
+            || (masters == 1 && matches!(o.target, None | Some(FaultTarget::Master)));
+        if o.restart_as.is_some_and(|r| r != RestartAs::Same) && !named {
+            problem(self, "scenario::fault_target", "restart_as", "`restart_as` another version needs one named node".to_string(), "name the node (`target: master-2`): the plan must know which node runs which version".to_string());
+        }
+        if *kind == StepKind::RestartZookeeper && s.topology.zookeeper_count() == 0 {
+            problem(
+                self,
+                "scenario::fault_target",
+                "restart_zookeeper",
+                "`restart_zookeeper` without ZooKeeper".to_string(),
+                "set `topology.zookeeper: 1`".to_string(),
+            );
+        }
+        if *kind == StepKind::RestartFramework && s.workload.tasks == 0 {
+            problem(
+                self,
+                "scenario::fault_target",
+                "restart_framework",
+                "`restart_framework` without a workload".to_string(),
+                "set `workload.tasks` (the test framework runs with a workload)".to_string(),
+            );
+        }
+        if let Some(m) = o.mistake {
+            let role = kind.one_node_at_a_time();
+            let wants = match m {
+                Mistake::DeleteRegistry => Role::Master,
+                Mistake::WipeWorkDir | Mistake::KillExecutors => Role::Agent,
+            };
+            if role != Some(wants) || kind.is_fault() {
+                problem(self, "scenario::mistake", "mistake", format!("`mistake: {}` needs a step that restarts {}s one at a time, not `{kind}`", m.name(), wants.as_str()), "for agents: upgrade_agents, restart_agents(_with_flag), reboot_agents; for masters: upgrade_masters, restart_masters(_with_flag)".to_string());
+            }
+        }
+    }
+
     pub(super) fn order(&mut self, s: &Scenario, from: Version, to: Version) {
         if s.steps.is_empty() {
             return; // reported by `steps`
         }
+        // Faults are not steps of any procedure: the order is that of the other steps.
+        let without_faults;
+        let s = if s.steps.iter().any(|st| st.value.kind.is_fault()) {
+            let mut only = s.clone();
+            only.steps.retain(|st| !st.value.kind.is_fault());
+            without_faults = only;
+            &without_faults
+        } else {
+            s
+        };
         let kinds: Vec<_> = s.steps.iter().map(|st| st.value.kind).collect();
         let proc = procedure(from, to);
         let path = format!("{} -> {}", from.series(), to.series());
