@@ -586,8 +586,8 @@ mod tests {
         });
         cfg.version = "0.28.2".parse().unwrap();
         let p = master_process(&cfg).unwrap();
-        assert_eq!(p.flag("slave_ping_timeout"), Some("2secs"));
-        assert_eq!(p.flag("max_slave_ping_timeouts"), Some("5"));
+        assert_eq!(p.flag("slave_ping_timeout"), Some("1secs"));
+        assert_eq!(p.flag("max_slave_ping_timeouts"), Some("6"));
         assert_eq!(p.flag("agent_ping_timeout"), None);
         assert_eq!(p.flag("quorum"), Some("2"));
         cfg.version = "0.18.0".parse().unwrap();
