@@ -15,15 +15,8 @@ mapfile -t pool < <(ls scenarios/local/*.yaml)
 out=target/bench-concurrency
 mkdir -p "$out"
 
-sample() { # summed MiB and CPU % of the containers of the runs with pids "$@", now
-  for pid in "$@"; do docker ps -q --filter "label=upgrade-harness.owner-pid=$pid"; done |
-    xargs -r docker stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}}' 2>/dev/null |
-    awk '{
-      c = $1; gsub(/%/, "", c); cpu += c;
-      v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[A-Za-z]/, "", v);
-      if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
-      mem += v } END { printf "%.0f %.0f\n", mem, cpu }' || echo "0 0"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 echo "| clusters at once | passed | batch wall (s) | cluster work per run, min-max (s) | peak memory (MiB) | peak CPU (%) | load average after |"
 echo "|---:|---:|---:|---|---:|---:|---|"
@@ -38,7 +31,7 @@ for n in "${counts[@]}"; do
   peak_mem=0 peak_cpu=0
   alive() { for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
   while alive; do
-    read -r m c < <(sample "${pids[@]}")
+    read -r m c < <(sample_runs "${pids[@]}")
     [ "${m:-0}" -gt "$peak_mem" ] && peak_mem=$m
     [ "${c:-0}" -gt "$peak_cpu" ] && peak_cpu=$c
     sleep 1

@@ -15,16 +15,8 @@ bin=./target/debug/upgrade-harness
 out=target/bench-speed
 mkdir -p "$out"
 
-# Summed memory (MiB) and CPU (%) of the containers owned by process $1, one sample.
-sample() {
-  docker ps -q --filter "label=upgrade-harness.owner-pid=$1" |
-    xargs -r docker stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}}' 2>/dev/null |
-    awk '{
-      c = $1; gsub(/%/, "", c); cpu += c;
-      v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[A-Za-z]/, "", v);
-      if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
-      mem += v } END { printf "%.0f %.0f\n", mem, cpu }' || echo "0 0"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for file in "${files[@]}"; do
   log="$out/$(basename "$file" .yaml).log"
@@ -33,7 +25,7 @@ for file in "${files[@]}"; do
   pid=$!
   peak_mem=0 peak_cpu=0
   while kill -0 "$pid" 2>/dev/null; do
-    read -r m c < <(sample "$pid")
+    read -r m c < <(sample_runs "$pid")
     [ "${m:-0}" -gt "$peak_mem" ] && peak_mem=$m
     [ "${c:-0}" -gt "$peak_cpu" ] && peak_cpu=$c
     sleep 1
