@@ -64,7 +64,21 @@ fn human(d: Duration) -> String {
 
 /// Polls `probe` until it returns `Ok`, or the deadline passes; then returns the last `Err`
 /// (what was seen). A probe that hangs is cut at the deadline.
-pub async fn poll_until<T, F, Fut>(within: Duration, mut probe: F) -> Result<T, String>
+pub async fn poll_until<T, F, Fut>(within: Duration, probe: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    poll_until_unless(within, probe, |_| false).await
+}
+
+/// [`poll_until`], but gives up at once on a seen value that `hopeless` says can never turn
+/// into success (an agent that registered with a new ID will not get its old one back).
+pub async fn poll_until_unless<T, F, Fut>(
+    within: Duration,
+    mut probe: F,
+    hopeless: impl Fn(&str) -> bool,
+) -> Result<T, String>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,
@@ -74,6 +88,7 @@ where
     loop {
         match tokio::time::timeout_at(deadline, probe()).await {
             Ok(Ok(v)) => return Ok(v),
+            Ok(Err(seen)) if hopeless(&seen) => return Err(seen),
             Ok(Err(seen)) => last = seen,
             Err(_) => return Err(last),
         }
@@ -296,57 +311,78 @@ pub async fn wait_agent_reregistered(
     baseline: RegistrationBaseline,
     within: Duration,
 ) -> Result<(), WaitError> {
-    poll_until(within, || async {
-        let own = client
-            .agent_state(&agent.base_url)
-            .await
-            .map_err(|e| from_client("/slave(1)/state", &e))?;
-        if own.agent_id() != Some(id) || own.master_hostname.is_none() {
-            return Err(format!(
-                "/slave(1)/state: id {:?}, master_hostname {:?}",
-                own.id, own.master_hostname
-            ));
-        }
-        let agent_metrics = client
-            .metrics_snapshot(&agent.base_url)
-            .await
-            .map_err(|e| from_client("agent /metrics/snapshot", &e))?;
-        if agent_metrics.get(AGENT_REGISTERED) != Some(1.0) {
-            return Err(format!(
-                "agent /metrics/snapshot: {}",
-                agent_metrics.describe(AGENT_REGISTERED)
-            ));
-        }
-        let metrics = client
-            .metrics_snapshot(&master.base_url)
-            .await
-            .map_err(|e| from_client("/metrics/snapshot", &e))?;
-        let reg = metrics.get(REGISTRATIONS).unwrap_or(0.0);
-        if reg > baseline.registrations {
-            return Err(format!(
+    let started = Instant::now();
+    let seen = poll_until_unless(
+        within,
+        || async {
+            let own = client
+                .agent_state(&agent.base_url)
+                .await
+                .map_err(|e| from_client("/slave(1)/state", &e))?;
+            if let (Some(other), Some(_)) = (own.agent_id(), &own.master_hostname) {
+                if other != id {
+                    return Err(format!(
+                        "{REGISTERED_ANEW}: /slave(1)/state: id {other:?}, master_hostname {:?}",
+                        own.master_hostname
+                    ));
+                }
+            }
+            if own.agent_id() != Some(id) || own.master_hostname.is_none() {
+                return Err(format!(
+                    "/slave(1)/state: id {:?}, master_hostname {:?}",
+                    own.id, own.master_hostname
+                ));
+            }
+            let agent_metrics = client
+                .metrics_snapshot(&agent.base_url)
+                .await
+                .map_err(|e| from_client("agent /metrics/snapshot", &e))?;
+            if agent_metrics.get(AGENT_REGISTERED) != Some(1.0) {
+                return Err(format!(
+                    "agent /metrics/snapshot: {}",
+                    agent_metrics.describe(AGENT_REGISTERED)
+                ));
+            }
+            let metrics = client
+                .metrics_snapshot(&master.base_url)
+                .await
+                .map_err(|e| from_client("/metrics/snapshot", &e))?;
+            let reg = metrics.get(REGISTRATIONS).unwrap_or(0.0);
+            if reg > baseline.registrations {
+                return Err(format!(
                 "/metrics/snapshot: {REGISTRATIONS}={reg} (before: {}): an agent registered anew",
                 baseline.registrations
             ));
-        }
-        let state = client
-            .master_state(&master.base_url)
-            .await
-            .map_err(|e| from_client("/master/state", &e))?;
-        let want = [ExpectedAgent {
-            hostname: agent.name.clone(),
-            id: Some(id.to_string()),
-        }];
-        agents_match(&state, &want)
-            .map(|_| ())
-            .ok_or_else(|| format!("/master/state: {}", state.describe_agents()))
-    })
-    .await
-    .map_err(|seen| WaitError {
+            }
+            let state = client
+                .master_state(&master.base_url)
+                .await
+                .map_err(|e| from_client("/master/state", &e))?;
+            let want = [ExpectedAgent {
+                hostname: agent.name.clone(),
+                id: Some(id.to_string()),
+            }];
+            agents_match(&state, &want)
+                .map(|_| ())
+                .ok_or_else(|| format!("/master/state: {}", state.describe_agents()))
+        },
+        |seen| seen.starts_with(REGISTERED_ANEW),
+    )
+    .await;
+    seen.map_err(|seen| WaitError {
         what: format!("{} did not re-register with ID {id}", agent.label()),
-        after: within,
+        after: if seen.starts_with(REGISTERED_ANEW) {
+            started.elapsed()
+        } else {
+            within
+        },
         seen,
     })
 }
+
+/// What a re-registration wait saw when the agent registered with another ID: no waiting
+/// longer brings its old ID back.
+const REGISTERED_ANEW: &str = "registered as a new agent";
 
 /// After the master was replaced (a new master process, counters from zero): waits until it
 /// leads and every agent re-registered with its previous ID (no new registrations).

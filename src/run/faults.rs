@@ -90,6 +90,10 @@ impl Runner<'_> {
                 format!("froze {} for {} s", nodes.join(", "), fault.seconds)
             }
             StepKind::PartitionNode => {
+                let before: Vec<_> = nodes
+                    .iter()
+                    .filter_map(|n| self.cluster.nodes.get(n).map(|s| (n.clone(), s.reached_at)))
+                    .collect();
                 for n in &nodes {
                     self.cluster
                         .run
@@ -104,7 +108,9 @@ impl Runner<'_> {
                         .reconnect_node(n)
                         .await
                         .context(|| format!("reconnecting {n}"))?;
+                    self.cluster.reach_again(n).await?;
                 }
+                self.follow_moved_masters(&nodes, &before).await?;
                 format!(
                     "cut {} off the network for {} s",
                     nodes.join(", "),
@@ -170,6 +176,37 @@ impl Runner<'_> {
         let _ = std::fs::write(&path, all);
         recovered.map_err(|e| StepError::Cluster(format!("{text}: not whole again: {e}")))?;
         Ok(Outcome::DoneAs(text))
+    }
+
+    /// With published ports, a master connected again may be reached at another port: the
+    /// test framework, which holds the masters' addresses, is told the new ones (it
+    /// subscribes again, as a scheduler given a new master list would).
+    async fn follow_moved_masters(
+        &mut self,
+        nodes: &[String],
+        before: &[(String, std::net::SocketAddr)],
+    ) -> Result<(), StepError> {
+        let moved = before.iter().any(|(n, addr)| {
+            self.cluster
+                .nodes
+                .get(n)
+                .is_some_and(|s| s.role == Role::Master && s.reached_at != *addr)
+        });
+        let Some(fw) = self.framework.as_ref().filter(|_| moved) else {
+            return Ok(());
+        };
+        let urls = self
+            .cluster
+            .masters()
+            .iter()
+            .map(|m| self.cluster.target(m).map(|t| t.base_url))
+            .collect::<Result<Vec<_>, _>>()?;
+        fw.failover(Some(urls)).await.context(|| {
+            format!(
+                "the framework following {} to its new address",
+                nodes.join(", ")
+            )
+        })
     }
 
     /// The nodes a fault hits.

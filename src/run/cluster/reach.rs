@@ -204,3 +204,24 @@ impl Cluster {
         Ok(out)
     }
 }
+
+impl Cluster {
+    /// Looks up again where the harness reaches Mesos node `name` (a published port may
+    /// change when its node was cut off the network and connected again: issue 17's
+    /// `partition_node`).
+    pub async fn reach_again(&mut self, name: &str) -> Result<(), StepError> {
+        let Some(n) = self.nodes.get(name).cloned() else {
+            return Ok(());
+        };
+        let ip: Ipv4Addr =
+            n.ip.parse()
+                .map_err(|_| format!("{name}: address {} is not IPv4", n.ip))?;
+        let reached_at = self
+            .reach_port(name, ip, crate::mesos::roles::port(n.role))
+            .await?;
+        if let Some(n) = self.nodes.get_mut(name) {
+            n.reached_at = reached_at;
+        }
+        Ok(())
+    }
+}
