@@ -348,7 +348,9 @@ impl Runner<'_> {
                 // A master cannot recover the registry before a quorum of them runs: until
                 // the last one started, each must only answer; then exactly one leads.
                 self.wait_answers(node).await?;
-                if self.cluster.masters().len() >= self.cluster.planned_masters {
+                // Every master node exists from the first start on (created at once): count
+                // those whose Mesos process runs.
+                if self.cluster.running_masters().len() >= self.cluster.planned_masters {
                     self.cluster.elect(MASTER_READY).await?;
                 }
                 Ok(())

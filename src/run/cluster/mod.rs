@@ -260,7 +260,7 @@ impl Cluster {
     }
 
     /// Masters whose process runs.
-    fn running_masters(&self) -> Vec<String> {
+    pub fn running_masters(&self) -> Vec<String> {
         self.with_role(Role::Master)
             .into_iter()
             .filter(|m| self.nodes.get(m).is_some_and(|n| n.pid.is_some()))
