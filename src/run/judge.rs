@@ -32,28 +32,21 @@ impl Runner<'_> {
         phase: &str,
         logs: &BTreeMap<String, String>,
     ) -> Vec<VerdictRecord> {
-        // Invariants first (each waits for the cluster to settle), then the checks; within
-        // each group every request is made at once: they only read, and a phase then costs
-        // its slowest answer instead of the sum of them.
+        // Invariants first, all at once (each waits for the cluster to settle; they only
+        // read): a phase costs the slowest of them, not their sum. Then the checks in file
+        // order, each on its nodes at once: a check may change the cluster (a POST) for the
+        // next one to read.
         let invariants = self
             .scenario
             .invariants
             .iter()
             .map(|inv| self.invariant(*inv));
         let mut out = futures_util::future::join_all(invariants).await;
-        let checks = self
-            .scenario
-            .checks
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.value.after.value == phase)
-            .map(|(index, _)| self.check_verdicts(index, logs));
-        out.extend(
-            futures_util::future::join_all(checks)
-                .await
-                .into_iter()
-                .flatten(),
-        );
+        for (index, c) in self.scenario.checks.iter().enumerate() {
+            if c.value.after.value == phase {
+                out.extend(self.check_verdicts(index, logs).await);
+            }
+        }
         out
     }
 
