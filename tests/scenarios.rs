@@ -23,7 +23,7 @@
 //!   Docker or Docker Desktop); it must pass with the same snapshots, and every address the
 //!   harness was given and every request it sent must have gone to 127.0.0.1.
 //!
-//! Run trials start clusters: at most `UPGRADE_HARNESS_MAX_CLUSTERS` (default 6) at once on the
+//! Run trials start clusters: at most `UPGRADE_HARNESS_MAX_CLUSTERS` (default 4) at once on the
 //! machine, under nextest and `cargo test` alike (`tests/common/clusters.rs`). On SIGINT/SIGTERM no new cluster
 //! starts (a trial that has not started fails "interrupted before start"), the runs in flight
 //! are stopped and removed, and the binary exits with 130/143 (`tests/common/clusters.rs`).

@@ -27,7 +27,7 @@ use upgrade_harness::docker::{self, ShutdownSignal};
 /// The environment variable with the cap.
 pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
 /// Measured on 2 cores and 24 GiB (docs/performance.md): clusters mostly wait on Mesos.
-pub const DEFAULT_MAX_CLUSTERS: usize = 6;
+pub const DEFAULT_MAX_CLUSTERS: usize = 4;
 
 /// Who exits the process after a signal.
 #[derive(Clone, Copy, PartialEq, Eq)]
