@@ -12,16 +12,8 @@ paths=("$@")
 [ ${#paths[@]} -gt 0 ] || paths=(1.10.0-to-1.11.0)
 cargo build --quiet
 bin=./target/debug/upgrade-harness
-peak_mem() { # sums MemUsage (MiB) of the containers of any harness run
-  local usage
-  # A container can go between `ps` and `stats` (the run removes it): keep what was read.
-  usage=$(docker ps -q --filter label=upgrade-harness.run |
-    xargs -r docker stats --no-stream --format '{{.MemUsage}}' 2>/dev/null) || true
-  echo "$usage" | awk '{
-      v = $1; u = v; gsub(/[0-9.]/, "", u); gsub(/[A-Za-z]/, "", v);
-      if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
-      s += v } END { printf "%.0f", s }'
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 echo "| scenario | result | cluster work (s) | wall (s) | peak memory (MiB) | containers |"
 echo "|---|---|---|---|---|---|"
 for p in "${paths[@]}"; do
@@ -33,7 +25,9 @@ for p in "${paths[@]}"; do
     pid=$!
     peak=0; most=0
     while kill -0 "$pid" 2>/dev/null; do
-      m=$(peak_mem); n=$(docker ps -q --filter label=upgrade-harness.run | wc -l)
+      # This run's containers only (another run's would inflate the peak).
+      read -r m _ < <(sample_runs "$pid")
+      n=$(docker ps -q --filter "label=upgrade-harness.owner-pid=$pid" | wc -l)
       [ "${m:-0}" -gt "$peak" ] && peak=$m
       [ "$n" -gt "$most" ] && most=$n
       sleep 2
