@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #ifndef MESOS_VERSION_STRING
 #error "MESOS_VERSION_STRING must be defined by the build"
@@ -155,6 +156,57 @@ void* process_base(void* object) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// Modules and hooks (../shared/modules.md). These entry points are templates or
+// return stout values by value, so they are declared as C++ (not by asm label):
+// the compiler then mangles them exactly as libmesos exports them. Only the
+// names matter; the value types are opaque buffers big enough for the real ones,
+// with a non-trivial destructor so that they are returned through a hidden
+// pointer as the real ones are.
+
+struct Nothing {};
+class Error;
+
+template <typename T, typename E = Error>
+class Try {
+ public:
+  Try() {}
+  ~Try() {}
+  // Try<Nothing>: Option<Nothing> state at 0, Option<Error> state at 8, its
+  // message at 16. Try<T*>: Option<T*> at 0, Option<Error> state at 16, message at 24.
+  alignas(16) unsigned char bytes[256];
+};
+
+template <typename T>
+class Option {
+ public:
+  // NONE: state 1.
+  int state = 1;
+  alignas(16) unsigned char bytes[256];
+};
+
+namespace mesos {
+class Parameters;
+namespace modules {
+class Anonymous;
+class ModuleManager {
+ public:
+  static Try<Nothing> load(const std::string& modulesDir);
+  template <typename Kind>
+  static std::vector<std::string> find();
+  template <typename T>
+  static Try<T*> create(const std::string& moduleName,
+                        const Option<mesos::Parameters>& params);
+};
+}  // namespace modules
+namespace internal {
+class HookManager {
+ public:
+  static Try<Nothing> initialize(const std::string& hookList);
+};
+}  // namespace internal
+}  // namespace mesos
 
 // ---------------------------------------------------------------------------
 // Mesos entry points, by mangled name.
@@ -443,6 +495,112 @@ void initialize_libprocess(const char* delegate, const char* rw,
   process_spawn(&upid, process_base(version), true);
 }
 
+// The message of a failed Try<Nothing>, or nullptr when it succeeded.
+const std::string* try_nothing_error(const Try<Nothing>& t) {
+  int error_state = *reinterpret_cast<const int*>(t.bytes + 8);
+  if (error_state != 0) return nullptr;
+  return reinterpret_cast<const std::string*>(t.bytes + 16);
+}
+
+// A `--modules` value as the flag takes it (inline JSON, `file:///path` or `/path`), as
+// text; exits like a bad flag when the file cannot be read.
+std::string modules_json(const char* value) {
+  std::string v(value);
+  if (v.compare(0, 7, "file://") == 0) v = v.substr(7);
+  if (v.empty() || v[0] != '/') return std::string(value);
+  FILE* f = fopen(v.c_str(), "r");
+  if (f == nullptr) {
+    fprintf(stderr, "Failed to load flag 'modules': Error reading file '%s': %s\n",
+            v.c_str(), strerror(errno));
+    _exit(1);
+  }
+  std::string text;
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) text.append(chunk, n);
+  fclose(f);
+  return text;
+}
+
+// What mesos-master and mesos-agent do with --modules and --modules_dir before they start
+// (MESOS_MODULES, MESOS_MODULES_DIR): load the modules; a failure stops the program with
+// Mesos's own message and exit status 1. `with_modules` is false for the standalone master,
+// whose local::launch loads MESOS_MODULES itself (but ignores MESOS_MODULES_DIR).
+//
+// --modules is loaded through ModuleManager::load(dir), the entry point of --modules_dir,
+// from a directory holding only the flag's JSON: the same parser and loader as for
+// --modules (the flag's parsed value lives inside the opaque Flags object).
+void load_modules(bool with_modules) {
+  const char* modules = getenv("MESOS_MODULES");
+  const char* modules_dir = getenv("MESOS_MODULES_DIR");
+  bool have_modules = modules != nullptr && *modules != '\0';
+  bool have_dir = modules_dir != nullptr && *modules_dir != '\0';
+  if (have_modules && have_dir) {
+    fprintf(stderr, "Only one of --modules or --modules_dir should be specified\n");
+    _exit(1);
+  }
+  std::string dir;
+  if (have_dir) {
+    dir = modules_dir;
+  } else if (have_modules && with_modules) {
+    char tmpl[] = "/tmp/mesos-launcher-modules-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      fprintf(stderr, "mesos-launcher: cannot create a directory for --modules: %s\n",
+              strerror(errno));
+      _exit(1);
+    }
+    dir = tmpl;
+    std::string file = dir + "/modules.json";
+    std::string json = modules_json(modules);
+    FILE* f = fopen(file.c_str(), "w");
+    if (f == nullptr || fwrite(json.data(), 1, json.size(), f) != json.size()) {
+      fprintf(stderr, "mesos-launcher: cannot write %s: %s\n", file.c_str(), strerror(errno));
+      _exit(1);
+    }
+    fclose(f);
+  }
+  if (dir.empty()) return;
+  Try<Nothing> loaded = mesos::modules::ModuleManager::load(dir);
+  if (const std::string* e = try_nothing_error(loaded)) {
+    // The directory loader names the file it read ("Error loading modules from
+    // '<dir>/modules.json': "); for --modules that file is ours, and the real
+    // programs print the loader's text alone.
+    std::string text = *e;
+    std::string ours = "Error loading modules from '" + dir + "/modules.json': ";
+    if (!have_dir && text.compare(0, ours.size(), ours) == 0) text = text.substr(ours.size());
+    fprintf(stderr, "Error loading modules: %s\n", text.c_str());
+    _exit(1);
+  }
+}
+
+// Creates every loaded Anonymous module, as mesos-master and mesos-agent do (once, never
+// deleted); a module whose create() fails stops the program.
+void create_anonymous_modules() {
+  Option<mesos::Parameters> none;
+  for (const std::string& name :
+       mesos::modules::ModuleManager::find<mesos::modules::Anonymous>()) {
+    Try<mesos::modules::Anonymous*> created =
+        mesos::modules::ModuleManager::create<mesos::modules::Anonymous>(name, none);
+    int error_state = *reinterpret_cast<const int*>(created.bytes + 16);
+    void* object = *reinterpret_cast<void* const*>(created.bytes + 8);
+    if (error_state == 0 || object == nullptr) {
+      fprintf(stderr, "Failed to create anonymous module named '%s'\n", name.c_str());
+      _exit(1);
+    }
+  }
+}
+
+// --hooks (MESOS_HOOKS): installs the named Hook modules, as the real programs do.
+void install_hooks() {
+  const char* hooks = getenv("MESOS_HOOKS");
+  if (hooks == nullptr || *hooks == '\0') return;
+  Try<Nothing> installed = mesos::internal::HookManager::initialize(hooks);
+  if (const std::string* e = try_nothing_error(installed)) {
+    fprintf(stderr, "Error installing hooks: %s\n", e->c_str());
+    _exit(1);
+  }
+}
+
 int run_local(int agents) {
   // local::launch would fall back to /tmp/mesos; the real mesos-master
   // refuses to run a replicated-log registry without a work dir, and so do we.
@@ -469,9 +627,16 @@ int run_local(int agents) {
   }
   *reinterpret_cast<int*>(static_cast<char*>(flags) + 0x28) = agents;
 
+  // --modules_dir, which local::launch ignores (it loads MESOS_MODULES and creates the
+  // anonymous modules itself, after this).
+  load_modules(false);
+
   // On a bad flag local::launch itself prints the error and exits 1.
   Buffer pid;
   local_launch(&pid, flags, nullptr);
+
+  // --hooks, which local::launch ignores.
+  install_hooks();
 
   int sig = wait_for_signal();
   fprintf(stderr, "mesos-launcher: signal %d, shutting down\n", sig);
@@ -618,6 +783,9 @@ int run_ha_master() {
 
   initialize_libprocess("master", "mesos-master-readwrite",
                         "mesos-master-readonly");
+  load_modules(true);
+  create_anonymous_modules();
+  install_hooks();
 
   // The allocator first, as mesos-master does.
   void* allocator = nullptr;
@@ -753,6 +921,9 @@ int run_agent() {
 
   initialize_libprocess("slave(1)", "mesos-agent-readwrite",
                         "mesos-agent-readonly");
+  load_modules(true);
+  create_anonymous_modules();
+  install_hooks();
 
   void* fetcher = alloc_object(kSmallObject);
   fetcher_ctor(fetcher, flags);
@@ -795,9 +966,17 @@ int run_agent() {
   void* status_updates = alloc_object(kSmallObject);
   status_update_manager_ctor(status_updates, flags);
 
-  resource_estimator_create(&ret, &none);
+  // --resource_estimator / --qos_controller name modules (default: the built-in noop ones).
+  const char* estimator_name = getenv("MESOS_RESOURCE_ESTIMATOR");
+  OptString estimator = estimator_name != nullptr && *estimator_name != '\0'
+                            ? OptString::some(estimator_name)
+                            : OptString::none();
+  resource_estimator_create(&ret, &estimator);
   void* resource_estimator = try_ptr_or_die(ret, "creating the resource estimator");
-  qos_controller_create(&ret, &none);
+  const char* qos_name = getenv("MESOS_QOS_CONTROLLER");
+  OptString qos = qos_name != nullptr && *qos_name != '\0' ? OptString::some(qos_name)
+                                                            : OptString::none();
+  qos_controller_create(&ret, &qos);
   void* qos_controller = try_ptr_or_die(ret, "creating the QoS controller");
 
   std::string id("slave(1)");

@@ -11,6 +11,7 @@ pub mod image_builds;
 pub mod images;
 pub mod matrix;
 pub mod mesos;
+pub mod modules;
 pub mod observation;
 pub mod plan;
 pub mod redact;

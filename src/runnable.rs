@@ -91,10 +91,6 @@ impl Runnability {
 /// Why a step's action is not performed by `run`, if it is not (the reasons `run` reports).
 pub fn action_skip(kind: &ActionKind) -> Option<(SkipKind, String)> {
     match kind {
-        ActionKind::RebuildModules { modules } => Some((
-            SkipKind::Skipped,
-            format!("vendor modules ({}) cannot be built yet", modules.join(", ")),
-        )),
         ActionKind::ReconfigureCgroupsMounts => Some((
             SkipKind::Skipped,
             "the project's nodes run with posix isolation; cgroups mounts cannot be reconfigured in them".to_string(),
@@ -138,18 +134,6 @@ pub fn runnability(scenario: &Scenario, plan: &Plan) -> Runnability {
             line: (step.line > 0).then_some(step.line),
             kind,
             reason,
-        });
-    }
-    for (i, module) in scenario.modules.iter().enumerate() {
-        let line = match module.referenced.line() {
-            0 => module.defined.line(),
-            l => l,
-        };
-        skipped.push(Skip {
-            what: format!("modules[{i}] {}", module.value.name),
-            line: (line > 0).then_some(line),
-            kind: SkipKind::Skipped,
-            reason: "vendor modules cannot be built yet, so no node loads it".to_string(),
         });
     }
     skipped.sort_by_key(|s| s.line.unwrap_or(0));
@@ -296,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn skipped_steps_and_modules_are_named_with_their_lines() {
+    fn skipped_steps_are_named_with_their_lines_and_modules_run() {
         let yaml = "format: 1\nname: t\nfrom: 1.10.0\nto: 1.11.0\ndistribution: local\n\
             topology: { masters: 1, agents: 2 }\nworkload: { tasks: 1 }\n\
             order: { deviates: { reason: r } }\nsteps:\n\
@@ -307,23 +291,21 @@ mod tests {
             \x20 - set_framework_checkpoint\n\
             \x20 - restart_schedulers\n\
             modules:\n\
-            \x20 - { name: org_example_hook, role: agents, source: hook }\n";
+            \x20 - { name: org_upgrade_harness_touch, kind: Anonymous, roles: [agents], fixture: touch, proof: { file: /tmp/p } }\n";
         let r = runnability_of(yaml);
         assert_eq!(r.runs_here, Ok(()));
         let lines: Vec<String> = r.skipped.iter().map(Skip::to_string).collect();
         assert_eq!(
             lines,
             [
-                "line 10, step 1 rebuild_modules: skipped: vendor modules (org_example_hook) cannot be built yet",
                 "line 11, step 2 install_agent_binaries: no-op: every node holds the builds of all the scenario's versions; each runs the new one from its next restart",
                 "line 12, step 3 reconfigure_agent_cgroups_mounts: skipped: the project's nodes run with posix isolation; cgroups mounts cannot be reconfigured in them",
                 "line 14, step 5 set_framework_checkpoint: skipped: the test framework always subscribes with its configured checkpoint setting",
-                "line 17, modules[0] org_example_hook: skipped: vendor modules cannot be built yet, so no node loads it",
             ]
         );
         assert!(r.is_notable());
         assert!(r.one_line().starts_with(
-            "runs here: yes; `run` would not perform: line 10, step 1 rebuild_modules: skipped:"
+            "runs here: yes; `run` would not perform: line 11, step 2 install_agent_binaries: no-op:"
         ));
     }
 }

@@ -297,7 +297,6 @@ fn check_says_which_valid_scenarios_run_here() {
     assert!(
         lines[0].starts_with(
             "tests/fixtures/runnable/skips.yaml: runs here: yes; `run` would not perform: \
-             line 11, step 1 rebuild_modules: skipped: vendor modules (org_example_hook) cannot be built yet; \
              line 13, step 3 install_agent_binaries: no-op: "
         ),
         "{stdout}"
@@ -305,7 +304,6 @@ fn check_says_which_valid_scenarios_run_here() {
     for named in [
         "line 14, step 4 reconfigure_agent_cgroups_mounts: skipped: ",
         "line 17, step 7 set_framework_checkpoint: skipped: ",
-        "line 21, modules[0] org_example_hook: skipped: ",
     ] {
         assert!(lines[0].contains(named), "{named} missing in {stdout}");
     }
@@ -346,14 +344,14 @@ fn plan_header_says_whether_it_runs_here() {
     assert_eq!(lines[0], "plan skips: Mesos 1.10.0 -> 1.11.0");
     assert_eq!(lines[1], "runs here: yes; `run` would not perform:");
     assert!(
-        lines[2].starts_with("  line 11, step 1 rebuild_modules: skipped: "),
+        lines[2].starts_with("  line 13, step 3 install_agent_binaries: no-op: "),
         "{stdout}"
     );
     assert!(
-        lines[6].starts_with("  line 21, modules[0] org_example_hook: skipped: "),
+        lines[4].starts_with("  line 17, step 7 set_framework_checkpoint: skipped: "),
         "{stdout}"
     );
-    assert!(lines[7].starts_with("distribution: local"), "{stdout}");
+    assert!(lines[5].starts_with("distribution: local"), "{stdout}");
 
     let out = harness(&["plan", "tests/fixtures/good/minimal.yaml"]);
     let stdout = text(&out.stdout);
@@ -381,7 +379,7 @@ fn list_has_a_runs_here_column() {
             .all(|l| column(l).is_some() && column(l) == column(lines[0])),
         "{stdout}"
     );
-    assert!(lines[0].ends_with("runs here: yes, skips step 1 rebuild_modules, step 3 install_agent_binaries, step 4 reconfigure_agent_cgroups_mounts, step 7 set_framework_checkpoint, modules[0] org_example_hook"), "{stdout}");
+    assert!(lines[0].ends_with("runs here: yes, skips step 3 install_agent_binaries, step 4 reconfigure_agent_cgroups_mounts, step 7 set_framework_checkpoint"), "{stdout}");
     assert!(
         lines[1].ends_with("runs here: no: no image is named for Mesos 1.10.0, 1.11.0 (no public one is known: name one under `images:` or pass `run --image VERSION=REF`)"),
         "{stdout}"

@@ -172,6 +172,9 @@ pub enum SetupMistake {
     /// Agents have no `mesos-executor` file in their `launcher_dir` (the stale 1.4.x
     /// `mesos-executor` case of `tasks.md`).
     RemoveMesosExecutor,
+    /// `rebuild_modules` leaves the `from` module builds in place: upgraded nodes load the
+    /// stale build, which the loader rejects (`docs/modules.md`).
+    StaleModuleBuild,
 }
 
 /// The failure a must-fail scenario expects: the harness must catch the bad upgrade at

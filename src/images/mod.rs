@@ -19,7 +19,7 @@ mod fetch;
 #[cfg(test)]
 mod live_tests;
 #[cfg(test)]
-mod test_skip;
+pub(crate) mod test_skip;
 mod versions;
 pub mod zookeeper;
 #[cfg(test)]

@@ -366,7 +366,11 @@ pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
                     reason: "the scenario declares no modules: nothing to rebuild".to_string(),
                 },
                 StepKind::RebuildModules => ActionKind::RebuildModules {
-                    modules: s.modules.iter().map(|m| m.value.name.clone()).collect(),
+                    modules: s
+                        .modules
+                        .iter()
+                        .map(|m| m.value.name.value.clone())
+                        .collect(),
                 },
                 _ if !workload => ActionKind::NoOp {
                     reason: "the scenario has no workload: no test framework or executor runs"

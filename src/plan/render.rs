@@ -324,6 +324,11 @@ impl fmt::Display for Plan {
                     f,
                     "MISTAKE at setup: every agent node is created without /opt/mesos/<version>/mesos-executor"
                 )?,
+                crate::domain::SetupMistake::StaleModuleBuild => writeln!(
+                    f,
+                    "MISTAKE at setup: rebuild_modules leaves the {} module builds in place",
+                    self.from
+                )?,
             }
         }
         writeln!(f)?;

@@ -69,8 +69,10 @@ impl Runner<'_> {
                     created?;
                 }
                 self.after_node_created(&node).await?;
+                self.install_module_builds(&node, version).await?;
                 self.cluster.start_mesos(&node, version, &overrides).await?;
                 self.wait_ready_after_start(&node, role).await?;
+                self.prove_modules(&node).await?;
                 Ok(Outcome::Done)
             }
             ActionKind::StartWorkload { tasks, checkpoint } => {
@@ -150,10 +152,10 @@ impl Runner<'_> {
             }
             // What this runner leaves out is decided once, where `check`/`plan`/`list`
             // read it too.
+            ActionKind::RebuildModules { .. } => self.rebuild_modules().await,
             kind @ (ActionKind::InstallBinaries
             | ActionKind::ReconfigureCgroupsMounts
-            | ActionKind::SetFrameworkCheckpoint
-            | ActionKind::RebuildModules { .. }) => Ok(match runnable::action_skip(kind) {
+            | ActionKind::SetFrameworkCheckpoint) => Ok(match runnable::action_skip(kind) {
                 Some((SkipKind::Skipped, why)) => Outcome::Skipped(why),
                 Some((SkipKind::NoOp, why)) => Outcome::NoOp(why),
                 None => Outcome::Done,
@@ -267,6 +269,7 @@ impl Runner<'_> {
             }
             Role::ZooKeeper => {}
         }
+        self.prove_modules(node).await?;
         Ok(Outcome::Done)
     }
 
@@ -355,25 +358,28 @@ impl Runner<'_> {
                 }
                 Ok(())
             }
+            // Raced with the process's exit: a node stopped at its start (by a module the
+            // loader refuses, say) fails at once, with its own last lines.
             Role::Master => {
                 let target = self.cluster.target(node)?;
-                readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY)
-                    .await
-                    .map_err(StepError::from)
+                let elected =
+                    readiness::wait_master_elected(&self.cluster.client, &target, MASTER_READY);
+                self.unless_exits(node, target.version, elected).await
             }
             Role::Agent => {
                 let leader = self.cluster.target(&self.cluster.masters()[0])?;
-                let ids = readiness::wait_agents_active(
+                let version = self.cluster.target(node)?.version;
+                let expected = [ExpectedAgent {
+                    hostname: node.to_string(),
+                    id: None,
+                }];
+                let active = readiness::wait_agents_active(
                     &self.cluster.client,
                     &leader,
-                    &[ExpectedAgent {
-                        hostname: node.to_string(),
-                        id: None,
-                    }],
+                    &expected,
                     AGENT_READY,
-                )
-                .await
-                .map_err(StepError::from)?;
+                );
+                let ids = self.unless_exits(node, version, active).await?;
                 let id = ids
                     .get(node)
                     .cloned()

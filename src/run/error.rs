@@ -76,6 +76,9 @@ pub enum InfraError {
     /// The task helper programs could not be found or prepared.
     #[error("{0}")]
     Helpers(String),
+    /// A module build of the scenario could not be built or found.
+    #[error("module builds: {0}")]
+    Modules(String),
     /// A version of an `upstream` scenario could not be taken from its images (among them:
     /// an image that is absent and cannot be pulled).
     #[error(transparent)]

@@ -15,6 +15,7 @@ mod faults;
 mod ha;
 mod images;
 mod judge;
+pub mod modules;
 pub mod probe;
 mod runner;
 mod workload;
@@ -96,6 +97,8 @@ fn task_faults(s: &Scenario, given: &TaskFaults) -> TaskFaults {
             crate::domain::SetupMistake::RemoveMesosExecutor => {
                 faults.without_mesos_executor_file = true
             }
+            // Done by `rebuild_modules` (`run::modules`).
+            crate::domain::SetupMistake::StaleModuleBuild => {}
         }
     }
     faults
@@ -118,6 +121,12 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let t = Instant::now();
     let (image, builds) = images::prepare_node_image(&engine, &plan, opts).await?;
     progress.note("images ready", t.elapsed());
+    let t = Instant::now();
+    let run_modules =
+        modules::resolve(&scenario, path, &opts.build.cache_dir).map_err(InfraError::Modules)?;
+    if !run_modules.is_empty() {
+        progress.note("module builds ready", t.elapsed());
+    }
 
     // What dead runs left behind goes first; live and kept runs are never touched.
     docker::sweep(&engine).await.map_err(InfraError::from)?;
@@ -146,6 +155,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     let mut cluster = Cluster::with_masters(run, client, scenario.topology.masters.value as usize);
     cluster.graceful_master_stop = scenario.topology.master_stop == MasterStop::Graceful;
     cluster.tuning = tuning(&scenario.timeouts);
+    cluster.modules = run_modules;
     if let Some((mode, by)) = &forced_reach {
         cluster.force_reach(*mode, by);
     }

@@ -593,16 +593,69 @@ impl Invariant {
     }
 }
 
-/// A vendor module (see `modules.md`).
+/// A vendor module loaded by masters or agents (`docs/modules.md`): its builds per Mesos
+/// version, how it is loaded, and the proof that it works. A node always loads the build of
+/// the version it runs, once `rebuild_modules` installed it (before that, the `from` build).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Module {
-    /// Module library name, e.g. `org_example_hook`.
-    pub name: String,
-    /// Which role loads it: `master` or `agents`.
-    pub role: Target,
-    /// Path of the module's source or build recipe, relative to the scenario file.
-    pub source: String,
+    /// The module's name: the global symbol of its library, as listed in `--modules`
+    /// (e.g. `org_example_touch`; the harness's fixtures are `org_upgrade_harness_touch`).
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub name: Spanned<String>,
+    /// The kind it declares. Only `Anonymous` modules are created without an activation
+    /// flag; `Hook` modules are activated with `--hooks`.
+    #[schemars(with = "ModuleKind")]
+    pub kind: Spanned<ModuleKind>,
+    /// Which nodes load it: `master`, `agents`, or both.
+    #[schemars(with = "Vec<ModuleRole>", length(min = 1))]
+    pub roles: Spanned<Vec<ModuleRole>>,
+    /// A fixture module of the harness, built per version from its own source
+    /// (`touch`, or a bad variant: `wrong-api`, `newer-version`, `unknown-kind`,
+    /// `incompatible`, `create-null`). Give this or `builds`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub fixture: Option<Spanned<String>>,
+    /// The vendor's library file per Mesos version (`from` and `to`), relative to the
+    /// scenario file, e.g. `"1.11.0": builds/1.11.0/libexample.so`. Give this or `fixture`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub builds: BTreeMap<String, Spanned<String>>,
+    /// The module's parameters (`--modules` `parameters`), as key: value.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// What shows that the module works on a node.
+    #[schemars(with = "ModuleProof")]
+    pub proof: Spanned<ModuleProof>,
+}
+
+/// The kind of a module, as its library declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ModuleKind {
+    /// Created by the master or agent as soon as it is listed.
+    Anonymous,
+    /// Activated by `--hooks`.
+    Hook,
+}
+
+/// The nodes that load a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleRole {
+    /// Every master.
+    Master,
+    /// Every agent.
+    Agents,
+}
+
+/// The proof that a module works on a node: checked after every start of a node that loads
+/// it (the file is removed before the start, so only that start's module can write it).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleProof {
+    /// An absolute path in the node that the module writes (the fixtures write the file
+    /// named by their `file` parameter).
+    pub file: String,
 }
 
 /// A step is either a bare name or a one-key map `{ <name>: <options> }`.

@@ -95,6 +95,8 @@ pub struct Cluster {
     /// Every address the harness was given for each node, in order (a published port
     /// changes when its node reboots).
     reached: BTreeMap<String, Vec<SocketAddr>>,
+    /// The scenario's vendor modules, with the builds installed in each node.
+    pub modules: Vec<super::modules::RunModule>,
 }
 
 impl Cluster {
@@ -114,6 +116,7 @@ impl Cluster {
             reach: None,
             reach_noted: false,
             reached: BTreeMap::new(),
+            modules: Vec::new(),
         }
     }
 
@@ -353,6 +356,21 @@ impl Cluster {
         let unset: Vec<String> = overrides.unset.iter().cloned().collect();
         spec.apply_flags(&overrides.set, &unset)
             .context(|| name.to_string())?;
+        // The modules it loads: the build of the version it runs, once installed. Their
+        // proof files go first, so that only this start's modules can write them.
+        let loaded: Vec<_> = self
+            .modules
+            .iter()
+            .filter_map(|m| Some((m.loaded(name, n.role, version)?, m.proof_file.clone())))
+            .collect();
+        for (_, proof) in &loaded {
+            self.run
+                .remove_path(name, proof)
+                .await
+                .context(|| format!("removing the module proof {proof} in {name}"))?;
+        }
+        let loaded: Vec<_> = loaded.into_iter().map(|(m, _)| m).collect();
+        spec.env.extend(crate::mesos::modules::module_env(&loaded));
         let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let pid = self

@@ -7,6 +7,7 @@
 
 mod checks;
 mod images;
+mod modules;
 mod steps;
 mod top_level;
 
@@ -15,7 +16,7 @@ use std::collections::BTreeSet;
 use serde_saphyr::Spanned;
 
 use crate::scenario::diagnostic::{Diagnostics, Problem, SourceFile};
-use crate::scenario::model::{Scenario, Target};
+use crate::scenario::model::Scenario;
 
 /// The only format version.
 pub const FORMAT: u32 = 1;
@@ -62,22 +63,7 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
         v.probe(i, probe, nodes.as_deref(), &mut probe_names);
     }
     for (i, module) in scenario.modules.iter().enumerate() {
-        if let Target::Node(node) = &module.value.role {
-            let span = v.file.span_of(&module.referenced);
-            v.out.push(
-                Problem::at(
-                    v.file,
-                    span,
-                    "scenario::bad_module_role",
-                    format!("modules[{i}].role"),
-                    format!(
-                        "`modules[{i}].role` names node `{node}`; modules are loaded by a role"
-                    ),
-                )
-                .label("this module")
-                .help("`role: master` or `role: agents`"),
-            );
-        }
+        v.module(i, module, scenario);
     }
 }
 
