@@ -83,20 +83,55 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,
 {
-    let deadline = Instant::now() + within;
-    let mut last = "nothing (no probe completed)".to_string();
+    let started = Instant::now();
+    let deadline = started + within;
+    let mut seen = Seen::default();
     loop {
         match tokio::time::timeout_at(deadline, probe()).await {
             Ok(Ok(v)) => return Ok(v),
-            Ok(Err(seen)) if hopeless(&seen) => return Err(seen),
-            Ok(Err(seen)) => last = seen,
-            Err(_) => return Err(last),
+            Ok(Err(now)) if hopeless(&now) => return Err(now),
+            Ok(Err(now)) => seen.record(now, started.elapsed()),
+            Err(_) => return Err(seen.describe()),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(last);
+            return Err(seen.describe());
         }
         tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
+    }
+}
+
+/// What a wait's probes saw: the last answer, since when it was the same, and the answer
+/// before it. "Last seen X" alone cannot tell an agent stuck on X for the whole wait from
+/// one that reached X in the last probe.
+#[derive(Default)]
+struct Seen {
+    /// The last answer, and when (since the wait began) it was first seen in a row.
+    last: Option<(String, Duration)>,
+    /// The answer before that streak.
+    before: Option<String>,
+}
+
+impl Seen {
+    fn record(&mut self, now: String, at: Duration) {
+        match &self.last {
+            Some((text, _)) if *text == now => {}
+            _ => {
+                self.before = self.last.take().map(|(text, _)| text);
+                self.last = Some((now, at));
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (&self.last, &self.before) {
+            (None, _) => "nothing (no probe completed)".to_string(),
+            (Some((text, _)), None) => format!("{text} (on every probe)"),
+            (Some((text, since)), Some(before)) => format!(
+                "{text} (since {:.1}s into the wait; before that: {before})",
+                since.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -609,6 +644,22 @@ mod tests {
         assert!(
             (3..=most).contains(&n),
             "polled {n} times, expected 3-{most}"
+        );
+    }
+
+    #[test]
+    fn seen_says_since_when_the_last_answer_held() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.describe(), "nothing (no probe completed)");
+        seen.record("HTTP 404".into(), Duration::from_millis(100));
+        seen.record("HTTP 404".into(), Duration::from_millis(200));
+        assert_eq!(seen.describe(), "HTTP 404 (on every probe)");
+        seen.record("connection failed".into(), Duration::from_millis(300));
+        seen.record("HTTP 404".into(), Duration::from_millis(1500));
+        seen.record("HTTP 404".into(), Duration::from_millis(2500));
+        assert_eq!(
+            seen.describe(),
+            "HTTP 404 (since 1.5s into the wait; before that: connection failed)"
         );
     }
 

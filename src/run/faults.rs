@@ -72,12 +72,19 @@ impl Runner<'_> {
                 )
             }
             StepKind::PauseNode => {
+                // runc may fail to freeze a node on a loaded host and thaw it again: the
+                // freeze is retried, and a retried one said (docs/faults.md).
+                let mut retried = Vec::new();
                 for n in &nodes {
-                    self.cluster
+                    let attempts = self
+                        .cluster
                         .run
                         .pause_node(n)
                         .await
                         .context(|| format!("freezing {n}"))?;
+                    if attempts > 1 {
+                        retried.push(format!("{n} frozen at attempt {attempts}"));
+                    }
                 }
                 tokio::time::sleep(Duration::from_secs(u64::from(fault.seconds))).await;
                 for n in &nodes {
@@ -87,7 +94,14 @@ impl Runner<'_> {
                         .await
                         .context(|| format!("thawing {n}"))?;
                 }
-                format!("froze {} for {} s", nodes.join(", "), fault.seconds)
+                let mut what = format!("froze {} for {} s", nodes.join(", "), fault.seconds);
+                if !retried.is_empty() {
+                    what.push_str(&format!(
+                        " (runc could not freeze at first: {})",
+                        retried.join(", ")
+                    ));
+                }
+                what
             }
             StepKind::PartitionNode => {
                 let before: Vec<_> = nodes

@@ -5,18 +5,59 @@ use bollard::models::{
     EndpointIpamConfig, EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest,
 };
 
+use std::time::{Duration, Instant};
+
 use super::Run;
-use crate::docker::error::{api, Result};
+use crate::docker::error::{api, Error, Result};
+
+/// How long [`Run::pause_node`] keeps trying to freeze a node that runc could not freeze.
+pub const FREEZE_WITHIN: Duration = Duration::from_secs(20);
+/// The pause between two freeze attempts.
+const FREEZE_RETRY: Duration = Duration::from_millis(250);
+/// runc's words when the cgroup v1 freezer stayed `FREEZING`.
+const UNABLE_TO_FREEZE: &str = "unable to freeze";
 
 impl Run {
-    /// Freezes every process of the node (`docker pause`: the cgroup freezer).
-    pub async fn pause_node(&self, node: &str) -> Result<()> {
+    /// Freezes every process of the node (`docker pause`: the cgroup freezer), and says how
+    /// many attempts it took.
+    ///
+    /// With cgroup v1 a freeze can fail: runc writes `FROZEN` up to 1000 times while the
+    /// cgroup stays `FREEZING` (a task must be scheduled to reach the freezer, and on a loaded
+    /// host it may not be), then gives up with "unable to freeze" and thaws the cgroup again
+    /// (runc's `libcontainer/cgroups/fs/freezer.go`; seen here at a load average of 18,
+    /// docs/faults.md). The node is then running as before: trying again is safe, until
+    /// [`FREEZE_WITHIN`].
+    pub async fn pause_node(&self, node: &str) -> Result<u32> {
         let info = self.node(node)?;
-        self.engine
-            .client()
-            .pause_container(&info.container_id)
-            .await
-            .map_err(api(format!("pause container {}", info.container_name)))
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let failed = match self
+                .engine
+                .client()
+                .pause_container(&info.container_id)
+                .await
+            {
+                Ok(()) => return Ok(attempts),
+                Err(e) => e,
+            };
+            let text = failed.to_string();
+            if !text.contains(UNABLE_TO_FREEZE) {
+                return Err(api(format!("pause container {}", info.container_name))(
+                    failed,
+                ));
+            }
+            if started.elapsed() >= FREEZE_WITHIN {
+                return Err(Error::Timeout {
+                    node: node.to_string(),
+                    what: format!("docker pause (tried {attempts} times)"),
+                    waited: started.elapsed(),
+                    last_seen: text,
+                });
+            }
+            tokio::time::sleep(FREEZE_RETRY).await;
+        }
     }
 
     /// Thaws a frozen node.
