@@ -1,11 +1,12 @@
 //! `examples/framework-project/` is a separate crate, as a framework project would have, that
 //! depends on the harness by path and runs its own `scenarios/` folder through
-//! `upgrade_harness::testing` (docs/your-project.md). These tests build it with its own target
-//! folder (`target/framework-project`: no `upgrade-harness` binary beside its test binary, so
-//! the test binary must serve the node image's helpers itself) and run it as a user would:
-//! `cargo test` lists the trials its folder gives and passes their plans; `cargo nextest run`
-//! passes the plans; and its `run::` trial passes a real upgrade in Docker with the snapshots
-//! committed in the example.
+//! `upgrade_harness::testing` (docs/your-project.md). These tests build and run it as a user
+//! would: `cargo test` lists the trials its folder gives and passes their plans; `cargo nextest
+//! run` passes the plans; and its `run::` trial passes a real upgrade in Docker with the
+//! snapshots committed in the example. It is built into this repository's target folder (same
+//! profile: the dependencies are shared, only the two crates compile); the real run is made by
+//! a copy of its test binary in a folder of its own, where no `upgrade-harness` binary is
+//! beside it, so the test binary itself must be the node image's task helpers.
 
 mod common;
 
@@ -34,7 +35,7 @@ fn cargo(args: &[&str]) -> Output {
         .arg("--manifest-path")
         .arg(example().join("Cargo.toml"))
         .current_dir(example())
-        .env("CARGO_TARGET_DIR", root().join("target/framework-project"))
+        .env("CARGO_TARGET_DIR", root().join("target"))
         .env("INSTA_UPDATE", "no")
         .env_remove("INSTA_WORKSPACE_ROOT")
         .env_remove("UPGRADE_HARNESS_HELPERS");
@@ -130,16 +131,44 @@ fn cargo_nextest_runs_the_projects_plans() {
     assert!(stderr.contains(&wanted), "no `{wanted}`:\n{}", shown(&out));
 }
 
-#[test]
-fn cargo_test_runs_the_projects_upgrade_in_a_real_cluster() {
+/// The example's test binary, built (`cargo test --no-run`).
+fn test_binary() -> PathBuf {
     let out = cargo(&[
         "test",
         "--test",
         "upgrades",
-        "--",
-        "--exact",
-        "run::rolling::1_10_0-to-1_11_0",
+        "--no-run",
+        "--message-format=json",
     ]);
+    assert!(out.status.success(), "{}", shown(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m.pointer("/target/name").and_then(|n| n.as_str()) == Some("upgrades"))
+        .find_map(|m| m.get("executable")?.as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo named no `upgrades` executable:\n{}", shown(&out)))
+}
+
+#[test]
+fn the_projects_test_binary_runs_its_upgrade_in_a_real_cluster_as_its_own_helpers() {
+    // A copy under a name of its own, alone in its folder: no `upgrade-harness` beside it.
+    let alone = tempfile::tempdir().unwrap();
+    let name = "framework-project-upgrades";
+    let copy = alone.path().join(name);
+    std::fs::copy(test_binary(), &copy).unwrap();
+    let started = std::time::SystemTime::now();
+    let mut cmd = Command::new(&copy);
+    cmd.args(["--exact", "run::rolling::1_10_0-to-1_11_0"])
+        .current_dir(example())
+        .env("INSTA_UPDATE", "no")
+        .env_remove("INSTA_WORKSPACE_ROOT")
+        .env_remove("UPGRADE_HARNESS_HELPERS");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("NEXTEST") {
+            cmd.env_remove(key);
+        }
+    }
+    let out = cmd.output().expect("the example's test binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() && stdout.contains("Docker unreachable") {
         common::skip(format!("the example's run was ignored:\n{}", shown(&out)));
@@ -147,9 +176,29 @@ fn cargo_test_runs_the_projects_upgrade_in_a_real_cluster() {
     }
     assert!(out.status.success(), "{}", shown(&out));
     assert_eq!(summary(&out), Some((1, 0, 0)), "{}", shown(&out));
-    // The helpers were the example's own test binary: no harness binary was built for it.
-    let built = root().join("target/framework-project/debug/upgrade-harness");
-    assert!(!built.exists(), "{} exists", built.display());
+    // The node image got this binary as its helpers: its stripped copy, named after it, was
+    // made or used for this run (the harness marks a reused copy as used).
+    let cache = upgrade_harness::images::BuildOptions::default()
+        .cache_dir
+        .join("task-helpers");
+    let used: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{name}-")))
+                && p.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m >= started)
+        })
+        .collect();
+    assert!(
+        !used.is_empty(),
+        "no stripped copy of {name} in {} was made or used by the run",
+        cache.display()
+    );
 }
 
 #[test]
