@@ -30,11 +30,10 @@ fn example() -> PathBuf {
 fn cargo(args: &[&str]) -> Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
+    // Options go in the environment: after `--` they would be the test binary's arguments.
     cmd.args(args)
-        .arg("--offline")
-        .arg("--manifest-path")
-        .arg(example().join("Cargo.toml"))
         .current_dir(example())
+        .env("CARGO_NET_OFFLINE", "true")
         .env("CARGO_TARGET_DIR", root().join("target"))
         .env("INSTA_UPDATE", "no")
         .env_remove("INSTA_WORKSPACE_ROOT")
