@@ -19,7 +19,7 @@
 //!
 //! The smallest `tests/upgrades.rs` (docs/your-project.md has the complete setup):
 //!
-//! ```no_run
+//! ```text
 //! fn main() {
 //!     upgrade_harness::testing::Scenarios::new(env!("CARGO_MANIFEST_DIR")).main()
 //! }
