@@ -21,6 +21,7 @@ pub mod runnable;
 pub mod scenario;
 pub mod snapshot;
 pub mod task_helpers;
+pub mod testing;
 pub mod timing;
 
 pub use cli::ExitCode;

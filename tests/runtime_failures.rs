@@ -5,7 +5,7 @@
 //! places in `result.json`; its `junit.xml` has a failed case pointing at the check, and its
 //! failure bundle sits beside the run folder with what it must hold (issue 12). What it
 //! prints is snapshot-tested. Needs Docker: skipped with the
-//! reason without it, failed with `CI=true`. In the cluster cap of `tests/common/clusters.rs`;
+//! reason without it, failed with `CI=true`. In the cluster cap of `src/testing/clusters.rs`;
 //! a signal to the test is passed on to the run, which removes its cluster.
 
 mod common;

@@ -1,7 +1,7 @@
 //! Regression tests of issue 6 (tasks that must survive an upgrade), against real Mesos in
 //! Docker: each runs a whole scenario (~35-60 s) with a fault and asserts that the harness
 //! reports the broken recovery at the step where it happens. They are in nextest's `docker`
-//! test group and hold a cluster slot each (`tests/common/clusters.rs`).
+//! test group and hold a cluster slot each (`src/testing/clusters.rs`).
 //!
 //! Without a reachable Docker engine each prints `skipped <test>: <reason>` and passes; with
 //! `CI=true` it fails instead.

@@ -22,6 +22,7 @@ mod workload;
 
 pub use error::{Context, InfraError, RunError, StepError};
 pub use images::prepare_images;
+pub(crate) use workload::this_binary_serves_helpers;
 pub use workload::TaskFaults;
 
 use std::collections::BTreeMap;

@@ -10,12 +10,40 @@ use crate::domain::Version;
 
 use super::executor_path;
 
-/// The multi-call `upgrade-harness` binary, which is also every task helper
-/// (`task_helpers::by_argv0`): the running executable, or next to it / one directory up when
-/// a test binary runs (tests run from `target/debug/deps`; cargo builds the package's binary
-/// for integration tests).
+/// The environment variable that names the helper binary outright (an `upgrade-harness`
+/// binary, or any binary that serves the helpers by name like a `testing` test binary).
+pub const HELPERS_ENV: &str = "UPGRADE_HARNESS_HELPERS";
+
+/// Set by a test binary that serves the helpers when started under their names
+/// (`testing::arguments`): it can be the node image's helper binary itself.
+static SELF_SERVES_HELPERS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Says that the running binary is multi-call like `upgrade-harness` (it runs a task helper
+/// when started under the helper's name), so that it can be the node image's helper binary.
+pub fn this_binary_serves_helpers() {
+    SELF_SERVES_HELPERS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The multi-call binary that is every task helper (`task_helpers::by_argv0`), found without
+/// a checkout: [`HELPERS_ENV`] if set; else an `upgrade-harness` binary that is the running
+/// executable (installed with `cargo install`) or beside it or one directory up (this
+/// package's tests run from `target/debug/deps`, and cargo builds the package's binary for
+/// them); else the running executable when it serves the helpers itself (another crate's
+/// test binary using `testing`).
 pub fn harness_binary() -> Result<PathBuf, String> {
     const NAME: &str = "upgrade-harness";
+    if let Some(given) = std::env::var_os(HELPERS_ENV).filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(&given);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "{HELPERS_ENV}={}: no such file (it names the binary node images run as their task helpers: an `upgrade-harness` binary)",
+                p.display()
+            ))
+        };
+    }
     let exe =
         std::env::current_exe().map_err(|e| format!("locating the harness executable: {e}"))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
@@ -25,8 +53,12 @@ pub fn harness_binary() -> Result<PathBuf, String> {
             return Ok(p);
         }
     }
+    if SELF_SERVES_HELPERS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(exe);
+    }
     Err(format!(
-        "{NAME} not found next to {} (the node image needs it as the task helpers; build it with `cargo build`)",
+        "{NAME} not found next to {} (the node image needs it as the task helpers): build it with `cargo build`, \
+         set {HELPERS_ENV} to an `upgrade-harness` binary, or start the tests with `upgrade_harness::testing::arguments()`",
         exe.display()
     ))
 }
