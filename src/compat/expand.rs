@@ -117,8 +117,13 @@ pub fn scenario_text(compat: &Compat, cell: &Cell) -> String {
     } else {
         s.push_str("order: inferred\n");
     }
+    s.push_str("steps:\n");
+    if !downgrade {
+        // The notes' six steps; a no-op without modules, kept so that the order is the documented one.
+        s.push_str("  - rebuild_modules\n");
+    }
     s.push_str(
-        "steps:\n  - upgrade_masters\n  - upgrade_agents\n  - upgrade_schedulers\n  - restart_schedulers\n  - upgrade_executors\n",
+        "  - upgrade_masters\n  - upgrade_agents\n  - upgrade_schedulers\n  - restart_schedulers\n  - upgrade_executors\n",
     );
     s.push_str("checks:\n");
     let check = |s: &mut String, after: &str, on: Option<&str>, v: Version, doc: &str| {

@@ -17,3 +17,6 @@ pub use declaration::{load, Compat, Direction};
 pub use expand::{cells, scenario_text, Cell};
 pub use run::{run_table, CompatError, CompatOptions};
 pub use table::{CellResult, Outcome, Table};
+
+#[cfg(test)]
+mod tests;

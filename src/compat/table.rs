@@ -93,13 +93,14 @@ impl Table {
                 .topologies
                 .iter()
                 .map(|t| {
+                    let agents = match t.agents {
+                        1 => "one agent".to_string(),
+                        n => format!("{n} agents"),
+                    };
                     let shape = if t.masters == 1 {
-                        format!("one master, {} agents", t.agents)
+                        format!("one master, {agents}")
                     } else {
-                        format!(
-                            "{} masters electing through ZooKeeper, {} agents",
-                            t.masters, t.agents
-                        )
+                        format!("{} masters electing through ZooKeeper, {agents}", t.masters)
                     };
                     (t.name.clone(), shape)
                 })
