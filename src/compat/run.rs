@@ -142,6 +142,7 @@ pub async fn run_table(
     std::fs::create_dir_all(&opts.work).map_err(io(format!("creating {}", opts.work.display())))?;
     // Every cell's scenario and key; which are reused, which run.
     let mut results: BTreeMap<String, CellResult> = BTreeMap::new();
+    let mut cached_count = 0;
     let mut to_run: Vec<(Cell, PathBuf, String)> = Vec::new();
     for cell in &all {
         let text = scenario_text(compat, cell);
@@ -158,6 +159,7 @@ pub async fn run_table(
                     .is_some_and(|c| matches!(c.outcome, Outcome::Failed | Outcome::Refused)));
         match reusable {
             Some(r) if !(selected && rerun) => {
+                cached_count += 1;
                 results.insert(cell.id(), r);
             }
             _ if selected => {
@@ -177,7 +179,6 @@ pub async fn run_table(
             }
         }
     }
-    let cached_count = results.len();
     let total = to_run.len();
     let mut run_opts = opts.run.clone();
     run_opts.image_versions = compat.versions.clone();
