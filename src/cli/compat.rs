@@ -134,7 +134,7 @@ fn run(args: RunArgs) -> ExitCode {
     let command = format!(
         "upgrade-harness compat run {}{}",
         args.file.display(),
-        if args.out == PathBuf::from("target/upgrade-harness/compat") {
+        if args.out.as_path() == std::path::Path::new("target/upgrade-harness/compat") {
             String::new()
         } else {
             format!(" --out {}", args.out.display())

@@ -198,7 +198,7 @@ pub async fn run_table(
             .collect();
         table
     };
-    let work = stream::iter(to_run.into_iter())
+    let work = stream::iter(to_run)
         .map(|(cell, path, key)| {
             let run_opts = &run_opts;
             let stop = &stop;
@@ -369,7 +369,36 @@ pub fn from_report(cell: &Cell, key: &str, report: &RunReport, folder: &Path) ->
             r.message = report.aborted.clone();
         }
     }
+    if r.phase.as_deref() == Some("(aborted)") {
+        // An action failed and the run stopped: name the phase it was leading to.
+        let failed = report
+            .phases
+            .last()
+            .and_then(|p| {
+                p.actions
+                    .iter()
+                    .find(|a| a.status == crate::report::Status::Failed)
+            })
+            .map(|a| a.number);
+        if let Some(phase) = failed.and_then(|n| phase_after(report, n)) {
+            r.phase = Some(phase);
+        }
+    }
     r
+}
+
+/// The phase the plan of `report` reaches after action `number`.
+fn phase_after(report: &RunReport, number: usize) -> Option<String> {
+    use crate::plan::Entry;
+    let scenario = crate::scenario::load::parse_and_validate(&report.file, &report.source).ok()?;
+    let plan = crate::plan::plan_with(&scenario, report.seed);
+    plan.entries
+        .iter()
+        .skip_while(|e| !matches!(e, Entry::Action(a) if a.number == number))
+        .find_map(|e| match e {
+            Entry::Phase(p) => Some(p.name.clone()),
+            Entry::Action(_) => None,
+        })
 }
 
 /// A failed cell's run summary, copied beside the table (the run folder is on the machine

@@ -63,7 +63,9 @@ fn expands_every_ordered_pair_per_direction_and_the_listed_sample() {
 
 #[test]
 fn upgrades_only_when_asked() {
-    let text = SMALL.replace("[upgrade, downgrade]", "[upgrade]").replace("ci: [ha/1.9.0-to-1.11.0]\n", "");
+    let text = SMALL
+        .replace("[upgrade, downgrade]", "[upgrade]")
+        .replace("ci: [ha/1.9.0-to-1.11.0]\n", "");
     let c = parse(Path::new("compat/small.yaml"), &text).unwrap();
     assert!(cells(&c).iter().all(|x| x.from < x.to));
     assert_eq!(cells(&c).len(), 4);
@@ -79,29 +81,52 @@ fn generated_scenarios_load_and_plan_with_the_order_and_checks() {
         assert_eq!(s.from_version(), cell.from);
         assert_eq!(s.to_version(), cell.to);
         assert_eq!(s.downgrade, cell.direction == Direction::Downgrade);
-        assert_eq!(s.topology.masters.value, if cell.topology == "ha" { 3 } else { 1 });
+        assert_eq!(
+            s.topology.masters.value,
+            if cell.topology == "ha" { 3 } else { 1 }
+        );
         assert_eq!(s.checks.len(), 5, "{text}");
         let plan = crate::plan::plan(&s).to_string();
-        assert!(plan.contains("upgrade_masters") && plan.contains("upgrade_agents"), "{plan}");
+        assert!(
+            plan.contains("upgrade_masters") && plan.contains("upgrade_agents"),
+            "{plan}"
+        );
     }
 }
 
 #[test]
 fn bad_declarations_name_the_field_and_what_is_valid() {
     let e = errors(&SMALL.replace("[1.9.0, 1.10.0, 1.11.0]", "[1.9.0, 1.12.0]"));
-    assert!(e.contains("`1.12.0` is not a known local build") && e.contains("versions") && e.contains("known: 1.4.3"), "{e}");
+    assert!(
+        e.contains("`1.12.0` is not a known local build")
+            && e.contains("versions")
+            && e.contains("known: 1.4.3"),
+        "{e}"
+    );
     let e = errors(&SMALL.replace("[1.9.0-to-1.11.0]", "[1.9.0-to-1.4.3]"));
-    assert!(e.contains("`1.9.0-to-1.4.3` is not a pair of this table") && e.contains("x.yaml:15:12"), "{e}");
+    assert!(
+        e.contains("`1.9.0-to-1.4.3` is not a pair of this table") && e.contains("x.yaml:15:12"),
+        "{e}"
+    );
     let e = errors(&SMALL.replace("    zookeeper: 1\n", ""));
     assert!(e.contains("3 masters need `zookeeper: 1`"), "{e}");
     let e = errors(&SMALL.replace("ci: [ha/1.9.0-to-1.11.0]", "ci: [ha/1.10.0-to-1.11.0]"));
-    assert!(e.contains("`ha/1.10.0-to-1.11.0` is not a cell of this table"), "{e}");
+    assert!(
+        e.contains("`ha/1.10.0-to-1.11.0` is not a cell of this table"),
+        "{e}"
+    );
     let e = errors(&SMALL.replace("pairs: all", "pairs: every"));
-    assert!(e.contains("`pairs: every` is neither `all` nor a list"), "{e}");
+    assert!(
+        e.contains("`pairs: every` is neither `all` nor a list"),
+        "{e}"
+    );
     let e = errors(&SMALL.replace("  - name: ha", "  - name: single"));
     assert!(e.contains("topology `single` is declared twice"), "{e}");
     let e = errors(&SMALL.replace("agents: 2", "agnets: 2"));
-    assert!(e.contains("unknown field `agnets`") && e.contains(":9:"), "{e}");
+    assert!(
+        e.contains("unknown field `agnets`") && e.contains(":9:"),
+        "{e}"
+    );
     let e = errors(&SMALL.replace("distribution: local", "distribution: upstream"));
     assert!(e.contains("`distribution: local` only"), "{e}");
     let e = errors("");
@@ -114,10 +139,15 @@ fn result(from: &str, to: &str, outcome: Outcome) -> CellResult {
         topology: "single".into(),
         from: v(from),
         to: v(to),
-        direction: if v(from) < v(to) { Direction::Upgrade } else { Direction::Downgrade },
+        direction: if v(from) < v(to) {
+            Direction::Upgrade
+        } else {
+            Direction::Downgrade
+        },
         outcome,
         phase: (outcome != Outcome::Passed).then(|| "upgrade_agents/agent-1".to_string()),
-        message: (outcome != Outcome::Passed).then(|| "invariant tasks failed on agent-1".to_string()),
+        message: (outcome != Outcome::Passed)
+            .then(|| "invariant tasks failed on agent-1".to_string()),
         key: "k".into(),
         seconds: 20.0,
         run: None,
