@@ -39,6 +39,10 @@ pub struct Declaration {
     pub tasks: u32,
     /// The cluster shapes; each runs all pairs or a listed subset.
     pub topologies: Vec<Spanned<TopologyDeclaration>>,
+    /// Mesos timeouts of every cell, as a scenario's `timeouts:` (the harness's short ping
+    /// budget otherwise): a table runs many clusters at once, on a loaded machine.
+    #[serde(default)]
+    pub timeouts: crate::scenario::model::Timeouts,
     /// The cells `cargo test` / `.ci/run` run on every change, as `TOPOLOGY/FROM-to-TO`; the
     /// others are ignored trials there unless `UPGRADE_HARNESS_COMPAT=all`.
     #[serde(default)]
@@ -119,6 +123,8 @@ pub struct Compat {
     pub topologies: Vec<Topology>,
     /// Cells CI runs: (topology, from, to).
     pub ci: BTreeSet<(String, Version, Version)>,
+    /// The `timeouts:` lines of every generated scenario (`name: value`), in order.
+    pub timeouts: Vec<(String, String)>,
 }
 
 /// A validated topology.
@@ -443,6 +449,35 @@ impl Validator<'_> {
                 pairs,
             });
         }
+        let mut timeouts = Vec::new();
+        for (name, value) in d.timeouts.durations() {
+            let Some(value) = value else { continue };
+            match crate::mesos::roles::parse_mesos_duration(&value.value) {
+                Ok(_) => timeouts.push((name.to_string(), value.value.clone())),
+                Err(e) => self.problem(
+                    value,
+                    "compat::bad_duration",
+                    &format!("timeouts.{name}"),
+                    format!("invalid `timeouts.{name}`: {e}"),
+                    "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
+                ),
+            }
+        }
+        if let Some(n) = &d.timeouts.max_agent_ping_timeouts {
+            if n.value == 0 {
+                self.problem(
+                    n,
+                    "compat::bad_ping_count",
+                    "timeouts.max_agent_ping_timeouts",
+                    "`timeouts.max_agent_ping_timeouts` must be at least 1".into(),
+                    "Mesos's default is 5".into(),
+                );
+            }
+            timeouts.insert(
+                1.min(timeouts.len()),
+                ("max_agent_ping_timeouts".to_string(), n.value.to_string()),
+            );
+        }
         let mut ci = BTreeSet::new();
         let no_ci = Spanned::new(
             Vec::new(),
@@ -477,6 +512,7 @@ impl Validator<'_> {
             tasks: d.tasks,
             topologies,
             ci,
+            timeouts,
         }
     }
 }

@@ -112,6 +112,12 @@ pub fn scenario_text(compat: &Compat, cell: &Cell) -> String {
         ));
     }
     s.push_str(&format!("workload: {{ tasks: {} }}\n", compat.tasks));
+    if !compat.timeouts.is_empty() {
+        s.push_str("timeouts:\n");
+        for (name, value) in &compat.timeouts {
+            s.push_str(&format!("  {name}: {value}\n"));
+        }
+    }
     if downgrade {
         s.push_str("order:\n  deviates:\n    reason: \"a downgrade: the notes document no order for it; the upgrade's order is used\"\n");
     } else {
