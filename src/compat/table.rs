@@ -130,7 +130,11 @@ impl Table {
         }
         for (topology, shape) in &self.topologies {
             let cells: Vec<&CellResult> = self.cells_of(topology).collect();
-            s.push_str(&format!("- **{topology}** ({shape}): {}\n", counts(&cells)));
+            let minutes: f64 = (0.0 + cells.iter().map(|c| c.seconds).sum::<f64>()) / 60.0;
+            s.push_str(&format!(
+                "- **{topology}** ({shape}): {}; the runs took {minutes:.0} min in all, one after the other\n",
+                counts(&cells)
+            ));
         }
         s.push_str(&format!(
             "\nMade by `{}` from `{}`; rerun it to reproduce this page from the cached results \

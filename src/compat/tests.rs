@@ -62,6 +62,25 @@ fn expands_every_ordered_pair_per_direction_and_the_listed_sample() {
 }
 
 #[test]
+fn declared_timeouts_reach_every_generated_scenario() {
+    let text = SMALL.replace(
+        "topologies:",
+        "timeouts: { max_agent_ping_timeouts: 5, agent_ping_timeout: 2secs }\ntopologies:",
+    );
+    let c = parse(Path::new("compat/small.yaml"), &text).unwrap();
+    for cell in cells(&c) {
+        let s = crate::scenario::load::parse_and_validate(
+            Path::new("gen.yaml"),
+            &scenario_text(&c, &cell),
+        )
+        .unwrap();
+        let t = crate::run::tuning(&s.timeouts);
+        assert_eq!(t.agent_ping_timeout, std::time::Duration::from_secs(2));
+        assert_eq!(t.max_agent_ping_timeouts, 5);
+    }
+}
+
+#[test]
 fn upgrades_only_when_asked() {
     let text = SMALL
         .replace("[upgrade, downgrade]", "[upgrade]")
@@ -129,6 +148,14 @@ fn bad_declarations_name_the_field_and_what_is_valid() {
     );
     let e = errors(&SMALL.replace("distribution: local", "distribution: upstream"));
     assert!(e.contains("`distribution: local` only"), "{e}");
+    let e = errors(&SMALL.replace(
+        "topologies:",
+        "timeouts: { agent_ping_timeout: 2 }\ntopologies:",
+    ));
+    assert!(
+        e.contains("invalid `timeouts.agent_ping_timeout`") && e.contains("`15secs`"),
+        "{e}"
+    );
     let e = errors("");
     assert!(e.contains("is empty") && e.contains("`topologies`"), "{e}");
 }
