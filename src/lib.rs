@@ -4,6 +4,7 @@
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
 pub mod check;
 pub mod cli;
+pub mod compat;
 pub mod docker;
 pub mod domain;
 pub mod drift;

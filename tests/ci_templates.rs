@@ -179,7 +179,7 @@ fn the_github_jobs_restore_the_builds_the_build_job_saves() {
         .filter(|(job, _)| *job != "build")
         .map(|(job, _)| *job)
         .collect();
-    assert_eq!(restoring, BTreeSet::from(["scenario", "tests"]));
+    assert_eq!(restoring, BTreeSet::from(["compat", "scenario", "tests"]));
     for (job, step) in &cache_steps {
         assert_eq!(step["with"]["path"], saved[0]["path"], "job {job}: {step}");
         if *job != "build" {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+mod compat;
 pub mod diff;
 mod docker_commands;
 mod exit;
@@ -201,6 +202,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The upgrade compatibility table of a declaration (`compat/*.yaml`): every ordered pair
+    /// of a version set, per topology, run for real and cached; Markdown, HTML and JSON.
+    Compat {
+        /// `plan` (the expansion, no Docker) or `run`.
+        #[command(subcommand)]
+        command: compat::CompatCommand,
+    },
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -257,6 +265,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => docker_commands::diff(from.as_deref().zip(to.as_deref()), all, json, &out, fresh),
         Command::Drift { folder, json } => drift_again(&folder, json),
         Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
+        Command::Compat { command } => compat::compat(command),
     }
 }
 

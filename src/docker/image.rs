@@ -90,14 +90,33 @@ enum Entry {
 
 /// Builds (or finds) the image for `spec` on `engine`.
 pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage> {
-    let spec_owned = spec.clone();
-    let (entries, hash) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let entries = merge_inputs(&spec_owned)?;
-        let hash = input_hash(&spec_owned, &entries)?;
-        Ok((entries, hash))
-    })
-    .await
-    .expect("hashing image inputs panicked")?;
+    // Hashing reads every input (a node image holding all 14 builds is ~1 GB): a process
+    // that asks for the same spec again (`compat` runs hundreds of cells from one image)
+    // reuses the hash. Valid because the inputs are content-addressed cache entries (a build
+    // directory, a stripped helper named by its hash) that nothing rewrites in place.
+    let memo_key = format!("{spec:?}");
+    let remembered = hash_memo()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&memo_key)
+        .cloned();
+    let hash = match remembered {
+        Some(hash) => hash,
+        None => {
+            let spec_owned = spec.clone();
+            let hash = tokio::task::spawn_blocking(move || -> Result<_> {
+                let entries = merge_inputs(&spec_owned)?;
+                input_hash(&spec_owned, &entries)
+            })
+            .await
+            .expect("hashing image inputs panicked")?;
+            hash_memo()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(memo_key, hash.clone());
+            hash
+        }
+    };
     let reference = format!("{}:{}", spec.repository, &hash[..16]);
     // Concurrent builds of one image in this process would leave a dangling
     // duplicate: the second caller waits and then finds the first's result.
@@ -109,6 +128,10 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
             built: false,
         });
     }
+    let spec_owned = spec.clone();
+    let entries = tokio::task::spawn_blocking(move || merge_inputs(&spec_owned))
+        .await
+        .expect("listing image inputs panicked")?;
     // The context is streamed while it is written: a few hundred MB of
     // Mesos builds never sit in memory at once.
     let dockerfile = dockerfile(spec);
@@ -120,6 +143,13 @@ pub async fn build_image(engine: &Engine, spec: &ImageSpec) -> Result<BuiltImage
         hash,
         built: true,
     })
+}
+
+/// Input hashes of the image specs this process has hashed, by spec.
+fn hash_memo() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static MEMO: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
 }
 
 /// Removes the images of `repository` built here (they carry

@@ -26,9 +26,13 @@ pub mod zookeeper;
 mod zookeeper_live_tests;
 
 pub(crate) use build::normalize_tree;
-pub use build::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
+pub use build::{
+    build_hash, build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION,
+};
 pub(crate) use elf::{parse_ldd, LddEntry};
 pub use error::ImagesError;
 pub use fetch::{fetch_tarball, parse_pip_url};
-pub use versions::{known_versions, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES};
+pub use versions::{
+    known_versions, master_ha_abi, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES,
+};
 pub use zookeeper::{build_zookeeper, ZooKeeperBuild};

@@ -70,7 +70,18 @@ pub(super) async fn prepare_node_image(
             }
         }
     }
-    let executor_builds = [plan.from, plan.to];
+    let mut executor_builds = vec![plan.from, plan.to];
+    if plan.distribution == Distribution::Local && !opts.image_versions.is_empty() {
+        // One image for every run that asks for the same set: the same content whatever
+        // the pair (so the same content hash, built once).
+        versions = versions
+            .into_iter()
+            .chain(opts.image_versions.iter().copied())
+            .collect();
+        versions.sort();
+        versions.dedup();
+        executor_builds = versions.clone();
+    }
     let (harness, mut links) = workload::task_helper_files(
         &versions,
         &executor_builds,

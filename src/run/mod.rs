@@ -65,6 +65,9 @@ pub struct RunOptions {
     pub images: BTreeMap<crate::domain::Version, Vec<String>>,
     /// Randomize the plan with this seed (`run --seed N`; `plan::plan_with`).
     pub seed: Option<u64>,
+    /// `local`: builds the node image holds beside the plan's (with their executors): runs
+    /// of many pairs (`compat`) then share one image instead of building one per pair.
+    pub image_versions: Vec<crate::domain::Version>,
 }
 
 impl Default for RunOptions {
@@ -78,6 +81,7 @@ impl Default for RunOptions {
             reach: None,
             images: BTreeMap::new(),
             seed: None,
+            image_versions: Vec::new(),
         }
     }
 }

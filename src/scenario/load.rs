@@ -154,6 +154,22 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses the YAML into the typed model (no validation beyond the types).
 fn parse(path: &Path, file: &SourceFile) -> Result<Scenario, Diagnostics> {
+    parse_yaml(
+        path,
+        file,
+        "a scenario needs at least `format: 1`, `name`, `from`, `to`, `distribution`, \
+         `topology`, `order` and `steps`; see scenarios/ for examples",
+    )
+}
+
+/// Parses a YAML file of this project's formats (a scenario, a compatibility declaration)
+/// into `T` with the same checks and diagnostics: empty file (`empty_help` says what it
+/// needs), tabs, several documents, YAML and type errors with the field path.
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    file: &SourceFile,
+    empty_help: &str,
+) -> Result<T, Diagnostics> {
     let mut diagnostics = Diagnostics::new(path);
     let text = file.text();
     if text.lines().all(|l| {
@@ -161,10 +177,8 @@ fn parse(path: &Path, file: &SourceFile) -> Result<Scenario, Diagnostics> {
         t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
     }) {
         diagnostics.push(
-            Problem::file("scenario::empty", format!("{} is empty", path.display())).help(
-                "a scenario needs at least `format: 1`, `name`, `from`, `to`, `distribution`, \
-                 `topology`, `order` and `steps`; see scenarios/ for examples",
-            ),
+            Problem::file("scenario::empty", format!("{} is empty", path.display()))
+                .help(empty_help),
         );
         return Err(diagnostics);
     }
@@ -174,8 +188,8 @@ fn parse(path: &Path, file: &SourceFile) -> Result<Scenario, Diagnostics> {
         return Err(diagnostics);
     }
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match serde_saphyr::from_str_with_options::<Scenario>(body, options()) {
-        Ok(scenario) => Ok(scenario),
+    match serde_saphyr::from_str_with_options::<T>(body, options()) {
+        Ok(value) => Ok(value),
         Err(e) => {
             let mut problem = yaml_problem(file, &e);
             // The parser names the symptom, often lines away from a mis-indented key.

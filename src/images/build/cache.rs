@@ -96,6 +96,12 @@ pub(crate) fn cached_build(version: &str, opts: &BuildOptions) -> Option<Version
     }
 }
 
+/// The content hash of `version`'s build inputs (what names its build), without building:
+/// `None` for an unknown version.
+pub fn build_hash(version: &str) -> Option<String> {
+    versions::lookup(version).map(input_hash)
+}
+
 fn input_hash(info: &VersionInfo) -> String {
     let mut h = Sha256::new();
     h.update(format!("format {BUILD_FORMAT_VERSION}\n"));

@@ -13,7 +13,9 @@ mod tool;
 
 #[cfg(test)]
 pub(crate) use cache::cached_build;
-pub use cache::{build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION};
+pub use cache::{
+    build_hash, build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION,
+};
 pub(super) use rootfs::dir_size;
 pub(crate) use rootfs::normalize_tree;
 pub(super) use tool::run_tool;

@@ -72,10 +72,35 @@ const STRIPPED_KEPT_FOR: Duration = Duration::from_secs(24 * 3600);
 /// of other builds unused for [`STRIPPED_KEPT_FOR`] are removed.
 fn stripped(source: &Path, cache: &Path) -> PathBuf {
     use sha2::{Digest, Sha256};
-    let Ok(bytes) = std::fs::read(source) else {
-        return source.to_path_buf();
+    // The binary's hash, remembered per (path, size, mtime): reading and hashing the
+    // debug binary (~200 MB) for each run of a `compat` table cost seconds per cell.
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    let stamp = std::fs::metadata(source)
+        .ok()
+        .map(|m| format!("{} {} {:?}", source.display(), m.len(), m.modified().ok()));
+    let seen = SEEN.get_or_init(Default::default);
+    let known = stamp.as_ref().and_then(|s| {
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(s)
+            .cloned()
+    });
+    let hash = match known {
+        Some(hash) => hash,
+        None => {
+            let Ok(bytes) = std::fs::read(source) else {
+                return source.to_path_buf();
+            };
+            let hash = hex::encode(Sha256::digest(&bytes));
+            if let Some(s) = stamp {
+                seen.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(s, hash.clone());
+            }
+            hash
+        }
     };
-    let hash = hex::encode(Sha256::digest(&bytes));
     let name = source
         .file_name()
         .and_then(|n| n.to_str())
