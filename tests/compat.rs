@@ -12,7 +12,8 @@
 //!   build, a changed expansion) are counted on stderr: `upgrade-harness compat run` reruns
 //!   them.
 //!
-//! Runs hold one of the machine-wide cluster slots (`tests/common/clusters.rs`).
+//! Runs go through `upgrade_harness::testing::Scenarios::run_once`: one of the machine-wide
+//! cluster slots, signals and "Docker unreachable" handled as for the scenario trials.
 
 mod common;
 
@@ -21,7 +22,8 @@ use std::path::{Path, PathBuf};
 use common::clusters;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use upgrade_harness::compat::{self, run::from_report, CellResult, Compat, Outcome, Table};
-use upgrade_harness::run::{self, RunError, RunOptions};
+use upgrade_harness::run;
+use upgrade_harness::testing::Scenarios;
 
 /// `all`: every cell is a real trial, not only the declaration's `ci:` ones.
 const ALL_ENV: &str = "UPGRADE_HARNESS_COMPAT";
@@ -42,6 +44,17 @@ fn declarations() -> Vec<PathBuf> {
     files
 }
 
+/// The declaration, named as `upgrade-harness compat run` is given it from the crate root
+/// (`compat/<name>.yaml`): the generated scenarios name their declaration in their first
+/// line, so the cache keys and the committed table's keys agree only then.
+fn load(path: &Path) -> Result<Compat, upgrade_harness::scenario::Diagnostics> {
+    let mut c = compat::load(path)?;
+    if let Ok(relative) = path.strip_prefix(root()) {
+        c.file = relative.to_path_buf();
+    }
+    Ok(c)
+}
+
 /// The committed table of a declaration, if there is one.
 fn committed(c: &Compat) -> Option<Table> {
     let text = std::fs::read_to_string(root().join("docs/compat").join(format!("{}.json", c.name)))
@@ -56,7 +69,7 @@ fn table_trial(path: &Path) -> Trial {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     Trial::test(format!("compat-table::{name}"), move || {
-        let c = compat::load(&path).map_err(|d| d.render_plain(100))?;
+        let c = load(&path).map_err(|d| d.render_plain(100))?;
         let cells = compat::cells(&c);
         for cell in &cells {
             let text = compat::scenario_text(&c, cell);
@@ -149,6 +162,7 @@ fn cell_trial(
     ignore: Option<String>,
 ) -> Trial {
     let text = compat::scenario_text(c, cell);
+    let origin = compat::origin(c, cell);
     let path = root()
         .join("target/upgrade-harness/compat-scenarios")
         .join(&c.name)
@@ -170,44 +184,21 @@ fn cell_trial(
         std::fs::create_dir_all(path.parent().expect("a folder"))
             .and_then(|()| std::fs::write(&path, &text))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        let _slot = clusters::slot().map_err(|signal| {
-            Failed::from(format!(
-                "interrupted before start by {}",
-                clusters::name(signal)
-            ))
-        })?;
-        let opts = RunOptions {
-            out_root: root().join("target/upgrade-harness"),
-            progress: false,
-            ..RunOptions::default()
+        // The same slot, signal and "Docker unreachable" handling as the scenario trials.
+        let scenarios = Scenarios::new(root());
+        let opts = scenarios.run_options(None);
+        let report = match scenarios.run_once(&path, opts)? {
+            Ok(report) => report,
+            Err(skipped) => return Ok(skipped),
         };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
-        let outcome = match rt.block_on(clusters::until_stopped(run::run_file(&path, &opts))) {
-            Ok(o) => o,
-            Err(signal) => {
-                rt.shutdown_background();
-                return Err(format!("interrupted by {}", clusters::name(signal)).into());
-            }
-        };
-        let report = match outcome {
-            Ok(r) => r,
-            Err(RunError::Interrupted(signal)) => {
-                return Err(format!("interrupted by {}", clusters::name(signal)).into())
-            }
-            Err(e) if e.docker_unreachable() && std::env::var("CI").as_deref() != Ok("true") => {
-                return Ok(Completion::ignored_with(format!("Docker unreachable: {e}")))
-            }
-            Err(e) => return Err(e.to_string().into()),
-        };
-        let folder = opts
-            .out_root
-            .join(format!("{}-{}", report.scenario, report.run_id));
+        let folder = scenarios.run_folders().join(report.folder_name());
         let seen = from_report(&cell, "", &report, &folder);
-        judge(expected.as_ref(), &seen, &report).map(|()| Completion::Completed)
+        judge(expected.as_ref(), &seen, &report)
+            .map(|()| Completion::Completed)
+            .map_err(|e| {
+                let why = e.message().map_or(String::new(), |m| m.to_string());
+                Failed::from(format!("{origin}: cell {}: {why}", cell.id()))
+            })
     })
 }
 
@@ -217,7 +208,7 @@ fn main() {
     let mut trials = Vec::new();
     for path in declarations() {
         trials.push(table_trial(&path));
-        let Ok(c) = compat::load(&path) else { continue };
+        let Ok(c) = load(&path) else { continue };
         let table = committed(&c);
         for cell in compat::cells(&c) {
             let expected = table

@@ -29,12 +29,18 @@ fn example() -> PathBuf {
 /// inherited from the test runner running this test, and insta never writing a snapshot.
 fn cargo(args: &[&str]) -> Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut cmd = Command::new(cargo);
     // Options go in the environment: after `--` they would be the test binary's arguments.
-    cmd.args(args)
-        .current_dir(example())
+    as_a_user_runs_it(Command::new(cargo).args(args))
         .env("CARGO_NET_OFFLINE", "true")
         .env("CARGO_TARGET_DIR", root().join("target"))
+        .output()
+        .expect("cargo runs")
+}
+
+/// In the example's folder, with nothing inherited from the test runner running this test
+/// (its nextest variables, a forced helper binary) and insta never writing a snapshot.
+fn as_a_user_runs_it(cmd: &mut Command) -> &mut Command {
+    cmd.current_dir(example())
         .env("INSTA_UPDATE", "no")
         .env_remove("INSTA_WORKSPACE_ROOT")
         .env_remove("UPGRADE_HARNESS_HELPERS");
@@ -43,7 +49,7 @@ fn cargo(args: &[&str]) -> Output {
             cmd.env_remove(key);
         }
     }
-    cmd.output().expect("cargo runs")
+    cmd
 }
 
 /// The command's output for a failure message (its last 60 lines of each stream).
@@ -156,18 +162,10 @@ fn the_projects_test_binary_runs_its_upgrade_in_a_real_cluster_as_its_own_helper
     let copy = alone.path().join(name);
     std::fs::copy(test_binary(), &copy).unwrap();
     let started = std::time::SystemTime::now();
-    let mut cmd = Command::new(&copy);
-    cmd.args(["--exact", "run::rolling::1_10_0-to-1_11_0"])
-        .current_dir(example())
-        .env("INSTA_UPDATE", "no")
-        .env_remove("INSTA_WORKSPACE_ROOT")
-        .env_remove("UPGRADE_HARNESS_HELPERS");
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("NEXTEST") {
-            cmd.env_remove(key);
-        }
-    }
-    let out = cmd.output().expect("the example's test binary runs");
+    let out =
+        as_a_user_runs_it(Command::new(&copy).args(["--exact", "run::rolling::1_10_0-to-1_11_0"]))
+            .output()
+            .expect("the example's test binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() && stdout.contains("Docker unreachable") {
         common::skip(format!("the example's run was ignored:\n{}", shown(&out)));

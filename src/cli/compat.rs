@@ -35,7 +35,8 @@ pub struct RunArgs {
     /// Where the table goes; its JSON there is read back as the cache.
     #[arg(long, default_value = "target/upgrade-harness/compat")]
     out: PathBuf,
-    /// Clusters at once (default: `UPGRADE_HARNESS_MAX_CLUSTERS`, else 4).
+    /// Clusters at once (default: `UPGRADE_HARNESS_MAX_CLUSTERS`, else 4); never more than
+    /// the machine-wide cap that test runs share, whatever this says.
     #[arg(long)]
     jobs: Option<usize>,
     /// Only the cells whose name (`single/1.4.3-to-1.11.0`) this regular expression finds.
@@ -114,12 +115,15 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::env::var("UPGRADE_HARNESS_MAX_CLUSTERS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(4)
-    });
+    // Clusters at once: `--jobs`, within the machine-wide cap shared with test runs.
+    let cap = match crate::testing::clusters::max_clusters_setting() {
+        Ok(cap) => cap,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::InvalidInput;
+        }
+    };
+    let jobs = args.jobs.unwrap_or(cap);
     let run = RunOptions::default();
     let opts = CompatOptions {
         out: args.out.clone(),

@@ -449,21 +449,27 @@ impl Validator<'_> {
                 pairs,
             });
         }
+        // In the scenario format's field order: the ping count right after the ping timeout.
         let mut timeouts = Vec::new();
         for (name, value) in d.timeouts.durations() {
-            let Some(value) = value else { continue };
-            match crate::mesos::roles::parse_mesos_duration(&value.value) {
-                Ok(_) => timeouts.push((name.to_string(), value.value.clone())),
-                Err(e) => self.problem(
-                    value,
-                    "compat::bad_duration",
-                    &format!("timeouts.{name}"),
-                    format!("invalid `timeouts.{name}`: {e}"),
-                    "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
-                ),
+            if let Some(value) = value {
+                match crate::mesos::roles::parse_mesos_duration(&value.value) {
+                    Ok(_) => timeouts.push((name.to_string(), value.value.clone())),
+                    Err(e) => self.problem(
+                        value,
+                        "compat::bad_duration",
+                        &format!("timeouts.{name}"),
+                        format!("invalid `timeouts.{name}`: {e}"),
+                        "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
+                    ),
+                }
             }
-        }
-        if let Some(n) = &d.timeouts.max_agent_ping_timeouts {
+            let Some(n) = d.timeouts.max_agent_ping_timeouts.as_ref() else {
+                continue;
+            };
+            if name != "agent_ping_timeout" {
+                continue;
+            }
             if n.value == 0 {
                 self.problem(
                     n,
@@ -473,10 +479,7 @@ impl Validator<'_> {
                     "Mesos's default is 5".into(),
                 );
             }
-            timeouts.insert(
-                1.min(timeouts.len()),
-                ("max_agent_ping_timeouts".to_string(), n.value.to_string()),
-            );
+            timeouts.push(("max_agent_ping_timeouts".to_string(), n.value.to_string()));
         }
         let mut ci = BTreeSet::new();
         let no_ci = Spanned::new(

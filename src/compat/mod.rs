@@ -14,7 +14,7 @@ pub mod run;
 pub mod table;
 
 pub use declaration::{load, Compat, Direction};
-pub use expand::{cells, scenario_text, Cell};
+pub use expand::{cells, origin, scenario_text, Cell};
 pub use run::{run_table, CompatError, CompatOptions};
 pub use table::{CellResult, Outcome, Table};
 

@@ -198,6 +198,7 @@ pub async fn run_table(
             .collect();
         table
     };
+    let machine_cap = crate::testing::clusters::max_clusters();
     let work = stream::iter(to_run)
         .map(|(cell, path, key)| {
             let run_opts = &run_opts;
@@ -206,7 +207,22 @@ pub async fn run_table(
                 if stop.load(Ordering::SeqCst) {
                     return (cell, key, None);
                 }
+                // The machine-wide cap shared with test runs (`run::slots`), besides `--jobs`.
+                let slot = match crate::run::slots::take(machine_cap).await {
+                    Ok(slot) => slot,
+                    Err(e) => {
+                        let e = crate::run::InfraError::Io {
+                            what: "taking a cluster slot".into(),
+                            source: e,
+                        };
+                        return (cell, key, Some(Err(RunError::from(e))));
+                    }
+                };
+                if stop.load(Ordering::SeqCst) {
+                    return (cell, key, None);
+                }
                 let outcome = run_file(&path, run_opts).await;
+                drop(slot);
                 (cell, key, Some(outcome))
             }
         })
@@ -430,6 +446,12 @@ fn details_page(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
     }
-    std::fs::write(&path, summary).map_err(io(format!("writing {}", path.display())))?;
+    let page = format!(
+        "Cell `{}`, declared at {}; its generated scenario: `{}`.\n\n{summary}",
+        cell.id(),
+        super::expand::origin(compat, cell),
+        scenario_path(&opts.work, cell).display()
+    );
+    std::fs::write(&path, page).map_err(io(format!("writing {}", path.display())))?;
     Ok(Some(relative))
 }

@@ -18,6 +18,7 @@ mod judge;
 pub mod modules;
 pub mod probe;
 mod runner;
+pub mod slots;
 mod workload;
 
 pub use error::{Context, InfraError, RunError, StepError};

@@ -4,9 +4,8 @@
 //! `UPGRADE_HARNESS_MAX_CLUSTERS` sets how many slots the machine has (default
 //! [`DEFAULT_MAX_CLUSTERS`]). The cap holds across processes, whatever runs the tests: plain
 //! `cargo test` (one thread per core per binary, several binaries), nextest (one process per
-//! test), or two checkouts testing at once. A slot is a lock (`flock`) on one of N files in
-//! the temporary folder; the kernel releases it when its process dies, so a killed test never
-//! leaks one. docs/performance.md says how to size the cap for a CI runner.
+//! test), `compat run`, or two checkouts testing at once: a slot is one of the machine-wide
+//! locks of `run::slots`. docs/performance.md says how to size the cap for a CI runner.
 //!
 //! On SIGINT or SIGTERM no new slot is handed out (so no new cluster starts), tests that wait
 //! in [`until_stopped`] drop their work, which removes their cluster (`docker::Run` removes
@@ -18,6 +17,7 @@ use std::io::Write;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::docker::{self, ShutdownSignal};
+use crate::run::slots::{self, MachineSlot};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
@@ -75,52 +75,33 @@ pub fn name(signal: ShutdownSignal) -> &'static str {
     }
 }
 
-/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or [`DEFAULT_MAX_CLUSTERS`].
+/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or [`DEFAULT_MAX_CLUSTERS`]; panics on a value
+/// that is not a whole number of at least 1 (tests: the message is the failure).
 pub fn max_clusters() -> usize {
+    max_clusters_setting().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The cap, or what is wrong with the variable's value (for commands that exit 2 on it).
+pub fn max_clusters_setting() -> Result<usize, String> {
     match std::env::var(MAX_CLUSTERS_ENV) {
-        Err(_) => DEFAULT_MAX_CLUSTERS,
+        Err(_) => Ok(DEFAULT_MAX_CLUSTERS),
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => panic!(
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
                 "{MAX_CLUSTERS_ENV}={text:?}: expected a whole number of at least 1 (how many clusters may run at once; default {DEFAULT_MAX_CLUSTERS})"
-            ),
+            )),
         },
     }
 }
 
 /// The right to have one cluster; given back when dropped (the machine-wide lock with it).
-pub struct Slot(#[allow(dead_code)] std::fs::File);
+pub struct Slot(#[allow(dead_code)] MachineSlot);
 
 impl Drop for Slot {
     fn drop(&mut self) {
         lock().running -= 1;
         gate().changed.notify_all();
     }
-}
-
-/// The folder of the machine-wide slot files.
-fn slot_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join("upgrade-harness-cluster-slots")
-}
-
-/// Takes a free one of the `max` machine-wide slots, if any is free now.
-fn try_machine_slot(max: usize) -> Option<std::fs::File> {
-    use std::os::fd::AsRawFd;
-    let dir = slot_dir();
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {} for cluster slots: {e}", dir.display()));
-    (0..max).find_map(|i| {
-        let path = dir.join(format!("slot-{i}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-        // SAFETY: flock on a descriptor this function owns; no memory is shared.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        locked.then_some(file)
-    })
 }
 
 /// Waits for a free slot. `Err` once the process is stopping: the test must not start a
@@ -136,13 +117,15 @@ pub fn slot() -> Result<Slot, ShutdownSignal> {
         if state.running < max {
             // Another process may hold every machine-wide slot: wait for one (re-checking for
             // a signal) without holding up this process's own count.
-            if let Some(file) = try_machine_slot(max) {
+            if let Some(file) =
+                slots::try_take(max).unwrap_or_else(|e| panic!("cluster slots: {e}"))
+            {
                 state.running += 1;
                 return Ok(Slot(file));
             }
             let (s, _) = gate()
                 .changed
-                .wait_timeout(state, std::time::Duration::from_millis(100))
+                .wait_timeout(state, slots::RETRY)
                 .unwrap_or_else(PoisonError::into_inner);
             state = s;
             continue;
