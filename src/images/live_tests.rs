@@ -14,14 +14,14 @@ use super::build::cached_build;
 use super::test_skip::skip;
 use super::{BuildOptions, VersionBuild};
 
-struct Proc {
-    child: Child,
-    name: String,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
+    pub(crate) name: String,
 }
 
 impl Proc {
     /// SIGTERM, then the exit status (the launcher exits 0 on SIGTERM).
-    fn stop(mut self) -> i32 {
+    pub(crate) fn stop(mut self) -> i32 {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -41,7 +41,7 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -55,7 +55,13 @@ fn launcher_dir(build: &VersionBuild) -> PathBuf {
         .join(build.launcher_dir_in_image.trim_start_matches('/'))
 }
 
-fn start(build: &VersionBuild, mode: &str, port: u16, env: &[(&str, String)], logs: &Path) -> Proc {
+pub(crate) fn start(
+    build: &VersionBuild,
+    mode: &str,
+    port: u16,
+    env: &[(&str, String)],
+    logs: &Path,
+) -> Proc {
     let dir = launcher_dir(build);
     let log =
         std::fs::File::create(logs.join(format!("{mode}-{}-{port}.log", build.version))).unwrap();
@@ -80,7 +86,7 @@ fn start(build: &VersionBuild, mode: &str, port: u16, env: &[(&str, String)], lo
     }
 }
 
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let addr = format!("127.0.0.1:{port}").parse().ok()?;
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
