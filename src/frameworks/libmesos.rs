@@ -3,7 +3,7 @@
 //! built per Mesos version with the system compiler into the content-addressed cache, like
 //! the module fixtures. Linked with a DT_RPATH of `/opt/mesos/<version>`, it runs in any
 //! node image holding that version; `upgrade_schedulers` restarts it as the `to` build, which
-//! fails over to the same framework ID (docs/frameworks.md).
+//! fails over to the same framework ID (docs/libmesos-scheduler.md).
 //!
 //! Two facts it needs are read from the build's own library and checked before compiling
 //! (never guessed): the size of `mesos::Offer` (the stride of the `std::vector<Offer>` of
