@@ -54,6 +54,18 @@ impl Validator<'_> {
         self.program(&f.program, &field("program"));
         if let Some(to) = &f.upgrade_to {
             self.program(to, &field("upgrade_to"));
+            if let Some(image) = &to.value.image {
+                let p = self
+                    .at(
+                        image,
+                        "scenario::framework_program",
+                        field("upgrade_to.image"),
+                        "`upgrade_to.image` is not supported yet: the framework keeps its container (and its state directory) through its restarts",
+                    )
+                    .label("this image")
+                    .help("give `upgrade_to: { binary: path/to/the-to-build }`, copied into the framework's container");
+                self.out.push(p);
+            }
         }
         let h = &f.healthy.value;
         let given = [h.http.is_some(), h.log_line.is_some(), h.registered]
