@@ -481,7 +481,7 @@ impl Runner<'_> {
 
     /// `mistake: kill_frameworks`: SIGKILL every framework; none is started again.
     pub(super) async fn kill_frameworks(&mut self) -> Result<(), StepError> {
-        for fw in &mut self.frameworks {
+        for fw in self.frameworks.iter_mut().filter(|f| !f.killed) {
             self.cluster
                 .run
                 .signal_process(&fw.node, FRAMEWORK_PROCESS, "KILL")
