@@ -97,15 +97,8 @@ fn check_conventions(file: &ScenarioFile, s: &Scenario) -> Result<(), String> {
 /// leader any master may lead, so which node's snapshot a phase has is chance; the API of the
 /// same versions is snapshot under `local-ha/` (issue 17).
 /// Not under `downgrades/` either: the API of those versions is snapshot by the upgrades.
-/// Nor under `frameworks/` (issue 16): which agent gets a user framework's task is the
-/// offers' race, and its task IDs are unique per launch by design (the invariant
-/// `framework_tasks` compares them); the API of the same versions is snapshot under
-/// `local/` and `local-ha/`.
 fn snapshot_folder(file: &ScenarioFile) -> bool {
-    !matches!(
-        file.dir.split('/').next(),
-        Some("faults" | "downgrades" | "frameworks")
-    )
+    !matches!(file.dir.split('/').next(), Some("faults" | "downgrades"))
 }
 
 /// The scenario whose second run must observe exactly what its first run observed.

@@ -6,7 +6,8 @@
 //! - `example-framework` (scheduler): subscribes with checkpointing and a failover timeout,
 //!   keeps its framework ID in `$FRAMEWORK_STATE_DIR/framework_id` and re-subscribes with it
 //!   after a restart or a master failover (trying every master of `$MESOS_MASTERS`, following
-//!   the non-leaders' redirects); launches the tasks named in `$TASKS` (`a,b`), one per offer,
+//!   the non-leaders' redirects); launches the tasks named in `$TASKS` (`a,b`, or `a@agent-1`
+//!   for a task on the agent of that hostname), one per offer, as `<name>-1` (never relaunched),
 //!   each on its own executor (this binary as `$FRAMEWORK_EXECUTOR executor`), labelled
 //!   `owner=example-framework`, remembered in `$FRAMEWORK_STATE_DIR/tasks`; serves
 //!   `GET /health` on `$HEALTH_PORT` (default 8080): 200 while subscribed, else 503.
@@ -423,11 +424,16 @@ impl Scheduler {
                 })
                 .unwrap_or(0.0)
         };
+        let hostname = offer["hostname"].as_str().unwrap_or_default();
         let next = self
             .wanted
             .iter()
+            .filter_map(|t| match t.split_once('@') {
+                Some((name, host)) => (host == hostname).then_some(name),
+                None => Some(t.as_str()),
+            })
             .find(|t| !self.launched.contains_key(*t))
-            .cloned();
+            .map(str::to_string);
         let fits = scalar("cpus") >= 0.2 && scalar("mem") >= 64.0;
         let offer_id = offer["id"].clone();
         let (Some(name), true) = (next, fits) else {
@@ -439,7 +445,9 @@ impl Scheduler {
             self.call(master, stream_id, &decline);
             return;
         };
-        let id = format!("{name}-{}", unique());
+        // Its first launch (this framework never launches a task again: a lost one stays lost,
+        // for the harness's `framework_tasks` to see).
+        let id = format!("{name}-1");
         let resources = json!([
             {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
             {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
