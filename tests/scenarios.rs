@@ -64,7 +64,7 @@ fn check_conventions(file: &ScenarioFile, s: &Scenario) -> Result<(), String> {
     let mut problems = Vec::new();
     let expected = match file.dir.split('/').next() {
         Some("seed") => Some(Distribution::Upstream),
-        Some("local" | "still-1x" | "faults" | "must-fail" | "downgrades") => {
+        Some("local" | "still-1x" | "faults" | "must-fail" | "downgrades" | "frameworks") => {
             Some(Distribution::Local)
         }
         _ => None,

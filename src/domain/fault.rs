@@ -153,6 +153,9 @@ pub enum Mistake {
     DeleteRegistry,
     /// Agents: the tasks' executors (and their processes) are SIGKILLed.
     KillExecutors,
+    /// Masters or agents: the scenario's own frameworks (`frameworks:`) are SIGKILLed and not
+    /// started again.
+    KillFrameworks,
 }
 
 impl Mistake {
@@ -161,6 +164,7 @@ impl Mistake {
             Mistake::WipeWorkDir => "wipe_work_dir",
             Mistake::DeleteRegistry => "delete_registry",
             Mistake::KillExecutors => "kill_executors",
+            Mistake::KillFrameworks => "kill_frameworks",
         }
     }
 }

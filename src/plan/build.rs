@@ -226,6 +226,17 @@ pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
         a.running = Some(VersionChange::new(from, from));
         b.action(a);
     }
+    for (index, fw) in s.frameworks.iter().enumerate() {
+        b.action(blank(
+            ActionKind::StartFramework {
+                name: fw.value.name.value.clone(),
+                index,
+            },
+            None,
+        ));
+    }
+    // The schedulers' steps act on the built-in framework and on the scenario's own.
+    let schedulers = workload || !s.frameworks.is_empty();
     b.phase(START.to_string(), PhaseScope::Start);
 
     let steps: Vec<Step> = s.steps.iter().map(|st| st.value.clone()).collect();
@@ -372,10 +383,18 @@ pub fn plan_with(s: &Scenario, seed: Option<u64>) -> Plan {
                         .map(|m| m.value.name.value.clone())
                         .collect(),
                 },
-                _ if !workload => ActionKind::NoOp {
-                    reason: "the scenario has no workload: no test framework or executor runs"
-                        .to_string(),
-                },
+                StepKind::UpgradeSchedulers | StepKind::RestartSchedulers if !schedulers => {
+                    ActionKind::NoOp {
+                        reason: "the scenario has no workload: no test framework or executor runs"
+                            .to_string(),
+                    }
+                }
+                StepKind::SetFrameworkCheckpoint | StepKind::UpgradeExecutors if !workload => {
+                    ActionKind::NoOp {
+                        reason: "the scenario has no workload: no test framework or executor runs"
+                            .to_string(),
+                    }
+                }
                 StepKind::UpgradeSchedulers => ActionKind::SchedulerUpgrade,
                 StepKind::SetFrameworkCheckpoint => ActionKind::SetFrameworkCheckpoint,
                 StepKind::RestartSchedulers => ActionKind::SchedulerFailover,

@@ -139,6 +139,14 @@ pub enum ActionKind {
         /// Whether the framework subscribes with `checkpoint: true`.
         checkpoint: bool,
     },
+    /// Start one of the scenario's own frameworks (`frameworks[index]`) and wait until it
+    /// is healthy.
+    StartFramework {
+        /// Its name.
+        name: String,
+        /// Its index in `frameworks`.
+        index: usize,
+    },
     /// Install the new binaries and restart (`upgrade_masters`, `upgrade_agents`): the
     /// process of the old version is replaced by the new version's.
     ReplaceProcess,

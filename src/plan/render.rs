@@ -61,6 +61,7 @@ impl Action {
                     Mistake::WipeWorkDir => "its work_dir is wiped",
                     Mistake::DeleteRegistry => "its registry (replicated log) is deleted",
                     Mistake::KillExecutors => "its tasks' executors are SIGKILLed",
+                    Mistake::KillFrameworks => "the scenario's frameworks are SIGKILLed",
                 }
             ));
         }
@@ -90,6 +91,9 @@ impl Action {
                 running.map_or(String::new(), |r| r.after.to_string()),
                 if *tasks == 1 { "" } else { "s" },
                 if *checkpoint { "on" } else { "off" }
+            ),
+            ActionKind::StartFramework { name, .. } => format!(
+                "start framework {name} in its container fw-{name} and wait until it is healthy"
             ),
             ActionKind::ReplaceProcess => {
                 let r = running.expect("replacements track the running version");

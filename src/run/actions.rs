@@ -120,6 +120,22 @@ impl Runner<'_> {
                     .ok_or("reboot action without a version")?;
                 self.restart(action, &node, version, &overrides, true).await
             }
+            ActionKind::StartFramework { index, .. } => self.start_framework(*index, image).await,
+            ActionKind::SchedulerUpgrade | ActionKind::SchedulerFailover
+                if self.framework.is_none() =>
+            {
+                // Only the scenario's own frameworks run.
+                let upgrade = matches!(action.kind, ActionKind::SchedulerUpgrade);
+                let done = self.restart_frameworks(upgrade).await?;
+                Ok(Outcome::DoneAs(format!(
+                    "restart the scenario's frameworks{}: {done}",
+                    if upgrade {
+                        " (with their upgrade_to programs)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
             ActionKind::SchedulerUpgrade | ActionKind::SchedulerFailover => {
                 let fw = self
                     .framework
@@ -142,7 +158,15 @@ impl Runner<'_> {
                 readiness::wait_framework_active(&self.cluster.client, &leader, &id, MASTER_READY)
                     .await
                     .map_err(StepError::from)?;
-                Ok(Outcome::Done)
+                if self.frameworks.is_empty() {
+                    return Ok(Outcome::Done);
+                }
+                let upgrade = matches!(action.kind, ActionKind::SchedulerUpgrade);
+                let done = self.restart_frameworks(upgrade).await?;
+                Ok(Outcome::DoneAs(format!(
+                    "{}; the scenario's frameworks: {done}",
+                    action.describe(self.plan.node_model)
+                )))
             }
             ActionKind::ExecutorUpgrade => self.upgrade_executors().await,
             ActionKind::Fault(fault) => self.fault(action, fault).await,

@@ -365,6 +365,7 @@ impl Runner<'_> {
             Mistake::WipeWorkDir => roles::AGENT_WORK_DIR,
             Mistake::DeleteRegistry => roles::MASTER_WORK_DIR,
             Mistake::KillExecutors => return self.kill_tasks_of(node).await.map(|_| ()),
+            Mistake::KillFrameworks => return self.kill_frameworks().await,
         };
         self.cluster
             .run

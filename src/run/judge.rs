@@ -41,7 +41,12 @@ impl Runner<'_> {
             .invariants
             .iter()
             .map(|inv| self.invariant(*inv));
-        let mut out = futures_util::future::join_all(invariants).await;
+        let (mut out, frameworks) = futures_util::future::join(
+            futures_util::future::join_all(invariants),
+            self.framework_verdicts(),
+        )
+        .await;
+        out.extend(frameworks);
         for (index, c) in self.scenario.checks.iter().enumerate() {
             if c.value.after.value == phase {
                 out.extend(self.check_verdicts(index, logs).await);
@@ -259,6 +264,17 @@ impl Runner<'_> {
                 verdict_of(&name, &master, &want, seen)
             }
             Invariant::FrameworkRegistered => {
+                if self.framework.is_none()
+                    && self.scenario.workload.tasks == 0
+                    && !self.scenario.frameworks.is_empty()
+                {
+                    let mut r = skipped(
+                        &name,
+                        "no built-in workload: the scenario's own frameworks are judged by framework_id",
+                    );
+                    r.status = Status::NoOp;
+                    return r;
+                }
                 let Some(fw) = &self.framework else {
                     return skipped(&name, "the test framework has not started yet");
                 };

@@ -12,6 +12,7 @@ mod actions;
 pub mod cluster;
 mod error;
 mod faults;
+mod frameworks;
 mod ha;
 mod images;
 mod judge;
@@ -173,6 +174,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         plan: &plan,
         cluster,
         framework: None,
+        frameworks: Vec::new(),
         agent_ids: BTreeMap::new(),
         folder: folder.clone(),
         progress,

@@ -28,6 +28,8 @@ pub(super) struct Runner<'a> {
     pub(super) plan: &'a Plan,
     pub(super) cluster: Cluster,
     pub(super) framework: Option<Framework>,
+    /// The scenario's own frameworks, once started (`run::frameworks`).
+    pub(super) frameworks: Vec<super::frameworks::UserFramework>,
     /// Agent hostname -> the ID it registered with at the start (must never change).
     pub(super) agent_ids: BTreeMap<String, String>,
     pub(super) folder: PathBuf,
@@ -108,11 +110,12 @@ impl Runner<'_> {
                             self.step_place(*step)
                         }
                     };
+                    // (A framework's invariants point at its declaration.)
                     for v in verdicts
                         .iter_mut()
                         .filter(|v| v.kind == VerdictKind::Invariant)
                     {
-                        v.at = step_at.clone();
+                        v.at = v.at.take().or_else(|| step_at.clone());
                     }
                     let count = self.plan.phases().len();
                     let t = Instant::now();
@@ -219,6 +222,7 @@ impl Runner<'_> {
             .nodes
             .keys()
             .chain(self.cluster.zookeepers.keys())
+            .chain(self.cluster.framework_nodes.iter())
             .collect();
         let texts =
             futures_util::future::join_all(names.iter().map(|n| self.cluster.new_output(n))).await;
@@ -247,6 +251,12 @@ impl Runner<'_> {
             (None, crate::plan::ActionKind::StartWorkload { .. }) => {
                 self.top_level_place("workload")
             }
+            (None, crate::plan::ActionKind::StartFramework { index, .. }) => self
+                .scenario
+                .frameworks
+                .get(*index)
+                .and_then(|f| location(&f.referenced))
+                .and_then(|l| self.place(l)),
             (None, _) => self.top_level_place("topology"),
         }
     }

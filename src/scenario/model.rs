@@ -89,6 +89,12 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Vec<Module>")]
     pub modules: Vec<Spanned<Module>>,
+    /// Your own frameworks, started after the cluster (and the built-in workload) and checked
+    /// after every phase: same framework ID, their tasks running with the same IDs, their
+    /// health (docs/scenarios.md, "Your own frameworks").
+    #[serde(default)]
+    #[schemars(with = "Vec<Framework>")]
+    pub frameworks: Vec<Spanned<Framework>>,
     /// Mistakes made when the cluster is set up (known-bad upgrades, `scenarios/must-fail/`).
     #[serde(default)]
     pub mistakes: Vec<SetupMistake>,
@@ -591,6 +597,141 @@ impl Invariant {
             NoRestartLoop,
         ]
     }
+}
+
+/// A framework of yours that runs through the upgrade in its own long-lived container on the
+/// run's network. Its environment names the masters: `MESOS_MASTER` (`master-1:5050`, or the
+/// `zk://` URL with ZooKeeper), `MESOS_MASTERS` (every master, `host:port,...`), `MESOS_ZK`
+/// (with ZooKeeper), `FRAMEWORK_NAME`, and `FRAMEWORK_STATE_DIR` (a directory kept across its
+/// restarts, for its framework ID).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    /// Its name in the run: the container is `fw-<name>`, its output `fw-<name>.log` in each
+    /// phase's logs (lowercase letters, digits and `-`, at most 30).
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9][a-z0-9-]{0,29}$"))]
+    pub name: Spanned<String>,
+    /// The name it registers with Mesos under (`FrameworkInfo.name`), how the harness finds
+    /// its framework ID. Default: `name`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub registers_as: Option<Spanned<String>>,
+    /// The program it starts with.
+    #[schemars(with = "Program")]
+    pub program: Spanned<Program>,
+    /// The program `upgrade_schedulers` restarts it with (its build for `to`). Default: the
+    /// same `program`.
+    #[serde(default)]
+    #[schemars(with = "Option<Program>")]
+    pub upgrade_to: Option<Spanned<Program>>,
+    /// Its executor: a binary (found like `program.binary`) copied into every agent node at
+    /// `/opt/frameworks/<name>/<file>`; its path there is in `FRAMEWORK_EXECUTOR`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub executor: Option<Spanned<String>>,
+    /// Arguments given to the program.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment of the program, on top of the harness's (`MESOS_MASTER`, ...).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// How the harness knows it is up: after its start (within 60 s) and after every phase.
+    #[schemars(with = "Health")]
+    pub healthy: Spanned<Health>,
+    /// What must hold through the upgrade, checked after every phase.
+    #[serde(default = "unspanned::<Keeps>")]
+    #[schemars(with = "Keeps")]
+    pub keeps: Spanned<Keeps>,
+}
+
+/// A program: a binary the harness copies into a container of its own making, or a locally
+/// present image. Exactly one of `binary` and `image`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    /// A Linux binary: a path relative to the scenario file (or absolute), or a bare name
+    /// looked up beside the harness binary (`target/debug/` for this crate's binaries), then
+    /// in `PATH`. It runs in the run's node image (Debian, the Mesos libraries in
+    /// `/opt/mesos/<version>/lib`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub binary: Option<Spanned<String>>,
+    /// A Docker image present on the engine (never pulled): the container runs `command`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub image: Option<Spanned<String>>,
+    /// With `image`: the program in the image and its first arguments (`args` follow).
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+/// How the harness knows a framework is up. Exactly one of `http`, `log_line`, `registered`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// An HTTP endpoint of the framework that answers 2xx.
+    #[serde(default)]
+    pub http: Option<Endpoint>,
+    /// A line its output contains (since its last start).
+    #[serde(default)]
+    pub log_line: Option<String>,
+    /// Registered with the leading master, active, under its `registers_as` name.
+    #[serde(default)]
+    pub registered: bool,
+}
+
+/// An HTTP endpoint of a framework's container.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The TCP port it listens on in its container.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    /// GET this path (starts with `/`).
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+}
+
+/// What a framework keeps through the upgrade.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keeps {
+    /// Its framework ID: registered and active at the leading master with the ID it had at
+    /// the start (default true).
+    #[serde(default = "yes")]
+    pub framework_id: bool,
+    /// Its tasks that must keep running with the IDs they had at the start.
+    #[serde(default)]
+    pub tasks: Option<KeptTasks>,
+    /// Its own endpoints that must answer 2xx.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Default for Keeps {
+    fn default() -> Self {
+        Keeps {
+            framework_id: true,
+            tasks: None,
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+/// Tasks of a framework, by name or label: those running at the start (at least `count`)
+/// must stay TASK_RUNNING with the same task IDs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeptTasks {
+    /// Task names (`TaskInfo.name`), each of which must run.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Labels a task must all carry to count (`key: value`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// How many matching tasks must run at the start (default: one per name, else 1).
+    #[serde(default)]
+    pub count: Option<u32>,
 }
 
 /// A vendor module loaded by masters or agents (`docs/modules.md`): its builds per Mesos

@@ -32,6 +32,9 @@ pub const PROCESS: &str = "mesos";
 /// Name of the ZooKeeper server process inside a ZooKeeper node.
 pub const ZOOKEEPER_PROCESS: &str = "zookeeper";
 
+/// Name of a user framework's process inside its container (`frameworks:`).
+pub const FRAMEWORK_PROCESS: &str = "framework";
+
 /// How long a ZooKeeper server may take to answer `imok` after its start.
 const ZOOKEEPER_READY: Duration = Duration::from_secs(60);
 
@@ -97,6 +100,9 @@ pub struct Cluster {
     reached: BTreeMap<String, Vec<SocketAddr>>,
     /// The scenario's vendor modules, with the builds installed in each node.
     pub modules: Vec<super::modules::RunModule>,
+    /// The containers of the scenario's own frameworks (`fw-<name>`): not Mesos nodes, their
+    /// output is kept per phase all the same.
+    pub framework_nodes: std::collections::BTreeSet<String>,
 }
 
 impl Cluster {
@@ -117,6 +123,7 @@ impl Cluster {
             reach_noted: false,
             reached: BTreeMap::new(),
             modules: Vec::new(),
+            framework_nodes: Default::default(),
         }
     }
 
@@ -529,6 +536,8 @@ impl Cluster {
     pub async fn new_output(&self, name: &str) -> String {
         let process = if self.zookeepers.contains_key(name) {
             ZOOKEEPER_PROCESS
+        } else if self.framework_nodes.contains(name) {
+            FRAMEWORK_PROCESS
         } else {
             PROCESS
         };

@@ -206,6 +206,36 @@ impl Cluster {
 }
 
 impl Cluster {
+    /// Creates the container of a user framework (from `image`, any image: node-init is
+    /// uploaded) with `ports` reachable by the harness. Returns its address on the run
+    /// network and where the harness reaches each port. Meant after the Mesos nodes exist
+    /// (they decide how the run reaches nodes).
+    pub async fn create_framework_node(
+        &mut self,
+        name: &str,
+        image: &str,
+        ports: &[u16],
+    ) -> Result<(Ipv4Addr, BTreeMap<u16, SocketAddr>), StepError> {
+        self.decide_reach_without_nodes();
+        let direct = self.reach.as_ref().is_some_and(|r| r.mode == Reach::Direct);
+        let info = self
+            .run
+            .create_node(NodeSpec {
+                name: name.to_string(),
+                image: image.to_string(),
+                publish: if direct { Vec::new() } else { ports.to_vec() },
+                ..NodeSpec::default()
+            })
+            .await
+            .context(|| format!("creating the container {name} from {image}"))?;
+        self.framework_nodes.insert(name.to_string());
+        let mut reached = BTreeMap::new();
+        for port in ports {
+            reached.insert(*port, self.reach_port(name, info.ip, *port).await?);
+        }
+        Ok((info.ip, reached))
+    }
+
     /// Looks up again where the harness reaches Mesos node `name` (a published port may
     /// change when its node was cut off the network and connected again: issue 17's
     /// `partition_node`).

@@ -26,7 +26,7 @@ mod helpers;
 mod invariant;
 mod tasks;
 
-pub use helpers::{task_helper_files, this_binary_serves_helpers};
+pub use helpers::{harness_binary, task_helper_files, this_binary_serves_helpers};
 
 use std::collections::{BTreeMap, BTreeSet};
 

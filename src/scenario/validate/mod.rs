@@ -6,6 +6,7 @@
 //! and probes (`checks.rs`). Warnings about valid files are in [`super::warnings`].
 
 mod checks;
+mod frameworks;
 mod images;
 mod modules;
 mod steps;
@@ -56,7 +57,12 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
         v.check(i, check, phases.as_deref(), nodes.as_deref());
     }
     if let Some(expect) = &scenario.expect_failure {
-        v.expect_failure(expect, phases.as_deref(), &scenario.invariants);
+        v.expect_failure(
+            expect,
+            phases.as_deref(),
+            &scenario.invariants,
+            !scenario.frameworks.is_empty(),
+        );
     }
     let mut probe_names = BTreeSet::new();
     for (i, probe) in scenario.probes.iter().enumerate() {
@@ -64,6 +70,10 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
     }
     for (i, module) in scenario.modules.iter().enumerate() {
         v.module(i, module, scenario);
+    }
+    let mut framework_names = BTreeSet::new();
+    for (i, fw) in scenario.frameworks.iter().enumerate() {
+        v.framework(i, fw, &mut framework_names);
     }
 }
 
@@ -74,6 +84,7 @@ impl Validator<'_> {
         e: &Spanned<crate::scenario::model::ExpectFailure>,
         phases: Option<&[String]>,
         invariants: &[crate::scenario::model::Invariant],
+        frameworks: bool,
     ) {
         let f = &e.value;
         if let Some(phases) = phases {
@@ -91,6 +102,9 @@ impl Validator<'_> {
             }
         }
         let mut valid: Vec<&str> = invariants.iter().map(|i| i.name()).collect();
+        if frameworks {
+            valid.extend(frameworks::FRAMEWORK_VERDICTS);
+        }
         valid.extend(["check", "action"]);
         if !valid.contains(&f.by.as_str()) {
             let p = self
