@@ -346,6 +346,50 @@ fn modules_block(
     s
 }
 
+/// The compatibility table that runs the paths: topology `rolling` (each path with the
+/// module's builds) and, with the stale-build control, `stale` (the same path with
+/// `mistakes: [stale_module_build]`); `files`: each version's build and its sha256.
+pub fn paths_table(
+    c: &Certification,
+    paths: &[(Version, Version)],
+    files: &BTreeMap<Version, (PathBuf, String)>,
+) -> Compat {
+    let (zookeeper, masters, agents) = c.shape;
+    let topology = |name: &str, mistakes: Vec<String>| compat::declaration::Topology {
+        name: name.to_string(),
+        line: 1,
+        zookeeper,
+        masters,
+        agents,
+        pairs: paths.to_vec(),
+        mistakes,
+    };
+    let mut topologies = vec![topology("rolling", Vec::new())];
+    if c.stale_from_build {
+        topologies.push(topology("stale", vec!["stale_module_build".to_string()]));
+    }
+    let mut versions: Vec<Version> = paths.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    versions.sort();
+    versions.dedup();
+    Compat {
+        file: c.file.clone(),
+        source: c.source.clone(),
+        name: format!("certify-{}", c.name),
+        description: c.description.clone(),
+        versions,
+        directions: vec![compat::Direction::Upgrade],
+        tasks: c.tasks,
+        topologies,
+        ci: BTreeSet::new(),
+        timeouts: c.timeouts.clone(),
+        modules: paths
+            .iter()
+            .map(|&(a, b)| ((a, b), modules_block(c, a, b, files)))
+            .collect(),
+        shared_image: false,
+    }
+}
+
 fn date_now() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -468,37 +512,7 @@ pub async fn certify(
         }
     }
     // The paths, rolling, in real clusters: one table of cells (`rolling`, and `stale`).
-    let (zookeeper, masters, agents) = c.shape;
-    let topology = |name: &str, mistakes: Vec<String>| compat::declaration::Topology {
-        name: name.to_string(),
-        line: 1,
-        zookeeper,
-        masters,
-        agents,
-        pairs: paths.clone(),
-        mistakes,
-    };
-    let mut topologies = vec![topology("rolling", Vec::new())];
-    if c.stale_from_build {
-        topologies.push(topology("stale", vec!["stale_module_build".to_string()]));
-    }
-    let table = Compat {
-        file: c.file.clone(),
-        source: c.source.clone(),
-        name: format!("certify-{}", c.name),
-        description: c.description.clone(),
-        versions: versions.iter().copied().collect(),
-        directions: vec![compat::Direction::Upgrade],
-        tasks: c.tasks,
-        topologies,
-        ci: BTreeSet::new(),
-        timeouts: c.timeouts.clone(),
-        modules: paths
-            .iter()
-            .map(|&(a, b)| ((a, b), modules_block(c, a, b, &files)))
-            .collect(),
-        shared_image: false,
-    };
+    let table = paths_table(c, &paths, &files);
     let table_opts = compat::CompatOptions {
         out: opts.out.join("paths"),
         work: opts.work.join("scenarios"),
