@@ -1,13 +1,21 @@
 #!/bin/sh
-# Regenerates scenarios/schema.json from the model and fails if the committed file differs.
+# Regenerates scenarios/schema.json (the scenario format) and module-fixtures/certify.schema.json
+# (the certification manifest) from their models and fails if a committed file differs.
 # Fix a failure with: cargo run -q -- schema > scenarios/schema.json
+#                     cargo run -q -- schema --certify > module-fixtures/certify.schema.json
 set -eu
 cd "$(dirname "$0")/.."
 generated="$(mktemp)"
 trap 'rm -f "$generated"' EXIT
-cargo run -q --locked -- schema > "$generated"
-if ! diff -u scenarios/schema.json "$generated"; then
-    echo "scenarios/schema.json is stale: run 'cargo run -q -- schema > scenarios/schema.json' and commit it" >&2
-    exit 1
-fi
-echo "scenarios/schema.json is current"
+check() {
+    committed="$1"
+    shift
+    cargo run -q --locked -- schema "$@" > "$generated"
+    if ! diff -u "$committed" "$generated"; then
+        echo "$committed is stale: run 'cargo run -q -- schema $* > $committed' and commit it" >&2
+        exit 1
+    fi
+    echo "$committed is current"
+}
+check scenarios/schema.json
+check module-fixtures/certify.schema.json --certify

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way through the modules:
 //! scenario file -> [`scenario`] -> [`plan`] -> runtime -> observations -> verdicts -> report.
+pub mod certify;
 pub mod check;
 pub mod cli;
 pub mod compat;

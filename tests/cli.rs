@@ -193,6 +193,38 @@ fn docker_unreachable_is_exit_3_in_one_sentence() {
     }
 }
 
+/// `certify`: an invalid manifest is exit 2 with every problem's place, before Docker; an
+/// unreachable engine is exit 3 in one sentence; its schema is the committed one.
+#[test]
+fn certify_exit_codes_and_schema() {
+    let out = harness_with(
+        &["certify", "tests/fixtures/certify/bad-path.yaml"],
+        &[NO_DOCKER],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("tests/fixtures/certify/bad-path.yaml:12:5")
+            && stderr.contains("`1.12.0` is not a known local Mesos build")
+            && stderr.contains("tests/fixtures/certify/bad-path.yaml:10:20")
+            && stderr.contains("`tuch` is not a fixture module"),
+        "{stderr}"
+    );
+    let out = harness_with(&["certify", "module-fixtures/certify.yaml"], &[NO_DOCKER]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot reach the Docker engine") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let out = harness(&["schema", "--certify"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string("module-fixtures/certify.schema.json").unwrap()
+    );
+}
+
 /// A version the project cannot build is invalid input, said before any work (here before
 /// Docker is even asked), with the versions it can build.
 #[test]

@@ -41,3 +41,25 @@ fn schema_documents_the_format() {
         );
     }
 }
+
+/// `module-fixtures/certify.schema.json` is generated from the manifest's model
+/// (`upgrade-harness schema --certify`); this test fails when the committed file is stale.
+#[test]
+fn committed_certify_schema_is_current() {
+    let generated = upgrade_harness::certify::manifest::schema_json();
+    let committed =
+        std::fs::read_to_string("module-fixtures/certify.schema.json").unwrap_or_default();
+    if committed != generated {
+        let diff = similar::TextDiff::from_lines(&committed, &generated)
+            .unified_diff()
+            .header(
+                "module-fixtures/certify.schema.json (committed)",
+                "generated",
+            )
+            .to_string();
+        panic!(
+            "module-fixtures/certify.schema.json is stale; regenerate it with\n\n    \
+             cargo run -q -- schema --certify > module-fixtures/certify.schema.json\n\n{diff}"
+        );
+    }
+}

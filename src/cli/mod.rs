@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+mod certify;
 mod compat;
 pub mod diff;
 mod docker_commands;
@@ -108,8 +109,13 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Print the JSON Schema of the scenario format (committed as scenarios/schema.json).
-    Schema,
+    /// Print the JSON Schema of the scenario format (committed as scenarios/schema.json);
+    /// with `--certify`, of the certification manifest (module-fixtures/certify.schema.json).
+    Schema {
+        /// The certification manifest's schema instead.
+        #[arg(long)]
+        certify: bool,
+    },
     /// List scenarios: name, from -> to, distribution, topology, file, whether it runs here;
     /// one per line.
     List {
@@ -209,6 +215,12 @@ pub enum Command {
         #[command(subcommand)]
         command: compat::CompatCommand,
     },
+    /// Certify a vendor module (`docs/modules.md`): its builds on each version alone, through
+    /// each upgrade path rolling, and the negative controls, each outcome classified beside
+    /// the static pre-flight's prediction; reports `<out>/<name>.md`, `.json`, `.junit.xml`.
+    /// Exit 0 when every verdict is as required, 1 when one is not, 2 for an invalid
+    /// manifest, 3 when something could not run.
+    Certify(certify::CertifyArgs),
     /// Per-version Mesos builds and images, made from the PyPI binaries.
     Images {
         /// What to do with images.
@@ -239,7 +251,12 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { paths } => check(&paths),
         Command::Plan { file, seed } => plan(&file, seed),
-        Command::Schema => out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok),
+        Command::Schema { certify: false } => {
+            out(&scenario::schema::json()).err().unwrap_or(ExitCode::Ok)
+        }
+        Command::Schema { certify: true } => out(&crate::certify::manifest::schema_json())
+            .err()
+            .unwrap_or(ExitCode::Ok),
         Command::List { path } => list(&path),
         Command::Matrix(args) => matrix::matrix(args),
         Command::Run {
@@ -266,6 +283,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Drift { folder, json } => drift_again(&folder, json),
         Command::Clean { run_id } => docker_commands::clean(run_id.as_deref()),
         Command::Compat { command } => compat::compat(command),
+        Command::Certify(args) => certify::certify(args),
     }
 }
 

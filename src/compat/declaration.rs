@@ -125,6 +125,12 @@ pub struct Compat {
     pub ci: BTreeSet<(String, Version, Version)>,
     /// The `timeouts:` lines of every generated scenario (`name: value`), in order.
     pub timeouts: Vec<(String, String)>,
+    /// The `modules:` block of each pair's generated scenario (YAML, ending in a newline);
+    /// empty for a compatibility table (`certify` sets it).
+    pub modules: std::collections::BTreeMap<(Version, Version), String>,
+    /// The nodes' image holds every version of `versions` (one image for the whole table);
+    /// `false`: each cell's image holds its pair only (`certify`, whose pairs are few).
+    pub shared_image: bool,
 }
 
 /// A validated topology.
@@ -142,6 +148,8 @@ pub struct Topology {
     pub agents: u32,
     /// The ordered pairs it runs, in table order (by `from`, then `to`).
     pub pairs: Vec<(Version, Version)>,
+    /// The scenario's `mistakes:` (a negative control of `certify`); empty in a table.
+    pub mistakes: Vec<String>,
 }
 
 /// Maximum masters and agents of a topology: a table runs hundreds of clusters.
@@ -447,6 +455,7 @@ impl Validator<'_> {
                 masters,
                 agents: t_decl.agents,
                 pairs,
+                mistakes: Vec::new(),
             });
         }
         // In the scenario format's field order: the ping count right after the ping timeout.
@@ -516,6 +525,8 @@ impl Validator<'_> {
             topologies,
             ci,
             timeouts,
+            modules: Default::default(),
+            shared_image: true,
         }
     }
 }

@@ -131,6 +131,12 @@ pub fn scenario_text(compat: &Compat, cell: &Cell) -> String {
             s.push_str(&format!("  {name}: {value}\n"));
         }
     }
+    if !topology.mistakes.is_empty() {
+        s.push_str(&format!("mistakes: [{}]\n", topology.mistakes.join(", ")));
+    }
+    if let Some(block) = compat.modules.get(&(from, to)) {
+        s.push_str(block);
+    }
     if downgrade {
         s.push_str("order:\n  deviates:\n    reason: \"a downgrade: the notes document no order for it; the upgrade's order is used\"\n");
     } else {

@@ -181,7 +181,9 @@ pub async fn run_table(
     }
     let total = to_run.len();
     let mut run_opts = opts.run.clone();
-    run_opts.image_versions = compat.versions.clone();
+    if compat.shared_image {
+        run_opts.image_versions = compat.versions.clone();
+    }
     run_opts.progress = false;
     let stop = AtomicBool::new(false);
     let interrupted: Mutex<Option<ShutdownSignal>> = Mutex::new(None);

@@ -4,17 +4,14 @@
 //! build is made or reused); without it the test says it is skipped (fails with `CI=true`).
 
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::domain::Version;
 use crate::images::test_skip::skip;
 use crate::images::{build_version, BuildOptions, VersionBuild};
-use crate::mesos::modules::{module_env, LoadedModule, ModuleOutcome};
-use crate::modules::preflight::{self, Prediction};
+use crate::mesos::modules::{LoadedModule, ModuleOutcome};
+use crate::modules::preflight::{self, agrees};
 use crate::modules::{build_fixture, Fixture, FIXTURE_MODULE_NAME};
 
 /// How long a node that loads a module may take to prove it (or to stop).
@@ -34,61 +31,6 @@ fn build_or_skip(version: &str, opts: &BuildOptions) -> Option<VersionBuild> {
     Some(build_version(version, opts).unwrap())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Node {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn start(build: &VersionBuild, mode: &str, env: &[(String, String)], dir: &Path) -> Node {
-    let bin = build
-        .rootfs
-        .join(build.launcher_dir_in_image.trim_start_matches('/'));
-    std::fs::create_dir_all(dir).unwrap();
-    let log = dir.join(format!("{mode}.log"));
-    let file = std::fs::File::create(&log).unwrap();
-    let mut cmd = Command::new(bin.join("mesos-launcher"));
-    cmd.arg(mode)
-        .env_clear()
-        .env("MESOS_LAUNCHER", "posix")
-        .env("MESOS_SYSTEMD_ENABLE_SUPPORT", "false")
-        .env("MESOS_ISOLATION", "posix/cpu,posix/mem")
-        .env("MESOS_HOSTNAME", "127.0.0.1")
-        .env("LIBPROCESS_IP", "127.0.0.1")
-        .env("LIBPROCESS_PORT", free_port().to_string())
-        .env("MESOS_LAUNCHER_DIR", &bin)
-        .env("MESOS_WORK_DIR", dir.join("work"))
-        .env("MESOS_RUNTIME_DIR", dir.join("run"))
-        .env("MESOS_REGISTRY", "in_memory")
-        // Nothing listens there: an agent loads its modules before it looks for a master.
-        .env("MESOS_MASTER", format!("127.0.0.1:{}", free_port()))
-        .stdout(Stdio::from(file.try_clone().unwrap()))
-        .stderr(Stdio::from(file));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Node {
-        child: cmd.spawn().expect("spawn the launcher"),
-        log,
-    }
-}
-
 /// Starts `mode` with `module` listed and waits for its fate: an exit, or the proof file.
 fn outcome(build: &VersionBuild, mode: &str, library: &Path, dir: &Path) -> ModuleOutcome {
     let proof = dir.join("proof");
@@ -98,43 +40,7 @@ fn outcome(build: &VersionBuild, mode: &str, library: &Path, dir: &Path) -> Modu
         parameters: vec![("file".to_string(), proof.display().to_string())],
         hook: false,
     };
-    let mut node = start(build, mode, &module_env(&[module]), dir);
-    let started = Instant::now();
-    loop {
-        if let Some(status) = node.child.try_wait().unwrap() {
-            let output = std::fs::read_to_string(&node.log).unwrap_or_default();
-            return ModuleOutcome::of_exit(status.code(), status.signal(), &output);
-        }
-        if let Ok(text) = std::fs::read_to_string(&proof) {
-            if !text.is_empty() {
-                return ModuleOutcome::Works(text.trim().to_string());
-            }
-        }
-        if started.elapsed() > WITHIN {
-            return ModuleOutcome::LoadedNoProof(format!(
-                "{} still running, no {} after {WITHIN:?}",
-                mode,
-                proof.display()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Whether the real outcome is the predicted one: a predicted text (with `...` for what the
-/// dynamic loader words itself) must appear piece by piece in the loader's.
-fn agrees(prediction: &Prediction, real: &ModuleOutcome) -> bool {
-    match (prediction, real) {
-        (Prediction::Rejected(text), ModuleOutcome::RejectedAtLoad(seen)) => {
-            text.split("...").all(|piece| seen.contains(piece.trim()))
-        }
-        (Prediction::Loads, ModuleOutcome::Works(_) | ModuleOutcome::CreateFailed(_)) => true,
-        (Prediction::DependsOnCompatible, ModuleOutcome::Works(_)) => true,
-        (Prediction::DependsOnCompatible, ModuleOutcome::RejectedAtLoad(seen)) => {
-            seen.contains("has determined to be incompatible")
-        }
-        _ => false,
-    }
+    crate::modules::local::outcome(build, mode, &module, &proof, dir, WITHIN).unwrap()
 }
 
 /// The class each fixture must get from its own version's loader.

@@ -6,6 +6,7 @@
 pub mod fixture;
 #[cfg(test)]
 mod live_tests;
+pub mod local;
 pub mod preflight;
 
 pub use fixture::{build_fixture, Fixture, FixtureBuild, FixtureError, FIXTURE_MODULE_NAME};

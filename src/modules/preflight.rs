@@ -61,6 +61,23 @@ impl fmt::Display for Prediction {
     }
 }
 
+/// Whether a real outcome is the predicted one: a predicted text (with `...` for what the
+/// dynamic loader words itself) must appear piece by piece in the loader's.
+pub fn agrees(prediction: &Prediction, real: &crate::mesos::modules::ModuleOutcome) -> bool {
+    use crate::mesos::modules::ModuleOutcome;
+    match (prediction, real) {
+        (Prediction::Rejected(text), ModuleOutcome::RejectedAtLoad(seen)) => {
+            text.split("...").all(|piece| seen.contains(piece.trim()))
+        }
+        (Prediction::Loads, ModuleOutcome::Works(_) | ModuleOutcome::CreateFailed(_)) => true,
+        (Prediction::DependsOnCompatible, ModuleOutcome::Works(_)) => true,
+        (Prediction::DependsOnCompatible, ModuleOutcome::RejectedAtLoad(seen)) => {
+            seen.contains("has determined to be incompatible")
+        }
+        _ => false,
+    }
+}
+
 /// Reads `file`'s module `name` and its dynamic imports.
 pub fn read_module(file: &Path, name: &str) -> Result<ModuleFile, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
