@@ -79,6 +79,9 @@ pub enum InfraError {
     /// A module build of the scenario could not be built or found.
     #[error("module builds: {0}")]
     Modules(String),
+    /// A framework program the harness builds (`libmesos_scheduler`) could not be built.
+    #[error("framework programs: {0}")]
+    Frameworks(String),
     /// A version of an `upstream` scenario could not be taken from its images (among them:
     /// an image that is absent and cannot be pulled).
     #[error(transparent)]

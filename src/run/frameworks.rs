@@ -268,7 +268,24 @@ impl Runner<'_> {
                     .unwrap_or("program");
                 vec![format!("{dir}/{file}")]
             }
-            None => program.command.clone(),
+            None => match program.libmesos_scheduler.as_ref() {
+                Some(v) => {
+                    let source = self.libmesos_schedulers.get(&v.value).ok_or_else(|| {
+                        format!("no libmesos-scheduler was built for Mesos {}", v.value)
+                    })?;
+                    let dir = format!("{PROGRAM_DIR}/{slot}");
+                    self.cluster
+                        .run
+                        .copy_to_node(node, source, &dir)
+                        .await
+                        .context(|| format!("copying {} into {node}", source.display()))?;
+                    vec![format!(
+                        "{dir}/{}",
+                        crate::frameworks::libmesos::PROGRAM
+                    )]
+                }
+                None => program.command.clone(),
+            },
         };
         argv.extend(args.iter().cloned());
         Ok(argv)

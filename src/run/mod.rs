@@ -134,6 +134,12 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
     if !run_modules.is_empty() {
         progress.note("module builds ready", t.elapsed());
     }
+    let t = Instant::now();
+    let libmesos_schedulers = crate::frameworks::libmesos::build_for_scenario(&scenario, &opts.build)
+        .map_err(InfraError::Frameworks)?;
+    if !libmesos_schedulers.is_empty() {
+        progress.note("libmesos schedulers built", t.elapsed());
+    }
 
     // What dead runs left behind goes first; live and kept runs are never touched.
     docker::sweep(&engine).await.map_err(InfraError::from)?;
@@ -175,6 +181,7 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         cluster,
         framework: None,
         frameworks: Vec::new(),
+        libmesos_schedulers,
         agent_ids: BTreeMap::new(),
         folder: folder.clone(),
         progress,

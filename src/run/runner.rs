@@ -30,6 +30,8 @@ pub(super) struct Runner<'a> {
     pub(super) framework: Option<Framework>,
     /// The scenario's own frameworks, once started (`run::frameworks`).
     pub(super) frameworks: Vec<super::frameworks::UserFramework>,
+    /// The libmesos-linked framework built for each version frameworks name: version -> file.
+    pub(super) libmesos_schedulers: BTreeMap<String, PathBuf>,
     /// Agent hostname -> the ID it registered with at the start (must never change).
     pub(super) agent_ids: BTreeMap<String, String>,
     pub(super) folder: PathBuf,

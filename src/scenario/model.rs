@@ -645,7 +645,8 @@ pub struct Framework {
 }
 
 /// A program: a binary the harness copies into a container of its own making, or a locally
-/// present image. Exactly one of `binary` and `image`.
+/// present image, or the harness's libmesos-linked framework. Exactly one of `binary`, `image`
+/// and `libmesos_scheduler`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Program {
@@ -663,6 +664,20 @@ pub struct Program {
     /// With `image`: the program in the image and its first arguments (`args` follow).
     #[serde(default)]
     pub command: Vec<String>,
+    /// The harness's framework linked against this Mesos version's libmesos (the C++
+    /// scheduler driver; docs/libmesos-scheduler.md), built by the harness for that version:
+    /// `1.7.3`. A version the run's node image holds (`from` or `to`); as `upgrade_to`, the
+    /// `to` build relinks it (`upgrade_schedulers`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub libmesos_scheduler: Option<Spanned<String>>,
+}
+
+impl Program {
+    /// The version of a `libmesos_scheduler` program.
+    pub fn libmesos_version(&self) -> Option<crate::domain::Version> {
+        self.libmesos_scheduler.as_ref()?.value.parse().ok()
+    }
 }
 
 /// How the harness knows a framework is up. Exactly one of `http`, `log_line`, `registered`.

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_saphyr::Spanned;
 
-use crate::scenario::model::{Endpoint, Framework, Program};
+use crate::scenario::model::{Endpoint, Framework, Program, Scenario};
 
 use super::Validator;
 
@@ -18,6 +18,7 @@ impl Validator<'_> {
         i: usize,
         fw: &Spanned<Framework>,
         names: &mut BTreeSet<String>,
+        scenario: &Scenario,
     ) {
         let f = &fw.value;
         let field = |x: &str| format!("frameworks[{i}].{x}");
@@ -51,9 +52,9 @@ impl Validator<'_> {
                 .help("give each framework its own name");
             self.out.push(p);
         }
-        self.program(&f.program, &field("program"));
+        self.program(&f.program, &field("program"), scenario);
         if let Some(to) = &f.upgrade_to {
-            self.program(to, &field("upgrade_to"));
+            self.program(to, &field("upgrade_to"), scenario);
             if let Some(image) = &to.value.image {
                 let p = self
                     .at(
@@ -121,12 +122,17 @@ impl Validator<'_> {
         }
     }
 
-    /// A program is a binary, or an image with its command.
-    fn program(&mut self, program: &Spanned<Program>, field: &str) {
+    /// A program is a binary, an image with its command, or the libmesos-linked framework of
+    /// one of the run's versions.
+    fn program(&mut self, program: &Spanned<Program>, field: &str, scenario: &Scenario) {
         let p = &program.value;
+        let kinds = [p.binary.is_some(), p.image.is_some(), p.libmesos_scheduler.is_some()];
         let problem = match (&p.binary, &p.image) {
-            (Some(_), Some(_)) | (None, None) => Some(format!(
-                "`{field}` needs exactly one of `binary` and `image`"
+            _ if kinds.iter().filter(|k| **k).count() != 1 => Some(format!(
+                "`{field}` needs exactly one of `binary`, `image` and `libmesos_scheduler`"
+            )),
+            (None, None) if !p.command.is_empty() => Some(format!(
+                "`{field}.command` goes with `image`; `libmesos_scheduler` is the command"
             )),
             (Some(_), None) if !p.command.is_empty() => Some(format!(
                 "`{field}.command` goes with `image`; a `binary` is the command"
@@ -140,8 +146,33 @@ impl Validator<'_> {
             let d = self
                 .at(program, "scenario::framework_program", field, message)
                 .label("this program")
-                .help("`{ binary: path/to/my-framework }` (relative to the scenario file, or a name beside the harness binary), or `{ image: my/framework:1.0, command: [/usr/bin/my-framework] }`");
+                .help("`{ binary: path/to/my-framework }` (relative to the scenario file, or a name beside the harness binary), `{ image: my/framework:1.0, command: [/usr/bin/my-framework] }`, or `{ libmesos_scheduler: 1.7.3 }`");
             self.out.push(d);
+            return;
+        }
+        if let Some(v) = &p.libmesos_scheduler {
+            let versions = [scenario.from.value.clone(), scenario.to.value.clone()];
+            let local = scenario.distribution.value == crate::scenario::model::Distribution::Local;
+            let problem = if !local {
+                Some((
+                    "`libmesos_scheduler` is built against the project's own Mesos builds: it needs `distribution: local`".to_string(),
+                    "use `binary` or `image` with an upstream distribution".to_string(),
+                ))
+            } else if !versions.contains(&v.value) {
+                Some((
+                    format!("`libmesos_scheduler: {}` is not a version of this run", v.value),
+                    format!("the run's node image holds `{}` and `{}`", versions[0], versions[1]),
+                ))
+            } else {
+                None
+            };
+            if let Some((message, help)) = problem {
+                let d = self
+                    .at(v, "scenario::framework_program", format!("{field}.libmesos_scheduler"), message)
+                    .label("this version")
+                    .help(help);
+                self.out.push(d);
+            }
         }
     }
 

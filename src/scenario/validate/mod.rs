@@ -73,7 +73,7 @@ pub fn validate(scenario: &Scenario, file: &SourceFile, out: &mut Diagnostics) {
     }
     let mut framework_names = BTreeSet::new();
     for (i, fw) in scenario.frameworks.iter().enumerate() {
-        v.framework(i, fw, &mut framework_names);
+        v.framework(i, fw, &mut framework_names, scenario);
     }
 }
 
