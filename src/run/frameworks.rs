@@ -75,10 +75,7 @@ pub fn resolve_binary(given: &str, scenario_file: &Path) -> Result<PathBuf, Stri
         let path = if p.is_absolute() {
             p.to_path_buf()
         } else {
-            scenario_file
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(p)
+            scenario_file.parent().unwrap_or(Path::new(".")).join(p)
         };
         return if path.is_file() {
             Ok(path)
@@ -196,7 +193,9 @@ impl Runner<'_> {
                     .run
                     .copy_to_node(&agent, &source, &dir)
                     .await
-                    .context(|| format!("copying the executor {} into {agent}", source.display()))?;
+                    .context(|| {
+                        format!("copying the executor {} into {agent}", source.display())
+                    })?;
             }
             let file = source
                 .file_name()
@@ -312,10 +311,9 @@ impl Runner<'_> {
                     .into());
                 }
             }
-            let last;
             let state = self.framework_now(at).await;
             let healthy = self.health_now(at).await;
-            match (healthy, state) {
+            let last = match (healthy, state) {
                 (Ok(_), Ok(now)) => {
                     let id_ok = match (same_id, &now.id) {
                         (Some(want), Some(id)) => want == id,
@@ -329,15 +327,15 @@ impl Runner<'_> {
                     if id_ok && tasks_ok && (now.id.is_some() || !needs_id(f)) {
                         return Ok((now.id, now.running));
                     }
-                    last = format!(
+                    format!(
                         "framework ID {}, running tasks {:?}",
                         now.id.as_deref().unwrap_or("(not registered)"),
                         now.running.values().collect::<Vec<_>>()
-                    );
+                    )
                 }
-                (Err(e), _) => last = format!("not healthy: {e}"),
-                (_, Err(e)) => last = e,
-            }
+                (Err(e), _) => format!("not healthy: {e}"),
+                (_, Err(e)) => e,
+            };
             if started.elapsed() > FRAMEWORK_READY {
                 let out = self.framework_output(&fw.node).await;
                 return Err(format!(
@@ -369,12 +367,7 @@ impl Runner<'_> {
     async fn framework_now(&self, at: usize) -> Result<MasterView, String> {
         let fw = &self.frameworks[at];
         let f = self.declared(fw.index);
-        let leader = self
-            .cluster
-            .masters()
-            .first()
-            .cloned()
-            .ok_or("no master")?;
+        let leader = self.cluster.masters().first().cloned().ok_or("no master")?;
         let target = self.cluster.target(&leader).map_err(|e| e.to_string())?;
         let r = self
             .cluster
@@ -383,7 +376,10 @@ impl Runner<'_> {
             .await
             .map_err(|e| format!("{leader}: /master/frameworks: {e}"))?;
         if r.status != 200 {
-            return Err(format!("{leader}: /master/frameworks answered {}", r.status));
+            return Err(format!(
+                "{leader}: /master/frameworks answered {}",
+                r.status
+            ));
         }
         let body: Value = serde_json::from_slice(&r.body)
             .map_err(|e| format!("{leader}: /master/frameworks: {e}"))?;
@@ -776,7 +772,10 @@ mod tests {
         let e = v.id_seen.unwrap_err();
         assert!(e.contains("F-old registered but not active"), "{e}");
         let v = master_view(&body(), "nobody", None, &f);
-        assert!(v.id_seen.unwrap_err().contains("no framework named `nobody`"));
+        assert!(v
+            .id_seen
+            .unwrap_err()
+            .contains("no framework named `nobody`"));
     }
 
     #[test]
