@@ -386,11 +386,22 @@ impl Runner<'_> {
         Ok(master_view(&body, registers_as(f), fw.id.as_deref(), f))
     }
 
-    /// Its health signal now (`Ok` with what was seen).
+    /// Its health signal now (`Ok` with what was seen); never while its process is not
+    /// running (a dead process's log still has its line).
     async fn health_now(&self, at: usize) -> Result<String, String> {
         let fw = &self.frameworks[at];
         let f = self.declared(fw.index);
         let h = &f.healthy.value;
+        match self
+            .cluster
+            .run
+            .process_status(&fw.node, FRAMEWORK_PROCESS)
+            .await
+        {
+            Ok(ProcessStatus::Running { .. }) => {}
+            Ok(other) => return Err(format!("its process in {}: {other}", fw.node)),
+            Err(e) => return Err(format!("status of its process in {}: {e}", fw.node)),
+        }
         if let Some(e) = &h.http {
             return self.endpoint_answers(fw, e).await;
         }
