@@ -155,7 +155,10 @@ impl<R: BufRead> Read for Chunked<R> {
                 line.clear();
             }
             if self.inner.read_line(&mut line)? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "stream closed"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "stream closed",
+                ));
             }
             let size = line.trim().split(';').next().unwrap_or("");
             let size = usize::from_str_radix(size, 16)
@@ -170,7 +173,10 @@ impl<R: BufRead> Read for Chunked<R> {
         let n = buf.len().min(self.left);
         let n = self.inner.read(&mut buf[..n])?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "stream closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "stream closed",
+            ));
         }
         self.left -= n;
         Ok(n)
@@ -376,7 +382,10 @@ impl Scheduler {
                     *self.subscribed.lock().unwrap() = Some(id);
                 }
                 "OFFERS" => {
-                    for offer in event["offers"]["offers"].as_array().cloned().unwrap_or_default()
+                    for offer in event["offers"]["offers"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
                     {
                         self.offer(master, &stream_id, &offer);
                     }
@@ -403,7 +412,10 @@ impl Scheduler {
                     }
                 }
                 "ERROR" => {
-                    return Err(Failed(format!("ERROR event: {}", event["error"]["message"])));
+                    return Err(Failed(format!(
+                        "ERROR event: {}",
+                        event["error"]["message"]
+                    )));
                 }
                 _ => {}
             }
@@ -622,7 +634,10 @@ fn executor() -> Result<(), String> {
                 }
                 "ACKNOWLEDGED" => {
                     let uuid = event["acknowledged"]["uuid"].as_str().unwrap_or("");
-                    if unacked.as_ref().is_some_and(|u| u["status"]["uuid"] == uuid) {
+                    if unacked
+                        .as_ref()
+                        .is_some_and(|u| u["status"]["uuid"] == uuid)
+                    {
                         unacked = None;
                     }
                 }

@@ -75,10 +75,7 @@ pub fn resolve_binary(given: &str, scenario_file: &Path) -> Result<PathBuf, Stri
         let path = if p.is_absolute() {
             p.to_path_buf()
         } else {
-            scenario_file
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(p)
+            scenario_file.parent().unwrap_or(Path::new(".")).join(p)
         };
         return if path.is_file() {
             Ok(path)
@@ -196,7 +193,9 @@ impl Runner<'_> {
                     .run
                     .copy_to_node(&agent, &source, &dir)
                     .await
-                    .context(|| format!("copying the executor {} into {agent}", source.display()))?;
+                    .context(|| {
+                        format!("copying the executor {} into {agent}", source.display())
+                    })?;
             }
             let file = source
                 .file_name()
@@ -329,10 +328,9 @@ impl Runner<'_> {
                     .into());
                 }
             }
-            let last;
             let state = self.framework_now(at).await;
             let healthy = self.health_now(at).await;
-            match (healthy, state) {
+            let last = match (healthy, state) {
                 (Ok(_), Ok(now)) => {
                     let id_ok = match (same_id, &now.id) {
                         (Some(want), Some(id)) => want == id,
@@ -346,15 +344,15 @@ impl Runner<'_> {
                     if id_ok && tasks_ok && (now.id.is_some() || !needs_id(f)) {
                         return Ok((now.id, now.running));
                     }
-                    last = format!(
+                    format!(
                         "framework ID {}, running tasks {:?}",
                         now.id.as_deref().unwrap_or("(not registered)"),
                         now.running.values().collect::<Vec<_>>()
-                    );
+                    )
                 }
-                (Err(e), _) => last = format!("not healthy: {e}"),
-                (_, Err(e)) => last = e,
-            }
+                (Err(e), _) => format!("not healthy: {e}"),
+                (_, Err(e)) => e,
+            };
             if started.elapsed() > FRAMEWORK_READY {
                 let out = self.framework_output(&fw.node).await;
                 return Err(format!(
@@ -386,12 +384,7 @@ impl Runner<'_> {
     async fn framework_now(&self, at: usize) -> Result<MasterView, String> {
         let fw = &self.frameworks[at];
         let f = self.declared(fw.index);
-        let leader = self
-            .cluster
-            .masters()
-            .first()
-            .cloned()
-            .ok_or("no master")?;
+        let leader = self.cluster.masters().first().cloned().ok_or("no master")?;
         let target = self.cluster.target(&leader).map_err(|e| e.to_string())?;
         let r = self
             .cluster
@@ -400,18 +393,32 @@ impl Runner<'_> {
             .await
             .map_err(|e| format!("{leader}: /master/frameworks: {e}"))?;
         if r.status != 200 {
-            return Err(format!("{leader}: /master/frameworks answered {}", r.status));
+            return Err(format!(
+                "{leader}: /master/frameworks answered {}",
+                r.status
+            ));
         }
         let body: Value = serde_json::from_slice(&r.body)
             .map_err(|e| format!("{leader}: /master/frameworks: {e}"))?;
         Ok(master_view(&body, registers_as(f), fw.id.as_deref(), f))
     }
 
-    /// Its health signal now (`Ok` with what was seen).
+    /// Its health signal now (`Ok` with what was seen); never while its process is not
+    /// running (a dead process's log still has its line).
     async fn health_now(&self, at: usize) -> Result<String, String> {
         let fw = &self.frameworks[at];
         let f = self.declared(fw.index);
         let h = &f.healthy.value;
+        match self
+            .cluster
+            .run
+            .process_status(&fw.node, FRAMEWORK_PROCESS)
+            .await
+        {
+            Ok(ProcessStatus::Running { .. }) => {}
+            Ok(other) => return Err(format!("its process in {}: {other}", fw.node)),
+            Err(e) => return Err(format!("status of its process in {}: {e}", fw.node)),
+        }
         if let Some(e) = &h.http {
             return self.endpoint_answers(fw, e).await;
         }
@@ -793,7 +800,10 @@ mod tests {
         let e = v.id_seen.unwrap_err();
         assert!(e.contains("F-old registered but not active"), "{e}");
         let v = master_view(&body(), "nobody", None, &f);
-        assert!(v.id_seen.unwrap_err().contains("no framework named `nobody`"));
+        assert!(v
+            .id_seen
+            .unwrap_err()
+            .contains("no framework named `nobody`"));
     }
 
     #[test]

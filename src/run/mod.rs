@@ -5,7 +5,8 @@
 //! clean up); `images` (the node image); `runner` (the walk through the plan, logs per
 //! phase); `actions` (what each kind of action does to the cluster); `ha` (masters with
 //! ZooKeeper); `judge` (invariants and checks at a phase); `probe` (observations at a
-//! phase); `workload` (the test framework and its tasks); `cluster` (nodes, processes,
+//! phase); `workload` (the test framework and its tasks); `frameworks` (the scenario's own
+//! frameworks, each in its container, and their invariants); `cluster` (nodes, processes,
 //! addresses). Design notes: `docs/design.md`.
 
 mod actions;

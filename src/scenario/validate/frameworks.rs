@@ -38,7 +38,9 @@ impl Validator<'_> {
                     format!("framework name `{name}` is not a valid container name part"),
                 )
                 .label("this name")
-                .help("lowercase letters, digits and `-`, at most 30 characters, e.g. `my-framework`");
+                .help(
+                    "lowercase letters, digits and `-`, at most 30 characters, e.g. `my-framework`",
+                );
             self.out.push(p);
         } else if !names.insert(name.clone()) {
             let p = self

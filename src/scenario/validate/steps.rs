@@ -183,7 +183,13 @@ impl Validator<'_> {
                 Mistake::KillFrameworks => role.unwrap_or(Role::Agent),
             };
             if m == Mistake::KillFrameworks && s.frameworks.is_empty() {
-                problem(self, "scenario::mistake", "mistake", "`mistake: kill_frameworks` in a scenario without `frameworks`".to_string(), "declare the frameworks to kill under `frameworks:`".to_string());
+                problem(
+                    self,
+                    "scenario::mistake",
+                    "mistake",
+                    "`mistake: kill_frameworks` in a scenario without `frameworks`".to_string(),
+                    "declare the frameworks to kill under `frameworks:`".to_string(),
+                );
             } else if role != Some(wants) || kind.is_fault() {
                 problem(self, "scenario::mistake", "mistake", format!("`mistake: {}` needs a step that restarts {}s one at a time, not `{kind}`", m.name(), wants.as_str()), "for agents: upgrade_agents, restart_agents(_with_flag), reboot_agents; for masters: upgrade_masters, restart_masters(_with_flag)".to_string());
             }
