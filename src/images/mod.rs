@@ -25,6 +25,8 @@ pub mod zookeeper;
 #[cfg(test)]
 mod zookeeper_live_tests;
 
+#[cfg(test)]
+pub(crate) use build::cached_build;
 pub(crate) use build::normalize_tree;
 pub use build::{
     build_hash, build_version, prune_builds, BuildOptions, VersionBuild, BUILD_FORMAT_VERSION,
