@@ -2,6 +2,8 @@
 //! without an upgrade. One small cluster per version (one master, one agent, one task) is
 //! started and observed at `start`; the observations are cached per build (the build's
 //! content hash and [`PROBE_FORMAT`]), so a second call for the same builds starts nothing.
+//! The protobuf APIs of the two builds (`crate::mesos::protos`) are read from their
+//! `libmesos.so` and cached per build hash as well.
 //! `--all` writes the atlas of every consecutive pair of the local builds
 //! (`crate::drift::atlas`). Design notes: docs/snapshots.md, "upgrade-harness diff".
 
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::domain::Version;
 use crate::drift::{self, Drift};
 use crate::images::{build_version, BuildOptions};
+use crate::mesos::protos::{self, ProtoApi};
 use crate::mesos::versions;
 use crate::observation::Observations;
 use crate::run::{self, RunOptions};
@@ -117,7 +120,22 @@ fn scenario_file(version: Version, dir: &Path) -> Result<PathBuf, String> {
     Ok(file)
 }
 
-/// The drift report between the clusters at `from` and `to`.
+/// The public protobuf API of the build of `version` (`crate::mesos::protos`), read from its
+/// `libmesos.so` once and cached per build hash in `<cache>/protos/`.
+pub fn protobuf(version: Version, opts: &DiffOptions) -> Result<ProtoApi, String> {
+    let text = version.to_string();
+    let build = build_version(&text, &opts.build).map_err(|e| e.to_string())?;
+    let cache = opts.build.cache_dir.join("protos").join(format!(
+        "{text}-{}-extract{}.json",
+        &build.hash[..16],
+        protos::EXTRACT_FORMAT
+    ));
+    let lib = protos::libmesos(&build.rootfs, &build.launcher_dir_in_image);
+    protos::read_cached(&lib, &cache).map_err(|e| format!("the protobuf API of {version}: {e}"))
+}
+
+/// The drift report between the clusters at `from` and `to`, and between their builds'
+/// protobuf APIs.
 pub async fn diff(from: Version, to: Version, opts: &DiffOptions) -> Result<Drift, String> {
     let (a, _) = observe(from, opts).await?;
     let b = if from == to && !opts.fresh {
@@ -125,11 +143,17 @@ pub async fn diff(from: Version, to: Version, opts: &DiffOptions) -> Result<Drif
     } else {
         observe(to, opts).await?.0
     };
-    Ok(compare(from, &a, to, &b))
+    let apis = (protobuf(from, opts)?, protobuf(to, opts)?);
+    Ok(compare((from, &a, &apis.0), (to, &b, &apis.1)))
 }
 
-/// The drift report between two observed clusters (their `start` phases).
-pub fn compare(from: Version, a: &Observations, to: Version, b: &Observations) -> Drift {
+/// The drift report between two observed clusters (their `start` phases) and their builds'
+/// protobuf APIs.
+pub fn compare(
+    from: (Version, &Observations, &ProtoApi),
+    to: (Version, &Observations, &ProtoApi),
+) -> Drift {
+    let ((from, a, pa), (to, b, pb)) = (from, to);
     let nodes = |o: &Observations| {
         o.phases
             .first()
@@ -138,7 +162,11 @@ pub fn compare(from: Version, a: &Observations, to: Version, b: &Observations) -
     };
     let (na, nb) = (nodes(a), nodes(b));
     let (ra, rb) = (a.redactor(), b.redactor());
-    drift::diff((&from, &na, &ra), (&to, &nb, &rb))
+    drift::diff((&from, &na, &ra), (&to, &nb, &rb), Some((pa, pb)))
+}
+
+fn side(x: &(Version, Observations, ProtoApi)) -> (Version, &Observations, &ProtoApi) {
+    (x.0, &x.1, &x.2)
 }
 
 /// The reports of every consecutive pair of the local builds, oldest first.
@@ -148,10 +176,10 @@ pub async fn all_pairs(opts: &DiffOptions) -> Result<Vec<Drift>, String> {
     for v in known {
         let (obs, cached) = observe(*v, opts).await?;
         super::note!("{v}: {}", if cached { "cached" } else { "observed" });
-        observed.push((*v, obs));
+        observed.push((*v, obs, protobuf(*v, opts)?));
     }
     Ok(observed
         .windows(2)
-        .map(|w| compare(w[0].0, &w[0].1, w[1].0, &w[1].1))
+        .map(|w| compare(side(&w[0]), side(&w[1])))
         .collect())
 }

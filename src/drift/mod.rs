@@ -18,6 +18,7 @@ mod conformance;
 mod families;
 mod markdown;
 mod node;
+pub mod protos;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ pub use node::{field_paths, node_drift};
 use serde::Serialize;
 
 use crate::domain::{Role, Version};
+use crate::mesos::protos::ProtoApi;
 use crate::observation::{NodeObservation, Observations};
 use crate::redact::Redactor;
 use crate::scenario::model::Scenario;
@@ -48,6 +50,14 @@ pub enum Kind {
     StateValue,
     /// How an answer is serialized (`/master/state slash`: `escaped` -> `plain`).
     Format,
+    /// A message of the protobuf API (`mesos.v1.master.Response.GetAgents`).
+    ProtoMessage,
+    /// A field of a message, with its number, label, type and default.
+    ProtoField,
+    /// An enum of the protobuf API.
+    ProtoEnum,
+    /// A value of an enum (`mesos.v1.master.Call.Type.GET_HEALTH`: a v1 call).
+    ProtoValue,
 }
 
 impl Kind {
@@ -60,7 +70,19 @@ impl Kind {
             Kind::StateField => "state field",
             Kind::StateValue => "state value",
             Kind::Format => "format",
+            Kind::ProtoMessage => "proto message",
+            Kind::ProtoField => "proto field",
+            Kind::ProtoEnum => "proto enum",
+            Kind::ProtoValue => "proto value",
         }
+    }
+
+    /// Whether it is an element of the protobuf API (names separated by `.`, not `/`).
+    pub fn is_proto(self) -> bool {
+        matches!(
+            self,
+            Kind::ProtoMessage | Kind::ProtoField | Kind::ProtoEnum | Kind::ProtoValue
+        )
     }
 }
 
@@ -194,6 +216,9 @@ pub struct Drift {
     pub to_version: Option<Version>,
     /// Per node (agents identical to an earlier agent are folded into it: `same_on`).
     pub nodes: Vec<NodeDrift>,
+    /// The protobuf API of the two builds compared (`upgrade-harness diff`), when read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protobuf: Option<protos::ProtoDrift>,
     /// The notes of the range with an element the harness can observe, and the outcome.
     pub notes: Vec<NoteCheck>,
 }
@@ -221,10 +246,12 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
 }
 
 /// The drift between two observations of clusters at `from` and `to` (the `start` phase of
-/// one cluster per version: `upgrade-harness diff`), classified against the notes.
+/// one cluster per version: `upgrade-harness diff`) and, when given, between the protobuf
+/// APIs of the two builds, classified against the notes.
 pub fn diff(
     from: (&Version, &[NodeObservation], &Redactor),
     to: (&Version, &[NodeObservation], &Redactor),
+    apis: Option<(&ProtoApi, &ProtoApi)>,
 ) -> Drift {
     // Each cluster has its own IDs: each side is normalized with its own redactor first.
     let side = |nodes: &[NodeObservation], r: &Redactor| -> Vec<NodeObservation> {
@@ -240,6 +267,7 @@ pub fn diff(
     );
     d.from_version = Some(*from.0);
     d.to_version = Some(*to.0);
+    d.protobuf = apis.map(|(a, b)| protos::compare(a, b));
     conformance::classify(&mut d);
     d
 }
@@ -308,9 +336,18 @@ fn between(
 }
 
 impl Drift {
-    /// Whether no node changed.
+    /// Whether no node and nothing of the protobuf API changed.
     pub fn is_empty(&self) -> bool {
         self.nodes.iter().all(NodeDrift::is_empty)
+            && self.protobuf.as_ref().is_none_or(|p| p.is_empty())
+    }
+
+    /// Every change of the nodes and of the protobuf API, with its category.
+    pub fn changes(&self) -> impl Iterator<Item = (&'static str, &Change)> {
+        self.nodes
+            .iter()
+            .flat_map(NodeDrift::all)
+            .chain(self.protobuf.iter().flat_map(protos::ProtoDrift::all))
     }
 
     /// The report as pretty JSON (`drift.json`).

@@ -278,3 +278,190 @@ fn flatten_names_elements_by_label() {
     );
     assert!(field_paths(&v).contains("/slaves/*/x"));
 }
+
+/// A small protobuf API: `mesos.TaskStatus` with the given fields, the master's v1 call
+/// types, and the given extra messages (empty).
+fn proto_api(
+    fields: &[(&str, i32, &str, bool)],
+    calls: &[&str],
+    messages: &[&str],
+) -> crate::mesos::protos::ProtoApi {
+    use crate::mesos::protos::{Enum, EnumValue, Field, Message, ProtoApi};
+    let mut api = ProtoApi::default();
+    api.files.insert("mesos/mesos.proto".into());
+    let status = Message {
+        file: "mesos/mesos.proto".into(),
+        deprecated: false,
+        fields: fields
+            .iter()
+            .map(|(n, number, kind, deprecated)| {
+                let f = Field {
+                    number: *number,
+                    label: "optional".into(),
+                    kind: kind.to_string(),
+                    default: None,
+                    deprecated: *deprecated,
+                };
+                (n.to_string(), f)
+            })
+            .collect(),
+    };
+    api.messages.insert("mesos.TaskStatus".into(), status);
+    for m in messages {
+        api.messages.insert(m.to_string(), Message::default());
+    }
+    let values = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = EnumValue {
+                number: i as i32,
+                deprecated: false,
+            };
+            (c.to_string(), v)
+        })
+        .collect();
+    api.enums.insert(
+        "mesos.v1.master.Call.Type".into(),
+        Enum {
+            values,
+            ..Enum::default()
+        },
+    );
+    api
+}
+
+fn proto_diff(a: &crate::mesos::protos::ProtoApi, b: &crate::mesos::protos::ProtoApi) -> Drift {
+    let (from, to) = ("1.4.3".parse().unwrap(), "1.5.2".parse().unwrap());
+    let r = Redactor::new();
+    diff((&from, &[], &r), (&to, &[], &r), Some((a, b)))
+}
+
+#[test]
+fn identical_protobuf_apis_report_nothing() {
+    let a = proto_api(
+        &[("state", 2, "mesos.TaskState", false)],
+        &["GET_HEALTH"],
+        &[],
+    );
+    let d = proto_diff(&a, &a);
+    assert!(d.is_empty(), "{}", d.markdown());
+    assert!(d.markdown().contains("\nNo change.\n"), "{}", d.markdown());
+}
+
+#[test]
+fn protobuf_changes_are_found_and_classified_against_the_notes() {
+    let a = proto_api(
+        &[
+            ("state", 2, "mesos.TaskState", false),
+            ("message", 4, "string", false),
+            ("gone", 7, "bytes", false),
+        ],
+        &["UNKNOWN", "GET_HEALTH"],
+        &[],
+    );
+    let b = proto_api(
+        &[
+            ("state", 2, "mesos.TaskState", false),
+            ("message", 4, "bytes", true),
+            ("limitation", 16, "mesos.TaskStatus.Limitation", false),
+        ],
+        &["UNKNOWN", "GET_HEALTH", "GET_CONTAINERS"],
+        &[
+            "mesos.TaskStatus.Limitation",
+            "mesos.TaskStatus.Limitation.Inner",
+        ],
+    );
+    let d = proto_diff(&a, &b);
+    let p = d.protobuf.as_ref().expect("a protobuf section");
+    let names = |l: &[Change]| -> Vec<String> { l.iter().map(|c| c.name.clone()).collect() };
+    // The nested message that came with its parent is not listed again.
+    assert_eq!(
+        names(&p.added),
+        [
+            "mesos.TaskStatus.Limitation",
+            "mesos.TaskStatus.limitation",
+            "mesos.v1.master.Call.Type.GET_CONTAINERS"
+        ]
+    );
+    assert_eq!(names(&p.changed), ["mesos.TaskStatus.message"]);
+    assert_eq!(p.changed[0].from.as_deref(), Some("#4 optional string"));
+    assert_eq!(p.changed[0].to.as_deref(), Some("#4 optional bytes"));
+    assert_eq!(names(&p.deprecated), ["mesos.TaskStatus.message"]);
+    assert_eq!(names(&p.removed), ["mesos.TaskStatus.gone"]);
+    // 1.5.x A #1-5-x-task-resource-limitation names `TaskStatus.limitation`; 1.5.x A
+    // #1-5-x-get-containers the v1 call GET_CONTAINERS; nothing names the rest.
+    let documented = |name: &str| {
+        p.all()
+            .find(|(_, c)| c.name == name)
+            .and_then(|(_, c)| c.documented.clone())
+    };
+    assert_eq!(
+        documented("mesos.TaskStatus.limitation").as_deref(),
+        Some("1.5.x A #1-5-x-task-resource-limitation")
+    );
+    assert_eq!(
+        documented("mesos.v1.master.Call.Type.GET_CONTAINERS").as_deref(),
+        Some("1.5.x A #1-5-x-get-containers")
+    );
+    assert_eq!(documented("mesos.TaskStatus.gone"), None);
+    let check = |element: &str| {
+        d.notes
+            .iter()
+            .find(|n| n.element == element)
+            .unwrap_or_else(|| panic!("{element} in {:?}", d.notes))
+    };
+    assert!(check("proto TaskStatus.limitation").observed);
+    assert!(check("v1 call GET_CONTAINERS").observed);
+    let md = d.markdown();
+    assert!(
+        md.contains("| protobuf API (libmesos) | 3 | 1 | 1 | 1 | 2 | 4 |"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn without_the_descriptors_protobuf_notes_say_why_they_are_not_observed() {
+    let a = proto_api(&[], &[], &[]);
+    let with = proto_diff(&a, &a);
+    let from = "1.4.3".parse().unwrap();
+    let to = "1.5.2".parse().unwrap();
+    let r = Redactor::new();
+    let without = diff((&from, &[], &r), (&to, &[], &r), None);
+    let why = |d: &Drift| {
+        d.notes
+            .iter()
+            .find(|n| n.element == "proto TaskStatus.limitation")
+            .and_then(|n| n.why.clone())
+    };
+    assert_eq!(
+        why(&with).as_deref(),
+        Some("absent at both ends: not in the 1.4.3 and 1.5.2 builds")
+    );
+    assert!(
+        why(&without).is_some_and(|w| w.contains("not read")),
+        "{without:?}"
+    );
+}
+
+#[test]
+fn protobuf_names_fold_on_dots() {
+    let changes: Vec<Change> = ["GET_A", "GET_B", "GET_C"]
+        .iter()
+        .map(|c| {
+            node::change(
+                Kind::ProtoValue,
+                &format!("mesos.v1.master.Call.Type.{c}"),
+                None,
+                None,
+            )
+        })
+        .collect();
+    let f = fold(&changes);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0].pattern,
+        "mesos.v1.master.Call.Type.{GET_A,GET_B,GET_C}"
+    );
+}
