@@ -2,6 +2,11 @@
 //! without an upgrade. One small cluster per version (one master, one agent, one task) is
 //! started and observed at `start`; the observations are cached per build (the build's
 //! content hash and [`PROBE_FORMAT`]), so a second call for the same builds starts nothing.
+//! Each cluster is also asked every v1 operator call that only reads (`GET_*` of
+//! `mesos.v1.master.Call.Type` and `mesos.v1.agent.Call.Type`, from that version's own
+//! descriptors) as `POST /api/v1` probes of its scenario: status and field paths of each
+//! answer are compared. They live here, not in every scenario run, so that no per-phase
+//! snapshot changes.
 //! The protobuf APIs of the two builds (`crate::mesos::protos`) are read from their
 //! `libmesos.so` and cached per build hash as well.
 //! `--all` writes the atlas of every consecutive pair of the local builds
@@ -9,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::domain::Version;
+use crate::domain::{Role, Version};
 use crate::drift::{self, Drift};
 use crate::images::{build_version, BuildOptions};
 use crate::mesos::protos::{self, ProtoApi};
@@ -21,7 +26,7 @@ use crate::snapshot::Render;
 
 /// Version of what a cached observation holds: bump it when probing changes what is
 /// recorded, so that older cached observations are not compared with newer ones.
-pub const PROBE_FORMAT: u32 = 3;
+pub const PROBE_FORMAT: u32 = 4;
 
 /// Where observations are cached and run folders go.
 #[derive(Debug, Clone)]
@@ -59,7 +64,18 @@ pub async fn observe(version: Version, opts: &DiffOptions) -> Result<(Observatio
             }
         }
     }
-    let file = scenario_file(version, &opts.runs)?;
+    let api = protobuf(version, opts)?;
+    let calls = |role| -> Vec<(String, String)> {
+        protos::read_only_calls(&api, role)
+            .into_iter()
+            .map(|c| {
+                let body = protos::call_body(&api, role, &c);
+                (c, body)
+            })
+            .collect()
+    };
+    let calls = (calls(Role::Master), calls(Role::Agent));
+    let file = scenario_file(version, &calls, &opts.runs)?;
     let run_opts = RunOptions {
         out_root: opts.runs.clone(),
         build: opts.build.clone(),
@@ -93,8 +109,14 @@ pub async fn observe(version: Version, opts: &DiffOptions) -> Result<(Observatio
 
 /// The scenario that starts one cluster at `version` and stops after one no-op step. A
 /// scenario needs another version as `to`: the next known one (or, for the newest, the
-/// one before as a downgrade); no node is ever moved to it.
-fn scenario_file(version: Version, dir: &Path) -> Result<PathBuf, String> {
+/// one before as a downgrade); no node is ever moved to it. Its probes are the v1 operator
+/// calls that only read (`GET_*`) the version's own descriptors list, master `calls.0` and
+/// agent `calls.1` (call, JSON body), as `POST /api/v1` (`drift::v1_probe_name` names them).
+fn scenario_file(
+    version: Version,
+    calls: &(Vec<(String, String)>, Vec<(String, String)>),
+    dir: &Path,
+) -> Result<PathBuf, String> {
     let known = versions::known(Distribution::Local);
     let i = known
         .iter()
@@ -113,6 +135,21 @@ fn scenario_file(version: Version, dir: &Path) -> Result<PathBuf, String> {
          order: {{ deviates: {{ reason: \"no upgrade: the cluster is only observed\" }} }}\n\
          steps: [rebuild_modules]\n"
     );
+    let mut yaml = yaml;
+    if !calls.0.is_empty() || !calls.1.is_empty() {
+        yaml.push_str("probes:\n");
+    }
+    for (on, role, list) in [
+        ("master", Role::Master, &calls.0),
+        ("agents", Role::Agent, &calls.1),
+    ] {
+        for (call, body) in list {
+            yaml.push_str(&format!(
+                "  - {{ name: {}, on: {on}, post: /api/v1, body: '{body}' }}\n",
+                drift::v1_probe_name(role, call)
+            ));
+        }
+    }
     let dir = dir.join("scenarios");
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let file = dir.join(format!("diff-{version}.yaml"));

@@ -145,6 +145,7 @@ fn element_matches(e: &Element, c: &Change) -> bool {
         (Element::Proto(p), k) if k.is_proto() => super::protos::note_names(k, &c.name)
             .iter()
             .any(|n| n == p || p.starts_with(&format!("{n}."))),
+        (Element::V1Call(call), Kind::V1Call) => &c.name == call,
         (Element::V1Call(call), k) => super::protos::v1_call(k, &c.name) == Some(call.as_str()),
         _ => false,
     }

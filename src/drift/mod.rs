@@ -58,6 +58,10 @@ pub enum Kind {
     ProtoEnum,
     /// A value of an enum (`mesos.v1.master.Call.Type.GET_HEALTH`: a v1 call).
     ProtoValue,
+    /// A v1 operator call that only reads, made as `POST /api/v1` (with its status).
+    V1Call,
+    /// A field path of a v1 call's answer (`GET_AGENTS /get_agents/agents/*/active`).
+    V1Field,
 }
 
 impl Kind {
@@ -74,6 +78,8 @@ impl Kind {
             Kind::ProtoField => "proto field",
             Kind::ProtoEnum => "proto enum",
             Kind::ProtoValue => "proto value",
+            Kind::V1Call => "v1 call",
+            Kind::V1Field => "v1 field",
         }
     }
 
@@ -84,6 +90,20 @@ impl Kind {
             Kind::ProtoMessage | Kind::ProtoField | Kind::ProtoEnum | Kind::ProtoValue
         )
     }
+}
+
+/// The name of the probe that makes the v1 operator call `call` on a node of `role`
+/// (`GET_HEALTH` -> `v1-master-get_health`): `upgrade-harness diff` gives its clusters one
+/// per call.
+pub fn v1_probe_name(role: Role, call: &str) -> String {
+    format!("v1-{role}-{}", call.to_ascii_lowercase())
+}
+
+/// The v1 call a probe makes, if it is one of [`v1_probe_name`]'s.
+pub fn v1_probe_call(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("v1-")?;
+    let (_, call) = rest.split_once('-')?;
+    Some(call.to_ascii_uppercase())
 }
 
 /// One observed change.

@@ -465,3 +465,79 @@ fn protobuf_names_fold_on_dots() {
         "mesos.v1.master.Call.Type.{GET_A,GET_B,GET_C}"
     );
 }
+
+fn with_v1(mut n: NodeObservation, calls: &[(&str, u16, Value)]) -> NodeObservation {
+    n.probes = calls
+        .iter()
+        .map(|(call, status, json)| crate::observation::ProbeAnswer {
+            name: v1_probe_name(Role::Master, call),
+            request: "POST /api/v1".into(),
+            snapshot: true,
+            answer: Answer {
+                status: Some(*status),
+                json: Some(json.clone()),
+                ..Answer::default()
+            },
+        })
+        .collect();
+    n
+}
+
+#[test]
+fn v1_calls_are_compared_by_status_and_field_paths() {
+    let a = with_v1(
+        master("1.4.3", &[], &[], json!({}), json!({})),
+        &[
+            ("GET_HEALTH", 200, json!({"get_health": {"healthy": true}})),
+            ("GET_AGENTS", 200, json!({"get_agents": {"agents": [{"active": true}]}})),
+            ("GET_TASKS", 200, json!({"get_tasks": {"tasks": []}})),
+            ("GET_OLD", 200, json!({})),
+        ],
+    );
+    let b = with_v1(
+        master("1.5.2", &[], &[], json!({}), json!({})),
+        &[
+            ("GET_HEALTH", 200, json!({"get_health": {"healthy": true}})),
+            (
+                "GET_AGENTS",
+                200,
+                json!({"get_agents": {"agents": [{"active": true, "drain": 1}]}}),
+            ),
+            ("GET_TASKS", 503, json!({"get_tasks": {"tasks": [{"id": "t"}]}})),
+            ("GET_CONTAINERS", 200, json!({"get_containers": {}})),
+        ],
+    );
+    let (from, to) = ("1.4.3".parse().unwrap(), "1.5.2".parse().unwrap());
+    let r = Redactor::new();
+    let d = diff((&from, &[a], &r), (&to, &[b], &r), None);
+    let n = &d.nodes[0];
+    let show = |l: &[Change]| -> Vec<String> {
+        l.iter()
+            .map(|c| format!("{} {} {:?} {:?}", c.kind.as_str(), c.name, c.from, c.to))
+            .collect()
+    };
+    assert_eq!(
+        show(&n.added),
+        [
+            "v1 call GET_CONTAINERS None Some(\"200\")",
+            "v1 field GET_AGENTS /get_agents/agents/*/drain None None"
+        ]
+    );
+    assert_eq!(
+        show(&n.changed),
+        ["v1 call GET_TASKS Some(\"200\") Some(\"503\")"]
+    );
+    assert_eq!(show(&n.removed), ["v1 call GET_OLD Some(\"200\") None"]);
+    // The task list was empty at the start: its fields are the workload's, not compared.
+    assert_eq!(n.not_compared[0].name, "GET_TASKS /get_tasks/tasks/*");
+    // 1.5.x A #1-5-x-get-containers names the call.
+    assert_eq!(
+        n.added[0].documented.as_deref(),
+        Some("1.5.x A #1-5-x-get-containers")
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|c| c.element == "v1 call GET_CONTAINERS" && c.observed));
+    assert_eq!(v1_probe_call("v1-agent-get_containers").as_deref(), Some("GET_CONTAINERS"));
+}

@@ -319,6 +319,23 @@ pub fn read_only_calls(api: &ProtoApi, role: Role) -> Vec<String> {
     calls.into_iter().map(|(_, n)| n.clone()).collect()
 }
 
+/// The JSON body of the v1 call `call` on a node of `role`: `{"type": "GET_FLAGS"}`, with an
+/// empty `"get_metrics": {}` when the version's `Call` message has a field for the call's
+/// parameters (a call whose parameters are all optional still needs the message: 1.8
+/// answers `GET_METRICS` without it with 400 "Expecting 'get_metrics' to be present").
+pub fn call_body(api: &ProtoApi, role: Role, call: &str) -> String {
+    let field = call.to_ascii_lowercase();
+    let message = call_enum(role).and_then(|e| e.strip_suffix(".Type"));
+    let has = message
+        .and_then(|m| api.messages.get(m))
+        .is_some_and(|m| m.fields.contains_key(&field));
+    if has {
+        format!("{{\"type\": \"{call}\", \"{field}\": {{}}}}")
+    } else {
+        format!("{{\"type\": \"{call}\"}}")
+    }
+}
+
 /// `libmesos.so` of a build's root filesystem (`<rootfs>/opt/mesos/<version>/libmesos.so`).
 pub fn libmesos(rootfs: &Path, launcher_dir_in_image: &str) -> PathBuf {
     rootfs

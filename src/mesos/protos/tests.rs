@@ -167,6 +167,19 @@ fn the_read_only_calls_come_from_the_call_type_enum_in_number_order() {
 }
 
 #[test]
+fn a_call_body_carries_its_parameters_message_when_the_call_has_one() {
+    let api = api(&descriptors(&binary()));
+    assert_eq!(
+        call_body(&api, Role::Master, "GET_METRICS"),
+        r#"{"type": "GET_METRICS", "get_metrics": {}}"#
+    );
+    assert_eq!(
+        call_body(&api, Role::Master, "GET_HEALTH"),
+        r#"{"type": "GET_HEALTH"}"#
+    );
+}
+
+#[test]
 fn an_extraction_is_cached_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("libmesos.so");
