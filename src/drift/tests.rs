@@ -489,7 +489,11 @@ fn v1_calls_are_compared_by_status_and_field_paths() {
         master("1.4.3", &[], &[], json!({}), json!({})),
         &[
             ("GET_HEALTH", 200, json!({"get_health": {"healthy": true}})),
-            ("GET_AGENTS", 200, json!({"get_agents": {"agents": [{"active": true}]}})),
+            (
+                "GET_AGENTS",
+                200,
+                json!({"get_agents": {"agents": [{"active": true}]}}),
+            ),
             ("GET_TASKS", 200, json!({"get_tasks": {"tasks": []}})),
             ("GET_OLD", 200, json!({})),
         ],
@@ -503,7 +507,11 @@ fn v1_calls_are_compared_by_status_and_field_paths() {
                 200,
                 json!({"get_agents": {"agents": [{"active": true, "drain": 1}]}}),
             ),
-            ("GET_TASKS", 503, json!({"get_tasks": {"tasks": [{"id": "t"}]}})),
+            (
+                "GET_TASKS",
+                503,
+                json!({"get_tasks": {"tasks": [{"id": "t"}]}}),
+            ),
             ("GET_CONTAINERS", 200, json!({"get_containers": {}})),
         ],
     );
@@ -539,5 +547,8 @@ fn v1_calls_are_compared_by_status_and_field_paths() {
         .notes
         .iter()
         .any(|c| c.element == "v1 call GET_CONTAINERS" && c.observed));
-    assert_eq!(v1_probe_call("v1-agent-get_containers").as_deref(), Some("GET_CONTAINERS"));
+    assert_eq!(
+        v1_probe_call("v1-agent-get_containers").as_deref(),
+        Some("GET_CONTAINERS")
+    );
 }
