@@ -362,14 +362,6 @@ impl Drift {
             && self.protobuf.as_ref().is_none_or(|p| p.is_empty())
     }
 
-    /// Every change of the nodes and of the protobuf API, with its category.
-    pub fn changes(&self) -> impl Iterator<Item = (&'static str, &Change)> {
-        self.nodes
-            .iter()
-            .flat_map(NodeDrift::all)
-            .chain(self.protobuf.iter().flat_map(protos::ProtoDrift::all))
-    }
-
     /// The report as pretty JSON (`drift.json`).
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()

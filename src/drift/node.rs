@@ -182,6 +182,16 @@ fn v1_fields(call: &str, a: &Value, b: &Value, d: &mut NodeDrift) {
         .map(|p| (p, true))
         .chain(sa.fields.difference(&sb.fields).map(|p| (p, false)));
     for (p, added) in one_side {
+        if let Some((pattern, why)) = endpoints::BUILD_PROVENANCE
+            .iter()
+            .find(|(f, _)| crate::mesos::notes::matches(f, p))
+        {
+            d.not_compared.push(NotCompared {
+                name: format!("{call} {pattern}"),
+                why: why.to_string(),
+            });
+            continue;
+        }
         // A field inside a list that was empty at one end: the workload decides.
         if let Some(list) = arrays_of(p)
             .into_iter()
