@@ -30,23 +30,22 @@ pub(super) fn classify(d: &mut Drift) {
         .iter_mut()
         .flat_map(|n| n.all_mut())
         .chain(d.protobuf.iter_mut().flat_map(|p| p.all_mut()));
-    {
-        for (category, c) in changes {
-            let hit = in_range.iter().find_map(|n| {
-                n.elements
-                    .iter()
-                    .find(|e| n.letters_allow(category) && element_matches(e, c))
-                    .map(|e| (n, e))
-            });
-            if let Some((n, e)) = hit {
-                c.documented = Some(n.reference());
+    for (category, c) in changes {
+        let matching = |n: &&&Note| {
+            n.letters_allow(category) && n.elements.iter().any(|e| element_matches(e, c))
+        };
+        if let Some(n) = in_range.iter().find(matching) {
+            c.documented = Some(n.reference());
+            // Every element of the note the change shows (a message that appeared whole
+            // shows each of its fields the note names).
+            for e in n.elements.iter().filter(|e| element_matches(e, c)) {
                 seen.insert((n.anchor.clone(), e.describe()));
-            } else {
-                c.earlier = earlier
-                    .iter()
-                    .find(|n| n.elements.iter().any(|e| element_matches(e, c)))
-                    .map(|n| n.reference());
             }
+        } else {
+            c.earlier = earlier
+                .iter()
+                .find(|n| n.elements.iter().any(|e| element_matches(e, c)))
+                .map(|n| n.reference());
         }
     }
     let mut checks = BTreeSet::new();

@@ -570,3 +570,26 @@ fn v1_calls_are_compared_by_status_and_field_paths() {
         Some("GET_CONTAINERS")
     );
 }
+
+#[test]
+fn a_message_that_appeared_whole_shows_every_field_a_note_names() {
+    let a = proto_api(&[], &[], &[]);
+    let b = proto_api(
+        &[],
+        &[],
+        &["mesos.v1.agent.Call.GetContainers", "mesos.v1.agent.Call"],
+    );
+    let d = proto_diff(&a, &b);
+    // `mesos.v1.agent.Call` appeared with `GetContainers` inside it: one line, and 1.5.x A
+    // #1-5-x-get-containers names two fields of it.
+    let p = d.protobuf.as_ref().unwrap();
+    assert_eq!(p.added.len(), 1, "{}", d.markdown());
+    for field in ["show_nested", "show_standalone"] {
+        let element = format!("proto agent.Call.GetContainers.{field}");
+        assert!(
+            d.notes.iter().any(|n| n.element == element && n.observed),
+            "{element}: {}",
+            d.markdown()
+        );
+    }
+}
