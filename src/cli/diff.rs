@@ -107,6 +107,9 @@ pub async fn observe(version: Version, opts: &DiffOptions) -> Result<(Observatio
     Ok((obs, false))
 }
 
+/// A v1 call and its JSON body.
+type Call = (String, String);
+
 /// The scenario that starts one cluster at `version` and stops after one no-op step. A
 /// scenario needs another version as `to`: the next known one (or, for the newest, the
 /// one before as a downgrade); no node is ever moved to it. Its probes are the v1 operator
@@ -114,7 +117,7 @@ pub async fn observe(version: Version, opts: &DiffOptions) -> Result<(Observatio
 /// agent `calls.1` (call, JSON body), as `POST /api/v1` (`drift::v1_probe_name` names them).
 fn scenario_file(
     version: Version,
-    calls: &(Vec<(String, String)>, Vec<(String, String)>),
+    calls: &(Vec<Call>, Vec<Call>),
     dir: &Path,
 ) -> Result<PathBuf, String> {
     let known = versions::known(Distribution::Local);
@@ -219,4 +222,50 @@ pub async fn all_pairs(opts: &DiffOptions) -> Result<Vec<Drift>, String> {
         .windows(2)
         .map(|w| compare(side(&w[0]), side(&w[1])))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diff_scenario_probes_each_v1_call_on_its_role_and_is_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let call = |c: &str, body: &str| (c.to_string(), body.to_string());
+        let calls = (
+            vec![
+                call("GET_HEALTH", r#"{"type": "GET_HEALTH"}"#),
+                call(
+                    "GET_METRICS",
+                    r#"{"type": "GET_METRICS", "get_metrics": {}}"#,
+                ),
+            ],
+            vec![call("GET_HEALTH", r#"{"type": "GET_HEALTH"}"#)],
+        );
+        let v: Version = "1.7.3".parse().unwrap();
+        let file = scenario_file(v, &calls, dir.path()).unwrap();
+        let s = crate::scenario::load::load(&file).expect("a valid scenario");
+        let probes: Vec<(String, String, String)> = s
+            .probes
+            .iter()
+            .map(|p| {
+                let p = &p.value;
+                (
+                    p.name.value.clone(),
+                    format!("{:?}", p.on.value),
+                    p.body.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(probes.len(), 3, "{probes:?}");
+        assert_eq!(probes[0].0, "v1-master-get_health");
+        assert_eq!(probes[1].2, r#"{"type": "GET_METRICS", "get_metrics": {}}"#);
+        assert_eq!(probes[2].0, "v1-agent-get_health");
+        assert!(probes[2].1.contains("Agents"), "{probes:?}");
+        assert!(s.probes.iter().all(|p| p
+            .value
+            .post
+            .as_ref()
+            .is_some_and(|x| x.value == "/api/v1")));
+    }
 }
