@@ -10,27 +10,37 @@ pub fn markdown(title: &str, reports: &[Drift]) -> String {
     let mut s = format!("# {title}\n\n");
     s.push_str(
         "Each consecutive pair of builds: one cluster per version (one master, one agent, one \
-         task), observed at `start` on the real binaries, compared like with like. Every \
+         task), observed at `start` on the real binaries, compared like with like, and the \
+         public protobuf API each build's libmesos carries (its `.proto` descriptors). Every \
          change is checked against the upgrade notes (`notes/upgrade-notes.yaml`) and marked \
          documented (with the note) or **undocumented**; families of names are folded \
          (`a/{b,c}`). There are no upgrade notes for 1.11.\n\n",
     );
     s.push_str(
-        "| from -> to | changes | documented | undocumented | notes observed | notes not observed |\n|---|---|---|---|---|---|\n",
+        "| from -> to | changes | documented | undocumented | protobuf changes | documented | undocumented | notes observed | notes not observed |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for d in reports {
-        let changes: Vec<_> = d.nodes.iter().flat_map(|n| n.all()).collect();
-        let documented = changes
-            .iter()
-            .filter(|(_, c)| c.documented.is_some())
-            .count();
+        let count = |changes: Vec<(&str, &super::Change)>| {
+            let documented = changes
+                .iter()
+                .filter(|(_, c)| c.documented.is_some())
+                .count();
+            format!(
+                "{} | {documented} | {}",
+                changes.len(),
+                changes.len() - documented
+            )
+        };
+        let nodes = count(d.nodes.iter().flat_map(|n| n.all()).collect());
+        let protobuf = match &d.protobuf {
+            Some(p) => count(p.all().collect()),
+            None => "- | - | -".to_string(),
+        };
         let observed = d.notes.iter().filter(|n| n.observed).count();
         s.push_str(&format!(
-            "| [{}](#{}) | {} | {documented} | {} | {observed} | {} |\n",
+            "| [{}](#{}) | {nodes} | {protobuf} | {observed} | {} |\n",
             pair(d),
             anchor(d),
-            changes.len(),
-            changes.len() - documented,
             d.notes.len() - observed
         ));
     }

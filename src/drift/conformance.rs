@@ -25,23 +25,27 @@ pub(super) fn classify(d: &mut Drift) {
         .filter(|n| n.series().is_some_and(|s| s <= from.series()))
         .collect();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    for node in &mut d.nodes {
-        for (category, c) in node.all_mut() {
-            let hit = in_range.iter().find_map(|n| {
-                n.elements
-                    .iter()
-                    .find(|e| n.letters_allow(category) && element_matches(e, c))
-                    .map(|e| (n, e))
-            });
-            if let Some((n, e)) = hit {
-                c.documented = Some(n.reference());
+    let changes = d
+        .nodes
+        .iter_mut()
+        .flat_map(|n| n.all_mut())
+        .chain(d.protobuf.iter_mut().flat_map(|p| p.all_mut()));
+    for (category, c) in changes {
+        let matching = |n: &&&Note| {
+            n.letters_allow(category) && n.elements.iter().any(|e| element_matches(e, c))
+        };
+        if let Some(n) = in_range.iter().find(matching) {
+            c.documented = Some(n.reference());
+            // Every element of the note the change shows (a message that appeared whole
+            // shows each of its fields the note names).
+            for e in n.elements.iter().filter(|e| element_matches(e, c)) {
                 seen.insert((n.anchor.clone(), e.describe()));
-            } else {
-                c.earlier = earlier
-                    .iter()
-                    .find(|n| n.elements.iter().any(|e| element_matches(e, c)))
-                    .map(|n| n.reference());
             }
+        } else {
+            c.earlier = earlier
+                .iter()
+                .find(|n| n.elements.iter().any(|e| element_matches(e, c)))
+                .map(|n| n.reference());
         }
     }
     let mut checks = BTreeSet::new();
@@ -61,8 +65,13 @@ pub(super) fn classify(d: &mut Drift) {
         }
         for e in &n.elements {
             let observed = seen.contains(&(n.anchor.clone(), e.describe()));
+            // With the builds' descriptors read, protobuf elements and v1 calls are seen.
+            let unseen = match e {
+                Element::Proto(_) | Element::V1Call(_) if d.protobuf.is_some() => None,
+                _ => e.unobserved_kind(),
+            };
             let why = (!observed).then(|| {
-                e.unobserved_kind()
+                unseen
                     .map(str::to_string)
                     .or_else(|| n.needs.as_ref().map(|x| format!("needs {x}")))
                     .unwrap_or_else(|| presence(d, e))
@@ -84,11 +93,20 @@ pub(super) fn classify(d: &mut Drift) {
 /// neither (on the nodes observed).
 fn presence(d: &Drift, e: &Element) -> String {
     let at = |end: usize| {
-        d.nodes.iter().any(|node| {
-            node.present[end].iter().any(|(kind, name)| {
+        let present = d
+            .nodes
+            .iter()
+            .map(|n| &n.present[end])
+            .chain(d.protobuf.iter().map(|p| &p.present[end]));
+        present.into_iter().any(|set| {
+            set.iter().any(|(kind, name)| {
                 let c = super::node::change(*kind, name, None, None);
                 match (e, kind) {
                     (Element::StateValue(v), Kind::StateValue) => v == name,
+                    // Every element is in the set: exactly, not as part of its message.
+                    (Element::Proto(p), k) if k.is_proto() => {
+                        super::protos::note_names(*k, name).contains(p)
+                    }
                     _ => element_matches(e, &c),
                 }
             })
@@ -122,6 +140,12 @@ fn element_matches(e: &Element, c: &Change) -> bool {
             v.split_once(" = ")
                 .is_some_and(|(p, m)| notes::matches(p, &c.name) && m == member)
         }
+        // A message or enum that appeared or vanished whole carries what is inside it.
+        (Element::Proto(p), k) if k.is_proto() => super::protos::note_names(k, &c.name)
+            .iter()
+            .any(|n| n == p || p.starts_with(&format!("{n}."))),
+        (Element::V1Call(call), Kind::V1Call) => &c.name == call,
+        (Element::V1Call(call), k) => super::protos::v1_call(k, &c.name) == Some(call.as_str()),
         _ => false,
     }
 }

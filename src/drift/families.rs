@@ -31,6 +31,15 @@ pub struct Family {
     pub earlier: Option<String>,
 }
 
+/// What separates the parts of a name: `.` in protobuf names, `/` elsewhere.
+fn separator(kind: Kind) -> char {
+    if kind.is_proto() {
+        '.'
+    } else {
+        '/'
+    }
+}
+
 /// Folded only from this many members on: two names read as well on two lines.
 const MIN_MEMBERS: usize = 3;
 
@@ -54,7 +63,11 @@ pub fn fold(changes: &[Change]) -> Vec<Family> {
             c.documented.clone(),
             c.earlier.clone(),
         );
-        let parts = c.name.split('/').map(str::to_string).collect();
+        let parts = c
+            .name
+            .split(separator(c.kind))
+            .map(str::to_string)
+            .collect();
         groups.entry(key).or_default().push((parts, 1));
     }
     let mut out = Vec::new();
@@ -64,7 +77,7 @@ pub fn fold(changes: &[Change]) -> Vec<Family> {
         }
         out.extend(items.into_iter().map(|(parts, count)| Family {
             kind,
-            pattern: parts.join("/"),
+            pattern: parts.join(&separator(kind).to_string()),
             count,
             from: from.clone(),
             to: to.clone(),

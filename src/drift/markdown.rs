@@ -5,7 +5,48 @@
 use std::collections::BTreeMap;
 
 use super::families::{fold, Family};
+use super::protos::ProtoDrift;
 use super::{Drift, NodeDrift};
+
+/// The protobuf section: the size of the API at both ends, then its changes folded.
+fn protobuf(p: &ProtoDrift) -> String {
+    let (a, b) = (&p.from_counts, &p.to_counts);
+    let mut s = String::from("\n## Protobuf API (the `.proto` descriptors in libmesos)\n\n");
+    s.push_str(&format!(
+        "The public `.proto` files (`mesos/...`) each build registers: files {} -> {}, \
+         messages {} -> {}, fields {} -> {}, enums {} -> {}, enum values {} -> {}. A message or \
+         enum that appeared or vanished is one line; values of \
+         `mesos.v1.{{master,agent}}.Call.Type` are the v1 operator calls.\n",
+        a.files,
+        b.files,
+        a.messages,
+        b.messages,
+        a.fields,
+        b.fields,
+        a.enums,
+        b.enums,
+        a.enum_values,
+        b.enum_values
+    ));
+    if p.is_empty() {
+        s.push_str("\nNo change.\n");
+    }
+    for (name, list) in [
+        ("Added", &p.added),
+        ("Changed", &p.changed),
+        ("Deprecated", &p.deprecated),
+        ("Removed", &p.removed),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("\n### {name} ({})\n\n", list.len()));
+        for f in fold(list) {
+            s.push_str(&line(&f));
+        }
+    }
+    s
+}
 
 /// One line of a change family.
 fn line(f: &Family) -> String {
@@ -82,6 +123,9 @@ impl Drift {
                 }
             }
         }
+        if let Some(p) = &self.protobuf {
+            s.push_str(&protobuf(p));
+        }
         s.push_str("\n## Upgrade notes of the range\n\n");
         let mut notes: Vec<_> = self.notes.iter().collect();
         notes.sort_by_key(|n| {
@@ -110,6 +154,21 @@ impl Drift {
             "\n## Summary\n\n| node | added | changed | deprecated | removed | documented | undocumented |\n|---|---|---|---|---|---|---|\n",
         );
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        if let Some(p) = &self.protobuf {
+            let documented = p.all().filter(|(_, c)| c.documented.is_some()).count();
+            let total = p.all().count();
+            s.push_str(&format!(
+                "| protobuf API (libmesos) | {} | {} | {} | {} | {documented} | {} |\n",
+                p.added.len(),
+                p.changed.len(),
+                p.deprecated.len(),
+                p.removed.len(),
+                total - documented
+            ));
+            for (_, c) in p.all() {
+                *kinds.entry(c.kind.as_str()).or_default() += 1;
+            }
+        }
         for n in &self.nodes {
             let documented = n.all().filter(|(_, c)| c.documented.is_some()).count();
             let total = n.all().count();

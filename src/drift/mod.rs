@@ -18,6 +18,7 @@ mod conformance;
 mod families;
 mod markdown;
 mod node;
+pub mod protos;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ pub use node::{field_paths, node_drift};
 use serde::Serialize;
 
 use crate::domain::{Role, Version};
+use crate::mesos::protos::ProtoApi;
 use crate::observation::{NodeObservation, Observations};
 use crate::redact::Redactor;
 use crate::scenario::model::Scenario;
@@ -48,6 +50,18 @@ pub enum Kind {
     StateValue,
     /// How an answer is serialized (`/master/state slash`: `escaped` -> `plain`).
     Format,
+    /// A message of the protobuf API (`mesos.v1.master.Response.GetAgents`).
+    ProtoMessage,
+    /// A field of a message, with its number, label, type and default.
+    ProtoField,
+    /// An enum of the protobuf API.
+    ProtoEnum,
+    /// A value of an enum (`mesos.v1.master.Call.Type.GET_HEALTH`: a v1 call).
+    ProtoValue,
+    /// A v1 operator call that only reads, made as `POST /api/v1` (with its status).
+    V1Call,
+    /// A field path of a v1 call's answer (`GET_AGENTS /get_agents/agents/*/active`).
+    V1Field,
 }
 
 impl Kind {
@@ -60,8 +74,36 @@ impl Kind {
             Kind::StateField => "state field",
             Kind::StateValue => "state value",
             Kind::Format => "format",
+            Kind::ProtoMessage => "proto message",
+            Kind::ProtoField => "proto field",
+            Kind::ProtoEnum => "proto enum",
+            Kind::ProtoValue => "proto value",
+            Kind::V1Call => "v1 call",
+            Kind::V1Field => "v1 field",
         }
     }
+
+    /// Whether it is an element of the protobuf API (names separated by `.`, not `/`).
+    pub fn is_proto(self) -> bool {
+        matches!(
+            self,
+            Kind::ProtoMessage | Kind::ProtoField | Kind::ProtoEnum | Kind::ProtoValue
+        )
+    }
+}
+
+/// The name of the probe that makes the v1 operator call `call` on a node of `role`
+/// (`GET_HEALTH` -> `v1-master-get_health`): `upgrade-harness diff` gives its clusters one
+/// per call.
+pub fn v1_probe_name(role: Role, call: &str) -> String {
+    format!("v1-{role}-{}", call.to_ascii_lowercase())
+}
+
+/// The v1 call a probe makes, if it is one of [`v1_probe_name`]'s.
+pub fn v1_probe_call(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("v1-")?;
+    let (_, call) = rest.split_once('-')?;
+    Some(call.to_ascii_uppercase())
 }
 
 /// One observed change.
@@ -194,6 +236,9 @@ pub struct Drift {
     pub to_version: Option<Version>,
     /// Per node (agents identical to an earlier agent are folded into it: `same_on`).
     pub nodes: Vec<NodeDrift>,
+    /// The protobuf API of the two builds compared (`upgrade-harness diff`), when read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protobuf: Option<protos::ProtoDrift>,
     /// The notes of the range with an element the harness can observe, and the outcome.
     pub notes: Vec<NoteCheck>,
 }
@@ -221,10 +266,12 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
 }
 
 /// The drift between two observations of clusters at `from` and `to` (the `start` phase of
-/// one cluster per version: `upgrade-harness diff`), classified against the notes.
+/// one cluster per version: `upgrade-harness diff`) and, when given, between the protobuf
+/// APIs of the two builds, classified against the notes.
 pub fn diff(
     from: (&Version, &[NodeObservation], &Redactor),
     to: (&Version, &[NodeObservation], &Redactor),
+    apis: Option<(&ProtoApi, &ProtoApi)>,
 ) -> Drift {
     // Each cluster has its own IDs: each side is normalized with its own redactor first.
     let side = |nodes: &[NodeObservation], r: &Redactor| -> Vec<NodeObservation> {
@@ -240,6 +287,7 @@ pub fn diff(
     );
     d.from_version = Some(*from.0);
     d.to_version = Some(*to.0);
+    d.protobuf = apis.map(|(a, b)| protos::compare(a, b));
     conformance::classify(&mut d);
     d
 }
@@ -308,9 +356,10 @@ fn between(
 }
 
 impl Drift {
-    /// Whether no node changed.
+    /// Whether no node and nothing of the protobuf API changed.
     pub fn is_empty(&self) -> bool {
         self.nodes.iter().all(NodeDrift::is_empty)
+            && self.protobuf.as_ref().is_none_or(|p| p.is_empty())
     }
 
     /// The report as pretty JSON (`drift.json`).

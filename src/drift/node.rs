@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::observation::{EndpointStatus, NodeObservation};
+use crate::observation::{Answer, EndpointStatus, NodeObservation};
 use crate::redact::{harness_version, Redactor};
 use crate::snapshot::metric_names;
 
@@ -110,7 +110,111 @@ pub(super) fn redacted(r: &Redactor, n: &NodeObservation) -> NodeObservation {
     for e in out.endpoints.iter_mut().flatten() {
         e.error = e.error.as_deref().map(|t| r.text(t));
     }
+    for p in &mut out.probes {
+        if let Some(j) = &p.answer.json {
+            p.answer.json = Some(r.value(j));
+        }
+    }
     out
+}
+
+/// The v1 operator calls a node was asked (probes named by `super::v1_probe_name`), by call.
+fn v1_answers(n: &NodeObservation) -> BTreeMap<String, &Answer> {
+    n.probes
+        .iter()
+        .filter(|p| p.request == "POST /api/v1")
+        .filter_map(|p| Some((super::v1_probe_call(&p.name)?, &p.answer)))
+        .collect()
+}
+
+fn answer_status(r: &Redactor, a: &Answer) -> String {
+    match (&a.status, &a.error) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(e)) => format!("error: {}", r.text(e)),
+        (None, None) => "?".to_string(),
+    }
+}
+
+/// The v1 calls (only where both ends were asked): calls the version knows, their status,
+/// the field paths of their answers (like with like, as for the state document).
+fn v1_changes(r: &Redactor, from: &NodeObservation, to: &NodeObservation, d: &mut NodeDrift) {
+    let (a, b) = (v1_answers(from), v1_answers(to));
+    if a.is_empty() || b.is_empty() {
+        return;
+    }
+    for (call, ans) in &b {
+        let Some(old) = a.get(call) else {
+            d.added.push(change(
+                Kind::V1Call,
+                call,
+                None,
+                Some(answer_status(r, ans)),
+            ));
+            continue;
+        };
+        let (sa, sb) = (answer_status(r, old), answer_status(r, ans));
+        if sa != sb {
+            d.changed
+                .push(change(Kind::V1Call, call, Some(sa), Some(sb)));
+        }
+        if let (Some(ja), Some(jb)) = (&old.json, &ans.json) {
+            v1_fields(call, &r.value(ja), &r.value(jb), d);
+        }
+    }
+    for (call, ans) in &a {
+        if !b.contains_key(call) {
+            d.removed.push(change(
+                Kind::V1Call,
+                call,
+                Some(answer_status(r, ans)),
+                None,
+            ));
+        }
+    }
+}
+
+/// The field paths of one call's two answers.
+fn v1_fields(call: &str, a: &Value, b: &Value, d: &mut NodeDrift) {
+    let (sa, sb) = (shape(a), shape(b));
+    let one_side = sb
+        .fields
+        .difference(&sa.fields)
+        .map(|p| (p, true))
+        .chain(sa.fields.difference(&sb.fields).map(|p| (p, false)));
+    for (p, added) in one_side {
+        if let Some((pattern, why)) = endpoints::BUILD_PROVENANCE
+            .iter()
+            .find(|(f, _)| crate::mesos::notes::matches(f, p))
+        {
+            d.not_compared.push(NotCompared {
+                name: format!("{call} {pattern}"),
+                why: why.to_string(),
+            });
+            continue;
+        }
+        // A field inside a list that was empty at one end: the workload decides.
+        if let Some(list) = arrays_of(p)
+            .into_iter()
+            .find(|l| !(sa.full.contains(*l) && sb.full.contains(*l)))
+        {
+            let end = if sa.full.contains(list) {
+                "the end"
+            } else {
+                "the start"
+            };
+            d.not_compared.push(NotCompared {
+                name: format!("{call} {list}/*"),
+                why: format!("empty at {end} (workload): its elements' fields cannot be compared"),
+            });
+            continue;
+        }
+        let c = change(Kind::V1Field, &format!("{call} {p}"), None, None);
+        if added {
+            d.added.push(c);
+        } else {
+            d.removed.push(c);
+        }
+    }
 }
 
 /// The changes on one node between two observations of it.
@@ -175,6 +279,7 @@ pub fn node_drift(r: &Redactor, from: &NodeObservation, to: &NodeObservation) ->
         state_changes(&r.value(a), &r.value(b), &mut d);
     }
     format_changes(from, to, &mut d);
+    v1_changes(r, from, to, &mut d);
     for list in [
         &mut d.added,
         &mut d.changed,
@@ -232,6 +337,14 @@ fn presence(r: &Redactor, n: &NodeObservation) -> BTreeSet<(Kind, String)> {
     }
     for f in flags_doc(n).into_keys() {
         out.insert((Kind::Flag, f));
+    }
+    for (call, a) in v1_answers(n) {
+        if let Some(j) = &a.json {
+            for p in field_paths(&r.value(j)) {
+                out.insert((Kind::V1Field, format!("{call} {p}")));
+            }
+        }
+        out.insert((Kind::V1Call, call));
     }
     if let Some(state) = state_doc(n) {
         let v = r.value(state);

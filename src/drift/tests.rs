@@ -278,3 +278,318 @@ fn flatten_names_elements_by_label() {
     );
     assert!(field_paths(&v).contains("/slaves/*/x"));
 }
+
+/// A small protobuf API: `mesos.TaskStatus` with the given fields, the master's v1 call
+/// types, and the given extra messages (empty).
+fn proto_api(
+    fields: &[(&str, i32, &str, bool)],
+    calls: &[&str],
+    messages: &[&str],
+) -> crate::mesos::protos::ProtoApi {
+    use crate::mesos::protos::{Enum, EnumValue, Field, Message, ProtoApi};
+    let mut api = ProtoApi::default();
+    api.files.insert("mesos/mesos.proto".into());
+    let status = Message {
+        file: "mesos/mesos.proto".into(),
+        deprecated: false,
+        fields: fields
+            .iter()
+            .map(|(n, number, kind, deprecated)| {
+                let f = Field {
+                    number: *number,
+                    label: "optional".into(),
+                    kind: kind.to_string(),
+                    default: None,
+                    deprecated: *deprecated,
+                };
+                (n.to_string(), f)
+            })
+            .collect(),
+    };
+    api.messages.insert("mesos.TaskStatus".into(), status);
+    for m in messages {
+        api.messages.insert(m.to_string(), Message::default());
+    }
+    let values = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = EnumValue {
+                number: i as i32,
+                deprecated: false,
+            };
+            (c.to_string(), v)
+        })
+        .collect();
+    api.enums.insert(
+        "mesos.v1.master.Call.Type".into(),
+        Enum {
+            values,
+            ..Enum::default()
+        },
+    );
+    api
+}
+
+fn proto_diff(a: &crate::mesos::protos::ProtoApi, b: &crate::mesos::protos::ProtoApi) -> Drift {
+    let (from, to) = ("1.4.3".parse().unwrap(), "1.5.2".parse().unwrap());
+    let r = Redactor::new();
+    diff((&from, &[], &r), (&to, &[], &r), Some((a, b)))
+}
+
+#[test]
+fn identical_protobuf_apis_report_nothing() {
+    let a = proto_api(
+        &[("state", 2, "mesos.TaskState", false)],
+        &["GET_HEALTH"],
+        &[],
+    );
+    let d = proto_diff(&a, &a);
+    assert!(d.is_empty(), "{}", d.markdown());
+    assert!(d.markdown().contains("\nNo change.\n"), "{}", d.markdown());
+}
+
+#[test]
+fn protobuf_changes_are_found_and_classified_against_the_notes() {
+    let a = proto_api(
+        &[
+            ("state", 2, "mesos.TaskState", false),
+            ("message", 4, "string", false),
+            ("gone", 7, "bytes", false),
+        ],
+        &["UNKNOWN", "GET_HEALTH"],
+        &[],
+    );
+    let b = proto_api(
+        &[
+            ("state", 2, "mesos.TaskState", false),
+            ("message", 4, "bytes", true),
+            ("limitation", 16, "mesos.TaskStatus.Limitation", false),
+        ],
+        &["UNKNOWN", "GET_HEALTH", "GET_CONTAINERS"],
+        &[
+            "mesos.TaskStatus.Limitation",
+            "mesos.TaskStatus.Limitation.Inner",
+        ],
+    );
+    let d = proto_diff(&a, &b);
+    let p = d.protobuf.as_ref().expect("a protobuf section");
+    let names = |l: &[Change]| -> Vec<String> { l.iter().map(|c| c.name.clone()).collect() };
+    // The nested message that came with its parent is not listed again.
+    assert_eq!(
+        names(&p.added),
+        [
+            "mesos.TaskStatus.Limitation",
+            "mesos.TaskStatus.limitation",
+            "mesos.v1.master.Call.Type.GET_CONTAINERS"
+        ]
+    );
+    assert_eq!(names(&p.changed), ["mesos.TaskStatus.message"]);
+    assert_eq!(p.changed[0].from.as_deref(), Some("#4 optional string"));
+    assert_eq!(p.changed[0].to.as_deref(), Some("#4 optional bytes"));
+    assert_eq!(names(&p.deprecated), ["mesos.TaskStatus.message"]);
+    assert_eq!(names(&p.removed), ["mesos.TaskStatus.gone"]);
+    // 1.5.x A #1-5-x-task-resource-limitation names `TaskStatus.limitation`; 1.5.x A
+    // #1-5-x-get-containers the v1 call GET_CONTAINERS; nothing names the rest.
+    let documented = |name: &str| {
+        p.all()
+            .find(|(_, c)| c.name == name)
+            .and_then(|(_, c)| c.documented.clone())
+    };
+    assert_eq!(
+        documented("mesos.TaskStatus.limitation").as_deref(),
+        Some("1.5.x A #1-5-x-task-resource-limitation")
+    );
+    assert_eq!(
+        documented("mesos.v1.master.Call.Type.GET_CONTAINERS").as_deref(),
+        Some("1.5.x A #1-5-x-get-containers")
+    );
+    assert_eq!(documented("mesos.TaskStatus.gone"), None);
+    let check = |element: &str| {
+        d.notes
+            .iter()
+            .find(|n| n.element == element)
+            .unwrap_or_else(|| panic!("{element} in {:?}", d.notes))
+    };
+    assert!(check("proto TaskStatus.limitation").observed);
+    assert!(check("v1 call GET_CONTAINERS").observed);
+    let md = d.markdown();
+    assert!(
+        md.contains("| protobuf API (libmesos) | 3 | 1 | 1 | 1 | 2 | 4 |"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn without_the_descriptors_protobuf_notes_say_why_they_are_not_observed() {
+    let a = proto_api(&[], &[], &[]);
+    let with = proto_diff(&a, &a);
+    let from = "1.4.3".parse().unwrap();
+    let to = "1.5.2".parse().unwrap();
+    let r = Redactor::new();
+    let without = diff((&from, &[], &r), (&to, &[], &r), None);
+    let why = |d: &Drift| {
+        d.notes
+            .iter()
+            .find(|n| n.element == "proto TaskStatus.limitation")
+            .and_then(|n| n.why.clone())
+    };
+    assert_eq!(
+        why(&with).as_deref(),
+        Some("absent at both ends: not in the 1.4.3 and 1.5.2 builds")
+    );
+    assert!(
+        why(&without).is_some_and(|w| w.contains("not read")),
+        "{without:?}"
+    );
+}
+
+#[test]
+fn protobuf_names_fold_on_dots() {
+    let changes: Vec<Change> = ["GET_A", "GET_B", "GET_C"]
+        .iter()
+        .map(|c| {
+            node::change(
+                Kind::ProtoValue,
+                &format!("mesos.v1.master.Call.Type.{c}"),
+                None,
+                None,
+            )
+        })
+        .collect();
+    let f = fold(&changes);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0].pattern,
+        "mesos.v1.master.Call.Type.{GET_A,GET_B,GET_C}"
+    );
+}
+
+fn with_v1(mut n: NodeObservation, calls: &[(&str, u16, Value)]) -> NodeObservation {
+    n.probes = calls
+        .iter()
+        .map(|(call, status, json)| crate::observation::ProbeAnswer {
+            name: v1_probe_name(Role::Master, call),
+            request: "POST /api/v1".into(),
+            snapshot: true,
+            answer: Answer {
+                status: Some(*status),
+                json: Some(json.clone()),
+                ..Answer::default()
+            },
+        })
+        .collect();
+    n
+}
+
+#[test]
+fn v1_calls_are_compared_by_status_and_field_paths() {
+    let a = with_v1(
+        master("1.4.3", &[], &[], json!({}), json!({})),
+        &[
+            ("GET_HEALTH", 200, json!({"get_health": {"healthy": true}})),
+            (
+                "GET_AGENTS",
+                200,
+                json!({"get_agents": {"agents": [{"active": true}]}}),
+            ),
+            ("GET_TASKS", 200, json!({"get_tasks": {"tasks": []}})),
+            ("GET_OLD", 200, json!({})),
+            (
+                "GET_VERSION",
+                200,
+                json!({"get_version": {"version_info": {"version": "1.4.3"}}}),
+            ),
+        ],
+    );
+    let b = with_v1(
+        master("1.5.2", &[], &[], json!({}), json!({})),
+        &[
+            ("GET_HEALTH", 200, json!({"get_health": {"healthy": true}})),
+            (
+                "GET_AGENTS",
+                200,
+                json!({"get_agents": {"agents": [{"active": true, "drain": 1}]}}),
+            ),
+            (
+                "GET_TASKS",
+                503,
+                json!({"get_tasks": {"tasks": [{"id": "t"}]}}),
+            ),
+            ("GET_CONTAINERS", 200, json!({"get_containers": {}})),
+            (
+                "GET_VERSION",
+                200,
+                json!({"get_version": {"version_info": {"version": "1.5.2", "git_branch": "b"}}}),
+            ),
+        ],
+    );
+    let (from, to) = ("1.4.3".parse().unwrap(), "1.5.2".parse().unwrap());
+    let r = Redactor::new();
+    let d = diff((&from, &[a], &r), (&to, &[b], &r), None);
+    let n = &d.nodes[0];
+    let show = |l: &[Change]| -> Vec<String> {
+        l.iter()
+            .map(|c| format!("{} {} {:?} {:?}", c.kind.as_str(), c.name, c.from, c.to))
+            .collect()
+    };
+    assert_eq!(
+        show(&n.added),
+        [
+            "v1 call GET_CONTAINERS None Some(\"200\")",
+            "v1 field GET_AGENTS /get_agents/agents/*/drain None None"
+        ]
+    );
+    assert_eq!(
+        show(&n.changed),
+        ["v1 call GET_TASKS Some(\"200\") Some(\"503\")"]
+    );
+    assert_eq!(show(&n.removed), ["v1 call GET_OLD Some(\"200\") None"]);
+    // The task list was empty at the start: its fields are the workload's, not compared; how
+    // the release was built is not the API.
+    let not: Vec<&str> = n.not_compared.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(
+        not,
+        [
+            "GET_TASKS /get_tasks/tasks/*",
+            "GET_VERSION /get_version/version_info/*"
+        ]
+    );
+    // 1.5.x A #1-5-x-get-containers names the call.
+    assert_eq!(
+        n.added[0].documented.as_deref(),
+        Some("1.5.x A #1-5-x-get-containers")
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|c| c.element == "v1 call GET_CONTAINERS" && c.observed));
+    assert_eq!(
+        v1_probe_call("v1-agent-get_containers").as_deref(),
+        Some("GET_CONTAINERS")
+    );
+}
+
+#[test]
+fn a_message_that_appeared_whole_shows_every_field_a_note_names() {
+    let a = proto_api(&[], &[], &[]);
+    let b = proto_api(
+        &[],
+        &[],
+        &["mesos.v1.agent.Call.GetContainers", "mesos.v1.agent.Call"],
+    );
+    let d = proto_diff(&a, &b);
+    // `mesos.v1.agent.Call` appeared with `GetContainers` inside it: one line, and 1.5.x A
+    // #1-5-x-get-containers names two fields of it.
+    let p = d.protobuf.as_ref().unwrap();
+    assert_eq!(p.added.len(), 1, "{}", d.markdown());
+    for field in ["show_nested", "show_standalone"] {
+        let element = format!("proto agent.Call.GetContainers.{field}");
+        assert!(
+            d.notes.iter().any(|n| n.element == element && n.observed),
+            "{element}: {}",
+            d.markdown()
+        );
+    }
+}

@@ -101,6 +101,14 @@ pub const PHASE_EFFECTS: &[(&str, &str)] = &[(
     "set once an agent re-registered with a restarted master (a phase effect)",
 )];
 
+/// Fields of v1 answers that say how the release was built, not what it can do: which of
+/// them are set depends on who built it from where (only the 1.6.1 release, built from a
+/// branch, has `git_branch`). Not compared.
+pub const BUILD_PROVENANCE: &[(&str, &str)] = &[(
+    "/get_version/version_info/*",
+    "how the release was built (git_branch is set by some builds only), not the API",
+)];
+
 /// Metric names a process adds when an event first happens (a task ending for a reason),
 /// not when it starts: they come with the workload, not the version.
 pub const EVENT_METRICS: &[(&str, &str)] = &[(

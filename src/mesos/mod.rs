@@ -8,6 +8,7 @@ pub mod glog;
 pub mod modules;
 pub mod notes;
 pub mod procedures;
+pub mod protos;
 pub mod readiness;
 pub mod recordio;
 pub mod roles;

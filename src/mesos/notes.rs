@@ -117,7 +117,10 @@ impl Element {
         }
     }
 
-    /// Why the drift report cannot see this kind of element at all, if it cannot.
+    /// Why the drift report cannot see this kind of element at all, if it cannot. v1 calls and
+    /// protobufs are seen by `upgrade-harness diff` (which reads the builds' descriptors and
+    /// makes the calls); in a scenario run's report the old wording stays, so that the
+    /// committed scenario snapshots stay as their real runs made them.
     pub fn unobserved_kind(&self) -> Option<&'static str> {
         match self {
             Element::V1Call(_) => Some("the v1 operator API is not probed yet"),
@@ -241,6 +244,27 @@ mod tests {
                 }
                 if let Element::Endpoint(p) | Element::StateField(p) = e {
                     assert!(p.starts_with('/'), "{}: {p} is no path", n.anchor);
+                }
+                // Matched against the descriptors' full names without their package
+                // (`drift::protos::note_names`): `TaskStatus.limitation`.
+                if let Element::Proto(p) = e {
+                    assert!(
+                        !p.starts_with("mesos.")
+                            && p.split('.').all(|part| {
+                                !part.is_empty()
+                                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                            }),
+                        "{}: proto {p} is not `Message.field` without the package",
+                        n.anchor
+                    );
+                }
+                // Matched against `Call.Type` values and the calls' probe names.
+                if let Element::V1Call(c) = e {
+                    assert!(
+                        c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                        "{}: v1_call {c} is not a Call.Type value",
+                        n.anchor
+                    );
                 }
             }
         }
