@@ -116,7 +116,7 @@ fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     // Clusters at once: `--jobs`, within the machine-wide cap shared with test runs.
-    let cap = match crate::testing::clusters::max_clusters_setting() {
+    let cap = match crate::run::slots::max_clusters_setting() {
         Ok(cap) => cap,
         Err(e) => {
             eprintln!("error: {e}");

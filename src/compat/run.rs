@@ -200,7 +200,8 @@ pub async fn run_table(
             .collect();
         table
     };
-    let machine_cap = crate::testing::clusters::max_clusters();
+    let machine_cap = crate::run::slots::max_clusters_setting()
+        .unwrap_or(crate::run::slots::DEFAULT_MAX_CLUSTERS);
     let work = stream::iter(to_run)
         .map(|(cell, path, key)| {
             let run_opts = &run_opts;

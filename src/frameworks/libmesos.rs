@@ -279,7 +279,8 @@ pub fn build_for_scenario(
             continue;
         }
         let build = crate::images::build_version(&v.value, opts).map_err(|e| e.to_string())?;
-        let program = build_scheduler(&build, &opts.cache_dir, &opts.cxx).map_err(|e| e.to_string())?;
+        let program =
+            build_scheduler(&build, &opts.cache_dir, &opts.cxx).map_err(|e| e.to_string())?;
         built.insert(v.value.clone(), program.program);
     }
     Ok(built)

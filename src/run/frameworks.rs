@@ -278,10 +278,7 @@ impl Runner<'_> {
                         .copy_to_node(node, source, &dir)
                         .await
                         .context(|| format!("copying {} into {node}", source.display()))?;
-                    vec![format!(
-                        "{dir}/{}",
-                        crate::frameworks::libmesos::PROGRAM
-                    )]
+                    vec![format!("{dir}/{}", crate::frameworks::libmesos::PROGRAM)]
                 }
                 None => program.command.clone(),
             },

@@ -136,8 +136,9 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         progress.note("module builds ready", t.elapsed());
     }
     let t = Instant::now();
-    let libmesos_schedulers = crate::frameworks::libmesos::build_for_scenario(&scenario, &opts.build)
-        .map_err(InfraError::Frameworks)?;
+    let libmesos_schedulers =
+        crate::frameworks::libmesos::build_for_scenario(&scenario, &opts.build)
+            .map_err(InfraError::Frameworks)?;
     if !libmesos_schedulers.is_empty() {
         progress.note("libmesos schedulers built", t.elapsed());
     }

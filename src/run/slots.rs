@@ -6,6 +6,25 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The environment variable with the cap.
+pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
+/// Measured on 2 cores and 24 GiB (docs/performance.md): clusters mostly wait on Mesos.
+pub const DEFAULT_MAX_CLUSTERS: usize = 4;
+
+/// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or [`DEFAULT_MAX_CLUSTERS`]; else what is wrong
+/// with the variable's value.
+pub fn max_clusters_setting() -> Result<usize, String> {
+    match std::env::var(MAX_CLUSTERS_ENV) {
+        Err(_) => Ok(DEFAULT_MAX_CLUSTERS),
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
+                "{MAX_CLUSTERS_ENV}={text:?}: expected a whole number of at least 1 (how many clusters may run at once; default {DEFAULT_MAX_CLUSTERS})"
+            )),
+        },
+    }
+}
+
 /// A held slot; given back when dropped.
 pub struct MachineSlot(#[allow(dead_code)] std::fs::File);
 

@@ -21,10 +21,7 @@ use crate::run::slots::{self, MachineSlot};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
-/// The environment variable with the cap.
-pub const MAX_CLUSTERS_ENV: &str = "UPGRADE_HARNESS_MAX_CLUSTERS";
-/// Measured on 2 cores and 24 GiB (docs/performance.md): clusters mostly wait on Mesos.
-pub const DEFAULT_MAX_CLUSTERS: usize = 4;
+pub use crate::run::slots::{max_clusters_setting, DEFAULT_MAX_CLUSTERS, MAX_CLUSTERS_ENV};
 
 /// Who exits the process after a signal.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -78,20 +75,7 @@ pub fn name(signal: ShutdownSignal) -> &'static str {
 /// The cap: `UPGRADE_HARNESS_MAX_CLUSTERS`, or [`DEFAULT_MAX_CLUSTERS`]; panics on a value
 /// that is not a whole number of at least 1 (tests: the message is the failure).
 pub fn max_clusters() -> usize {
-    max_clusters_setting().unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The cap, or what is wrong with the variable's value (for commands that exit 2 on it).
-pub fn max_clusters_setting() -> Result<usize, String> {
-    match std::env::var(MAX_CLUSTERS_ENV) {
-        Err(_) => Ok(DEFAULT_MAX_CLUSTERS),
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err(format!(
-                "{MAX_CLUSTERS_ENV}={text:?}: expected a whole number of at least 1 (how many clusters may run at once; default {DEFAULT_MAX_CLUSTERS})"
-            )),
-        },
-    }
+    slots::max_clusters_setting().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The right to have one cluster; given back when dropped (the machine-wide lock with it).

@@ -128,7 +128,11 @@ impl Validator<'_> {
     /// one of the run's versions.
     fn program(&mut self, program: &Spanned<Program>, field: &str, scenario: &Scenario) {
         let p = &program.value;
-        let kinds = [p.binary.is_some(), p.image.is_some(), p.libmesos_scheduler.is_some()];
+        let kinds = [
+            p.binary.is_some(),
+            p.image.is_some(),
+            p.libmesos_scheduler.is_some(),
+        ];
         let problem = match (&p.binary, &p.image) {
             _ if kinds.iter().filter(|k| **k).count() != 1 => Some(format!(
                 "`{field}` needs exactly one of `binary`, `image` and `libmesos_scheduler`"
@@ -157,20 +161,31 @@ impl Validator<'_> {
             let local = scenario.distribution.value == crate::scenario::model::Distribution::Local;
             let problem = if !local {
                 Some((
-                    "`libmesos_scheduler` is built against the project's own Mesos builds: it needs `distribution: local`".to_string(),
+                    format!("`{field}.libmesos_scheduler` is built against the project's own Mesos builds: it needs `distribution: local`"),
                     "use `binary` or `image` with an upstream distribution".to_string(),
                 ))
             } else if !versions.contains(&v.value) {
                 Some((
-                    format!("`libmesos_scheduler: {}` is not a version of this run", v.value),
-                    format!("the run's node image holds `{}` and `{}`", versions[0], versions[1]),
+                    format!(
+                        "`{field}.libmesos_scheduler: {}` is not a version of this run",
+                        v.value
+                    ),
+                    format!(
+                        "the run's node image holds `{}` and `{}`",
+                        versions[0], versions[1]
+                    ),
                 ))
             } else {
                 None
             };
             if let Some((message, help)) = problem {
                 let d = self
-                    .at(v, "scenario::framework_program", format!("{field}.libmesos_scheduler"), message)
+                    .at(
+                        v,
+                        "scenario::framework_program",
+                        format!("{field}.libmesos_scheduler"),
+                        message,
+                    )
                     .label("this version")
                     .help(help);
                 self.out.push(d);
