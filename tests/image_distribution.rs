@@ -108,9 +108,17 @@ fn a_real_upgrade_through_images_matches_the_local_snapshots() {
     }
     // The drift report differs only in the scenario's name on its first line.
     let scenario = upgrade_harness::scenario::load(&root().join(FIXTURE)).expect("loads");
-    let drift = upgrade_harness::drift::drift(&scenario, &report.observations)
-        .markdown()
-        .replace("images-1.7.3-to-1.11.0", "local-ha-1.7.3-to-1.11.0");
+    // The same builds' protobuf APIs as the local run's report compares.
+    let build = upgrade_harness::images::BuildOptions::default();
+    let api = |v: String| upgrade_harness::mesos::protos::of_build(&v, &build).expect("readable");
+    let apis = (
+        api(scenario.from_version().to_string()),
+        api(scenario.to_version().to_string()),
+    );
+    let drift =
+        upgrade_harness::drift::drift(&scenario, &report.observations, Some((&apis.0, &apis.1)))
+            .markdown()
+            .replace("images-1.7.3-to-1.11.0", "local-ha-1.7.3-to-1.11.0");
     let drift_path = root()
         .join("snapshots/drift")
         .join(LOCAL_DIR)

@@ -127,7 +127,7 @@ fn repeat_trial(suite: &Scenarios, file: &ScenarioFile) -> Trial {
                 .collect();
             texts.push((
                 "drift".to_string(),
-                drift::drift(&scenario, &report.observations).markdown(),
+                drift::drift(&scenario, &report.observations, None).markdown(),
             ));
             seen.push(texts);
         }

@@ -163,15 +163,7 @@ fn scenario_file(
 /// The public protobuf API of the build of `version` (`crate::mesos::protos`), read from its
 /// `libmesos.so` once and cached per build hash in `<cache>/protos/`.
 pub fn protobuf(version: Version, opts: &DiffOptions) -> Result<ProtoApi, String> {
-    let text = version.to_string();
-    let build = build_version(&text, &opts.build).map_err(|e| e.to_string())?;
-    let cache = opts.build.cache_dir.join("protos").join(format!(
-        "{text}-{}-extract{}.json",
-        &build.hash[..16],
-        protos::EXTRACT_FORMAT
-    ));
-    let lib = protos::libmesos(&build.rootfs, &build.launcher_dir_in_image);
-    protos::read_cached(&lib, &cache).map_err(|e| format!("the protobuf API of {version}: {e}"))
+    protos::of_build(&version.to_string(), &opts.build)
 }
 
 /// The drift report between the clusters at `from` and `to`, and between their builds'

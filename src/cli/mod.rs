@@ -618,7 +618,12 @@ fn drift_again(folder: &Path, json: bool) -> ExitCode {
             .map_err(|d| d.render_with(&miette::GraphicalReportHandler::new()))?;
         let obs: crate::observation::Observations =
             serde_json::from_value(read("observations.json")?).map_err(|e| e.to_string())?;
-        Ok(crate::drift::drift(&scenario, &obs))
+        let apis = crate::drift::scenario_apis(&scenario, &crate::images::BuildOptions::default());
+        Ok(crate::drift::drift(
+            &scenario,
+            &obs,
+            apis.as_ref().map(|(a, b)| (a, b)),
+        ))
     });
     match report {
         Ok(d) => out(&if json { d.json() + "\n" } else { d.markdown() })

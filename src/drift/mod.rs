@@ -243,8 +243,27 @@ pub struct Drift {
     pub notes: Vec<NoteCheck>,
 }
 
-/// The drift between the first and the last phase of a run, classified against the notes.
-pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
+/// The protobuf APIs of a scenario's `from` and `to` builds, for [`drift`]: only the project's
+/// own builds (`distribution: local`) have a libmesos to read; `None` when there is none, or
+/// it cannot be read (the report then says the descriptors were not read).
+pub fn scenario_apis(
+    scenario: &Scenario,
+    opts: &crate::images::BuildOptions,
+) -> Option<(ProtoApi, ProtoApi)> {
+    if scenario.distribution.value != crate::scenario::model::Distribution::Local {
+        return None;
+    }
+    let read = |v: Version| crate::mesos::protos::of_build(&v.to_string(), opts).ok();
+    Some((read(scenario.from_version())?, read(scenario.to_version())?))
+}
+
+/// The drift between the first and the last phase of a run and, when given, between the
+/// protobuf APIs of its two builds, classified against the notes.
+pub fn drift(
+    scenario: &Scenario,
+    obs: &Observations,
+    apis: Option<(&ProtoApi, &ProtoApi)>,
+) -> Drift {
     let (Some(first), Some(last)) = (obs.phases.first(), obs.phases.last()) else {
         return Drift {
             scenario: scenario.name.value.clone(),
@@ -261,6 +280,7 @@ pub fn drift(scenario: &Scenario, obs: &Observations) -> Drift {
     );
     d.from_version = Some(scenario.from_version());
     d.to_version = Some(scenario.to_version());
+    d.protobuf = apis.map(|(a, b)| protos::compare(a, b));
     conformance::classify(&mut d);
     d
 }

@@ -84,7 +84,7 @@ fn same_version_on_both_sides_gives_an_empty_report() {
         json!({"a": "1"}),
         json!({"id": "x", "slaves": [{"id": "a"}]}),
     );
-    let d = drift(&scenario(), &observations(m.clone(), m));
+    let d = drift(&scenario(), &observations(m.clone(), m), None);
     assert!(d.is_empty());
 }
 
@@ -105,7 +105,7 @@ fn with_a_new_leader_the_leaders_are_compared() {
         json!({"id": "x"}),
     );
     new.node = "master-2".into();
-    let d = drift(&scenario(), &observations(old, new));
+    let d = drift(&scenario(), &observations(old, new), None);
     assert_eq!(d.nodes.len(), 1);
     assert_eq!(
         d.nodes[0].node,
@@ -135,7 +135,7 @@ fn harness_paths_phase_effects_and_workload_are_not_drift() {
         json!({"slaves": [{"id": "a", "registered_time": 1.0, "reregistered_time": 2.0}],
                "frameworks": [{"id": "f", "completed_tasks": [{"id": "t", "state": "TASK_KILLED"}]}]}),
     );
-    let d = drift(&scenario(), &observations(a, b));
+    let d = drift(&scenario(), &observations(a, b), None);
     assert!(d.is_empty(), "{}", d.markdown());
     let not: Vec<&str> = d.nodes[0]
         .not_compared
@@ -167,7 +167,7 @@ fn api_values_are_compared_by_member() {
         json!({}),
         json!({"capabilities": ["B", "A", "C"]}),
     );
-    let d = drift(&scenario(), &observations(a, b));
+    let d = drift(&scenario(), &observations(a, b), None);
     assert_eq!(d.nodes[0].added.len(), 1);
     assert_eq!(d.nodes[0].added[0].to.as_deref(), Some("C"));
 }
@@ -229,7 +229,7 @@ fn changes_land_in_the_notes_categories() {
         json!({"registry_strict": "true", "fresh": "x"}),
         json!({"slaves": [{"id": "a", "hostname": "agent-1", "drain_info": {}}]}),
     );
-    let d = drift(&scenario(), &observations(a, b));
+    let d = drift(&scenario(), &observations(a, b), None);
     insta::assert_snapshot!(d.markdown());
     insta::assert_json_snapshot!(d);
 }
@@ -255,7 +255,7 @@ fn changes_are_classified_against_the_notes_of_the_range() {
     let yaml = "format: 1\nname: t\nfrom: 1.7.3\nto: 1.8.1\ndistribution: local\ntopology: { masters: 1, agents: 1 }\norder: { deviates: { reason: test } }\nsteps: [upgrade_masters]\n";
     let s = crate::scenario::load::parse_and_validate(std::path::Path::new("t.yaml"), yaml)
         .expect("valid scenario");
-    let d = drift(&s, &o);
+    let d = drift(&s, &o, None);
     let removed = &d.nodes[0].removed[0];
     assert_eq!(removed.name, "/master/state.json");
     // 0.25 deprecated the .json names; no note of 1.8 removes them.

@@ -378,3 +378,16 @@ pub fn read_cached(libmesos: &Path, cache: &Path) -> Result<ProtoApi, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The public protobuf API of the project's build of `version`, read from its `libmesos.so`
+/// once and cached per build hash in `<cache>/protos/`.
+pub fn of_build(version: &str, opts: &crate::images::BuildOptions) -> Result<ProtoApi, String> {
+    let build = crate::images::build_version(version, opts).map_err(|e| e.to_string())?;
+    let cache = opts.cache_dir.join("protos").join(format!(
+        "{version}-{}-extract{}.json",
+        &build.hash[..16],
+        EXTRACT_FORMAT
+    ));
+    let lib = libmesos(&build.rootfs, &build.launcher_dir_in_image);
+    read_cached(&lib, &cache).map_err(|e| format!("the protobuf API of {version}: {e}"))
+}

@@ -263,7 +263,12 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         ));
     }
     // Written last, so that a cleanup problem is in `result.json` too.
-    let drift = crate::drift::drift(&scenario, &report.observations);
+    let apis = crate::drift::scenario_apis(&scenario, &opts.build);
+    let drift = crate::drift::drift(
+        &scenario,
+        &report.observations,
+        apis.as_ref().map(|(a, b)| (a, b)),
+    );
     // A failed run also leaves its failure bundle beside the folder.
     report
         .write(&folder, &drift)

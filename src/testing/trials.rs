@@ -136,7 +136,13 @@ pub(super) fn real_run(
             failures.push(why);
         }
     }
-    let drift = drift::drift(&scenario, &report.observations).markdown();
+    let apis = drift::scenario_apis(&scenario, &crate::images::BuildOptions::default());
+    let drift = drift::drift(
+        &scenario,
+        &report.observations,
+        apis.as_ref().map(|(a, b)| (a, b)),
+    )
+    .markdown();
     let description = format!("upgrade-harness run {}: API drift", file.shown);
     let dir = snapshots::drift_dir(s, file);
     if let Err(why) = assert_snapshot(s, file, dir, &file.stem, description, drift) {
