@@ -23,6 +23,31 @@ pub enum Milestone {
     ExecutorSubscribed,
 }
 
+/// Whether `line` is a glog error or fatal line (`E1207 20:36:11.551940 ...`, `F...`): what a
+/// Mesos process says of why it exits.
+pub fn is_error(line: &str) -> bool {
+    let mut chars = line.chars();
+    matches!(chars.next(), Some('E' | 'F'))
+        && chars.clone().take(4).count() == 4
+        && chars.take(4).all(|c| c.is_ascii_digit())
+}
+
+/// The lines to quote of a process that exited: its last `n` error lines and its last `n`
+/// lines, in the order written, each once. Under load other threads log after the error
+/// (`replica.cpp` write notices), which can push it out of the last lines.
+pub fn exit_quote(output: &str, n: usize) -> String {
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    let errors: Vec<usize> = (0..lines.len()).filter(|&i| is_error(lines[i])).collect();
+    let mut keep: Vec<usize> = errors[errors.len().saturating_sub(n)..].to_vec();
+    keep.extend(lines.len().saturating_sub(n)..lines.len());
+    keep.sort_unstable();
+    keep.dedup();
+    keep.iter()
+        .map(|&i| lines[i])
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 /// The milestone a line marks, if any. The texts are those of 1.4.3-1.11.0 (unchanged over
 /// the range; `tests` below holds one real line of each).
 pub fn milestone(line: &str) -> Option<Milestone> {
@@ -105,6 +130,34 @@ pub fn timestamp(line: &str, around_unix: f64) -> Option<f64> {
         .map(|d| NaiveDateTime::new(d, time).and_utc())
         .map(|t| t.timestamp_micros() as f64 / 1e6)
         .min_by(|a, b| (a - around_unix).abs().total_cmp(&(b - around_unix).abs()))
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::*;
+
+    #[test]
+    fn the_error_is_quoted_even_when_other_lines_follow_it() {
+        let out = "I1207 20:35:35.1 1 a.cpp] starting\n\
+E1207 20:35:35.2 2 master.cpp:1680] Master is missing the following minimum capabilities: QUOTA_V2\n\
+E1207 20:35:35.3 2 master.cpp:1685] EXIT with status 1:\n\
+I1207 20:35:35.4 3 replica.cpp:541] Replica received write request\n\
+I1207 20:35:35.5 3 replica.cpp:695] Replica received learned notice\n\
+I1207 20:35:35.6 3 replica.cpp:695] another\n";
+        let q = exit_quote(out, 3);
+        assert!(
+            q.starts_with("E1207 20:35:35.2 2 master.cpp:1680] Master is missing"),
+            "{q}"
+        );
+        assert_eq!(q.matches(" | ").count(), 4, "{q}");
+        assert!(!q.contains("starting"), "{q}");
+        assert_eq!(
+            exit_quote("Error loading modules: x\n", 3),
+            "Error loading modules: x"
+        );
+        assert!(!is_error("Error loading modules"));
+        assert!(is_error("F1207 fatal"));
+    }
 }
 
 #[cfg(test)]

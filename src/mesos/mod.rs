@@ -11,6 +11,7 @@ pub mod procedures;
 pub mod protos;
 pub mod readiness;
 pub mod recordio;
+pub mod resources;
 pub mod roles;
 pub mod scheduler;
 pub mod task_state;

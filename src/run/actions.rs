@@ -312,7 +312,7 @@ impl Runner<'_> {
                 let output = self.cluster.process_output(node).await;
                 Err(StepError::Cluster(format!(
                     "Mesos {version} in {node} {status} while starting; its last output: {}",
-                    crate::check::last_lines(&output, 3)
+                    crate::mesos::glog::exit_quote(&output, 3)
                 )))
             }
         }

@@ -392,3 +392,65 @@ fn skipped(name: &str, why: &str) -> VerdictRecord {
         },
     }
 }
+
+/// How long the agents get to catch up with a reservation a check made through the master.
+const RESOURCES_SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Runner<'_> {
+    /// After a phase whose checks POSTed (a reservation through the master reaches the agent
+    /// asynchronously): waits until every agent's own unreserved resources agree with the
+    /// leading master's view, so that the phase's snapshots do not depend on timing. Returns
+    /// what was last seen when they still disagree at the deadline (the snapshot then shows
+    /// it, and the run says why).
+    pub(super) async fn settle_resources(&self, phase: &str) -> Option<String> {
+        let posted = self.scenario.checks.iter().any(|c| {
+            c.value.after.value == phase
+                && c.value.status.as_ref().is_some_and(|s| s.post.is_some())
+        });
+        if !posted {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        loop {
+            let last = match self.resources_disagreement().await {
+                Ok(None) => return None,
+                Ok(Some(why)) | Err(why) => why,
+            };
+            if started.elapsed() >= RESOURCES_SETTLE {
+                return Some(format!(
+                    "the agents' resources still differ from the master's after {:?}: {last}",
+                    RESOURCES_SETTLE
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn resources_disagreement(&self) -> Result<Option<String>, String> {
+        let get = |node: String, path: &'static str| async move {
+            let target = self.cluster.target(&node).map_err(|e| e.to_string())?;
+            let r = self
+                .cluster
+                .client
+                .get(&target.base_url, path)
+                .await
+                .map_err(|e| format!("{node}: {path}: {e}"))?;
+            serde_json::from_slice::<serde_json::Value>(&r.body)
+                .map_err(|e| format!("{node}: {path}: {e}"))
+        };
+        let leader = self.cluster.masters().first().cloned().ok_or("no master")?;
+        let master = crate::mesos::resources::master_view(
+            &get(leader, crate::mesos::endpoints::MASTER_STATE).await?,
+        );
+        for agent in self.cluster.agents() {
+            if self.down_by_design.contains(&agent) {
+                continue;
+            }
+            let state = get(agent, crate::mesos::endpoints::AGENT_STATE).await?;
+            if let Some(why) = crate::mesos::resources::disagreement(&state, &master) {
+                return Ok(Some(why));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -121,6 +121,9 @@ impl Runner<'_> {
                     }
                     let count = self.plan.phases().len();
                     let t = Instant::now();
+                    if let Some(why) = self.settle_resources(&phase.name).await {
+                        self.progress.note(&why, t.elapsed());
+                    }
                     probe::record(
                         &mut self.observations,
                         &self.cluster,
