@@ -2,7 +2,7 @@
 // scheduler driver (`mesos::MesosSchedulerDriver`) that each version's libmesos exports, as
 // the 0.x notes' frameworks did ("upgrade the schedulers: link against the new native
 // library"). The harness builds it once per Mesos version against that version's library
-// (`src/frameworks/libmesos.rs`); `upgrade_schedulers` replaces the running build by the `to`
+// (`src/mesos/libmesos_scheduler.rs`); `upgrade_schedulers` replaces the running build by the `to`
 // build, which fails over to the same framework ID.
 //
 // What it does: registers under FRAMEWORK_NAME (default `libmesos-scheduler`) with the

@@ -9,7 +9,6 @@ pub mod compat;
 pub mod docker;
 pub mod domain;
 pub mod drift;
-pub mod frameworks;
 pub mod image_builds;
 pub mod images;
 pub mod matrix;

@@ -15,6 +15,7 @@ use crate::domain::Version;
 use crate::mesos::versions;
 use crate::modules::{Fixture, FIXTURE_MODULE_NAME};
 use crate::scenario::diagnostic::{Diagnostics, Problem, SourceFile};
+use crate::scenario::model::TimeoutProblem;
 use crate::scenario::model::{Distribution, ModuleKind, ModuleProof, ModuleRole, Timeouts};
 
 /// The one format version of manifests.
@@ -522,6 +523,17 @@ impl Validator<'_> {
                         self.version(p, &format!("{f}.from"), &every_pair.from),
                         self.version(p, &format!("{f}.to"), &every_pair.to),
                     ) {
+                        (Some(a), Some(b)) if a >= b => {
+                            self.problem(
+                                p,
+                                "certify::not_an_upgrade",
+                                &f,
+                                format!("every_pair from {a} to {b} holds no upgrade"),
+                                "the older version first: `every_pair: { from: 1.7.0, to: 1.7.3 }`"
+                                    .into(),
+                            );
+                            continue;
+                        }
                         (Some(a), Some(b)) => {
                             let inside: Vec<Version> = known
                                 .iter()
@@ -667,22 +679,25 @@ impl Validator<'_> {
                 });
             }
         }
-        let mut timeouts = Vec::new();
-        for (name, value) in m.timeouts.durations() {
-            let Some(value) = value else { continue };
-            match crate::mesos::roles::parse_mesos_duration(&value.value) {
-                Ok(_) => timeouts.push((name.to_string(), value.value.clone())),
-                Err(e) => self.problem(
+        // In the scenario format's field order: the ping count right after the ping timeout.
+        let (timeouts, problems) = m.timeouts.lines();
+        for problem in problems {
+            match problem {
+                TimeoutProblem::Duration(name, value, e) => self.problem(
                     value,
                     "certify::bad_duration",
                     &format!("timeouts.{name}"),
                     format!("invalid `timeouts.{name}`: {e}"),
                     "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
                 ),
+                TimeoutProblem::NoPings(n) => self.problem(
+                    n,
+                    "certify::bad_ping_count",
+                    "timeouts.max_agent_ping_timeouts",
+                    "`timeouts.max_agent_ping_timeouts` must be at least 1".into(),
+                    "Mesos's default is 5".into(),
+                ),
             }
-        }
-        if let Some(n) = &m.timeouts.max_agent_ping_timeouts {
-            timeouts.push(("max_agent_ping_timeouts".to_string(), n.value.to_string()));
         }
         Certification {
             file: path.to_path_buf(),

@@ -41,12 +41,14 @@ pub fn certify(args: CertifyArgs) -> ExitCode {
             return ExitCode::InvalidInput;
         }
     };
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::env::var("UPGRADE_HARNESS_MAX_CLUSTERS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(4)
-    });
+    // Clusters at once: `--jobs`, within the machine-wide cap shared with test runs.
+    let jobs = match crate::run::slots::max_clusters_setting() {
+        Ok(cap) => args.jobs.unwrap_or(cap),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::InvalidInput;
+        }
+    };
     let run = RunOptions::default();
     let opts = CertifyOptions {
         out: args.out.clone(),

@@ -618,7 +618,7 @@ fn drift_again(folder: &Path, json: bool) -> ExitCode {
             .map_err(|d| d.render_with(&miette::GraphicalReportHandler::new()))?;
         let obs: crate::observation::Observations =
             serde_json::from_value(read("observations.json")?).map_err(|e| e.to_string())?;
-        let apis = crate::drift::scenario_apis(&scenario, &crate::images::BuildOptions::default());
+        let apis = crate::drift::scenario_apis(&scenario, &crate::images::BuildOptions::default())?;
         Ok(crate::drift::drift(
             &scenario,
             &obs,

@@ -13,6 +13,7 @@ use crate::images::master_ha_abi;
 use crate::mesos::versions;
 use crate::scenario::diagnostic::{Diagnostics, Problem, SourceFile};
 use crate::scenario::model::Distribution;
+use crate::scenario::model::TimeoutProblem;
 
 /// The one format version of declarations.
 pub const FORMAT: u32 = 1;
@@ -459,36 +460,24 @@ impl Validator<'_> {
             });
         }
         // In the scenario format's field order: the ping count right after the ping timeout.
-        let mut timeouts = Vec::new();
-        for (name, value) in d.timeouts.durations() {
-            if let Some(value) = value {
-                match crate::mesos::roles::parse_mesos_duration(&value.value) {
-                    Ok(_) => timeouts.push((name.to_string(), value.value.clone())),
-                    Err(e) => self.problem(
-                        value,
-                        "compat::bad_duration",
-                        &format!("timeouts.{name}"),
-                        format!("invalid `timeouts.{name}`: {e}"),
-                        "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
-                    ),
-                }
-            }
-            let Some(n) = d.timeouts.max_agent_ping_timeouts.as_ref() else {
-                continue;
-            };
-            if name != "agent_ping_timeout" {
-                continue;
-            }
-            if n.value == 0 {
-                self.problem(
+        let (timeouts, problems) = d.timeouts.lines();
+        for problem in problems {
+            match problem {
+                TimeoutProblem::Duration(name, value, e) => self.problem(
+                    value,
+                    "compat::bad_duration",
+                    &format!("timeouts.{name}"),
+                    format!("invalid `timeouts.{name}`: {e}"),
+                    "write it as Mesos flags take it: `15secs`, `500ms`, `2mins`".into(),
+                ),
+                TimeoutProblem::NoPings(n) => self.problem(
                     n,
                     "compat::bad_ping_count",
                     "timeouts.max_agent_ping_timeouts",
                     "`timeouts.max_agent_ping_timeouts` must be at least 1".into(),
                     "Mesos's default is 5".into(),
-                );
+                ),
             }
-            timeouts.push(("max_agent_ping_timeouts".to_string(), n.value.to_string()));
         }
         let mut ci = BTreeSet::new();
         let no_ci = Spanned::new(

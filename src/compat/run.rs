@@ -211,9 +211,13 @@ pub async fn run_table(
                     return (cell, key, None);
                 }
                 // The machine-wide cap shared with test runs (`run::slots`), besides `--jobs`.
-                let slot = match crate::run::slots::take(machine_cap).await {
-                    Ok(slot) => slot,
-                    Err(e) => {
+                // Waiting for a slot another process holds: a signal must still stop the table.
+                let slot = match crate::docker::until_shutdown(crate::run::slots::take(machine_cap))
+                    .await
+                {
+                    Err(sig) => return (cell, key, Some(Err(RunError::Interrupted(sig)))),
+                    Ok(Ok(slot)) => slot,
+                    Ok(Err(e)) => {
                         let e = crate::run::InfraError::Io {
                             what: "taking a cluster slot".into(),
                             source: e,

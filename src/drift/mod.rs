@@ -243,18 +243,22 @@ pub struct Drift {
     pub notes: Vec<NoteCheck>,
 }
 
-/// The protobuf APIs of a scenario's `from` and `to` builds, for [`drift`]: only the project's
-/// own builds (`distribution: local`) have a libmesos to read; `None` when there is none, or
-/// it cannot be read (the report then says the descriptors were not read).
+/// The protobuf APIs of a scenario's `from` and `to` builds, for [`drift`] (reading them is
+/// I/O: each build's libmesos, cached per build hash). Only the project's own builds
+/// (`distribution: local`) have a libmesos to read: `Ok(None)` for the others, whose reports
+/// have no protobuf section. `Err` says why a build's API could not be read.
 pub fn scenario_apis(
     scenario: &Scenario,
     opts: &crate::images::BuildOptions,
-) -> Option<(ProtoApi, ProtoApi)> {
+) -> Result<Option<(ProtoApi, ProtoApi)>, String> {
     if scenario.distribution.value != crate::scenario::model::Distribution::Local {
-        return None;
+        return Ok(None);
     }
-    let read = |v: Version| crate::mesos::protos::of_build(&v.to_string(), opts).ok();
-    Some((read(scenario.from_version())?, read(scenario.to_version())?))
+    let read = |v: Version| crate::mesos::protos::of_build(&v.to_string(), opts);
+    Ok(Some((
+        read(scenario.from_version())?,
+        read(scenario.to_version())?,
+    )))
 }
 
 /// The drift between the first and the last phase of a run and, when given, between the

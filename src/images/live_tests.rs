@@ -68,13 +68,7 @@ pub(crate) fn start(
     let mut cmd = Command::new(dir.join("mesos-launcher"));
     cmd.arg(mode)
         .env_clear()
-        .env("MESOS_LAUNCHER", "posix")
-        .env("MESOS_SYSTEMD_ENABLE_SUPPORT", "false")
-        .env("MESOS_ISOLATION", "posix/cpu,posix/mem")
-        .env("MESOS_HOSTNAME", "127.0.0.1")
-        .env("LIBPROCESS_IP", "127.0.0.1")
-        .env("LIBPROCESS_PORT", port.to_string())
-        .env("MESOS_LAUNCHER_DIR", &dir)
+        .envs(crate::images::host_process_env(&dir, port))
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log));
     for (k, v) in env {

@@ -38,3 +38,18 @@ pub use versions::{
     known_versions, master_ha_abi, versions_with_ha_masters, AgentAbi, VersionInfo, APT_PACKAGES,
 };
 pub use zookeeper::{build_zookeeper, ZooKeeperBuild};
+
+/// The environment a build's `mesos-launcher` needs to run as a plain process on this machine, on
+/// 127.0.0.1 (posix launcher and isolation, no systemd): the module checks of `certify` and
+/// the live tests of the builds.
+pub fn host_process_env(launcher_dir: &std::path::Path, port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("MESOS_LAUNCHER", "posix".into()),
+        ("MESOS_SYSTEMD_ENABLE_SUPPORT", "false".into()),
+        ("MESOS_ISOLATION", "posix/cpu,posix/mem".into()),
+        ("MESOS_HOSTNAME", "127.0.0.1".into()),
+        ("LIBPROCESS_IP", "127.0.0.1".into()),
+        ("LIBPROCESS_PORT", port.to_string()),
+        ("MESOS_LAUNCHER_DIR", launcher_dir.display().to_string()),
+    ]
+}

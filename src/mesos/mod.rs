@@ -5,6 +5,7 @@ pub mod distribution;
 pub mod endpoints;
 pub mod format;
 pub mod glog;
+pub mod libmesos_scheduler;
 pub mod modules;
 pub mod notes;
 pub mod procedures;

@@ -278,7 +278,10 @@ impl Runner<'_> {
                         .copy_to_node(node, source, &dir)
                         .await
                         .context(|| format!("copying {} into {node}", source.display()))?;
-                    vec![format!("{dir}/{}", crate::frameworks::libmesos::PROGRAM)]
+                    vec![format!(
+                        "{dir}/{}",
+                        crate::mesos::libmesos_scheduler::PROGRAM
+                    )]
                 }
                 None => program.command.clone(),
             },
@@ -753,6 +756,29 @@ fn tasks_seen(
     } else {
         Err(format!("{}; fine: {}", wrong.join("; "), fine.join(", ")))
     }
+}
+
+/// Builds (or reuses) the scheduler for every `libmesos_scheduler` version the scenario's
+/// frameworks name: version -> program on this machine.
+pub(super) fn build_libmesos_schedulers(
+    scenario: &crate::scenario::Scenario,
+    opts: &crate::images::BuildOptions,
+) -> Result<std::collections::BTreeMap<String, PathBuf>, String> {
+    let mut built = std::collections::BTreeMap::new();
+    let programs = scenario.frameworks.iter().flat_map(|f| {
+        std::iter::once(&f.value.program.value).chain(f.value.upgrade_to.iter().map(|p| &p.value))
+    });
+    for v in programs.filter_map(|p| p.libmesos_scheduler.as_ref()) {
+        if built.contains_key(&v.value) {
+            continue;
+        }
+        let build = crate::images::build_version(&v.value, opts).map_err(|e| e.to_string())?;
+        let program =
+            crate::mesos::libmesos_scheduler::build_scheduler(&build, &opts.cache_dir, &opts.cxx)
+                .map_err(|e| e.to_string())?;
+        built.insert(v.value.clone(), program.program);
+    }
+    Ok(built)
 }
 
 #[cfg(test)]

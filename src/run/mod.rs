@@ -31,7 +31,7 @@ pub use workload::TaskFaults;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::docker;
 use crate::images::BuildOptions;
@@ -136,9 +136,8 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         progress.note("module builds ready", t.elapsed());
     }
     let t = Instant::now();
-    let libmesos_schedulers =
-        crate::frameworks::libmesos::build_for_scenario(&scenario, &opts.build)
-            .map_err(InfraError::Frameworks)?;
+    let libmesos_schedulers = frameworks::build_libmesos_schedulers(&scenario, &opts.build)
+        .map_err(InfraError::Frameworks)?;
     if !libmesos_schedulers.is_empty() {
         progress.note("libmesos schedulers built", t.elapsed());
     }
@@ -263,7 +262,15 @@ pub async fn run_file(path: &Path, opts: &RunOptions) -> Result<RunReport, RunEr
         ));
     }
     // Written last, so that a cleanup problem is in `result.json` too.
-    let apis = crate::drift::scenario_apis(&scenario, &opts.build);
+    // The builds' protobuf APIs: a build whose API cannot be read leaves the section out of
+    // the report, and the run says why.
+    let apis = crate::drift::scenario_apis(&scenario, &opts.build).unwrap_or_else(|why| {
+        runner.progress.note(
+            &format!("no protobuf section in the drift report: {why}"),
+            Duration::ZERO,
+        );
+        None
+    });
     let drift = crate::drift::drift(
         &scenario,
         &report.observations,

@@ -136,7 +136,37 @@ pub struct Timeouts {
     pub zk_session_timeout: Option<Spanned<String>>,
 }
 
+/// A `timeouts:` value that is not valid (for the declarations that copy `timeouts:` into
+/// generated scenarios: `compat`, `certify`).
+pub enum TimeoutProblem<'a> {
+    /// A duration Mesos would refuse: field name, the value, why.
+    Duration(&'static str, &'a Spanned<String>, String),
+    /// `max_agent_ping_timeouts: 0`.
+    NoPings(&'a Spanned<u32>),
+}
+
 impl Timeouts {
+    /// The `timeouts:` lines of a generated scenario (`name`, `value`), in the format's field
+    /// order (the ping count right after the ping timeout), and the values that are invalid.
+    pub fn lines(&self) -> (Vec<(String, String)>, Vec<TimeoutProblem<'_>>) {
+        let (mut lines, mut problems) = (Vec::new(), Vec::new());
+        for (name, value) in self.durations() {
+            if let Some(value) = value {
+                match crate::mesos::roles::parse_mesos_duration(&value.value) {
+                    Ok(_) => lines.push((name.to_string(), value.value.clone())),
+                    Err(e) => problems.push(TimeoutProblem::Duration(name, value, e.to_string())),
+                }
+            }
+            if let (Some(n), "agent_ping_timeout") = (&self.max_agent_ping_timeouts, name) {
+                if n.value == 0 {
+                    problems.push(TimeoutProblem::NoPings(n));
+                }
+                lines.push(("max_agent_ping_timeouts".to_string(), n.value.to_string()));
+            }
+        }
+        (lines, problems)
+    }
+
     /// The duration fields, by name, as written.
     pub fn durations(&self) -> [(&'static str, Option<&Spanned<String>>); 4] {
         [

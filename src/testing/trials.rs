@@ -136,7 +136,12 @@ pub(super) fn real_run(
             failures.push(why);
         }
     }
-    let apis = drift::scenario_apis(&scenario, &crate::images::BuildOptions::default());
+    // The builds the run used (trials run with the default build options, `run_options`).
+    let apis = drift::scenario_apis(&scenario, &s.run_options(None).build).map_err(|why| {
+        Failed::from(format!(
+            "the drift report needs the builds' protobuf APIs: {why}"
+        ))
+    })?;
     let drift = drift::drift(
         &scenario,
         &report.observations,

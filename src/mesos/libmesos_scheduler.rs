@@ -238,10 +238,13 @@ pub fn build_scheduler(
         .arg(format!("-Wl,-rpath-link,{}", opt.display()))
         .args(["-lpthread", "-ldl"])
         .output()
-        .map_err(|e| BuildError::CompilerMissing {
-            version: version.clone(),
-            cxx: cxx.to_string(),
-            detail: e.to_string(),
+        .map_err(|e| {
+            let _ = fs::remove_dir_all(&tmp);
+            BuildError::CompilerMissing {
+                version: version.clone(),
+                cxx: cxx.to_string(),
+                detail: e.to_string(),
+            }
         })?;
     if !out.status.success() {
         let _ = fs::remove_dir_all(&tmp);
@@ -261,27 +264,5 @@ pub fn build_scheduler(
 }
 
 #[cfg(test)]
-#[path = "libmesos_live_tests.rs"]
+#[path = "libmesos_scheduler_live_tests.rs"]
 mod live_tests;
-
-/// Builds (or reuses) the scheduler for every `libmesos_scheduler` version the scenario's
-/// frameworks name: version -> program on this machine.
-pub fn build_for_scenario(
-    scenario: &crate::scenario::Scenario,
-    opts: &crate::images::BuildOptions,
-) -> Result<std::collections::BTreeMap<String, PathBuf>, String> {
-    let mut built = std::collections::BTreeMap::new();
-    let programs = scenario.frameworks.iter().flat_map(|f| {
-        std::iter::once(&f.value.program.value).chain(f.value.upgrade_to.iter().map(|p| &p.value))
-    });
-    for v in programs.filter_map(|p| p.libmesos_scheduler.as_ref()) {
-        if built.contains_key(&v.value) {
-            continue;
-        }
-        let build = crate::images::build_version(&v.value, opts).map_err(|e| e.to_string())?;
-        let program =
-            build_scheduler(&build, &opts.cache_dir, &opts.cxx).map_err(|e| e.to_string())?;
-        built.insert(v.value.clone(), program.program);
-    }
-    Ok(built)
-}
