@@ -22,6 +22,8 @@ use super::{Context, StepError};
 
 /// How long a SIGKILLed process may take to be gone.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// How long one election wait lasts before exited Mesos processes are looked for again.
+const SUPERVISE_EVERY: Duration = Duration::from_secs(5);
 
 impl Runner<'_> {
     /// Performs a fault action; `Outcome::DoneAs` says what happened and how long the
@@ -284,35 +286,25 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Waits until the cluster is whole: every Mesos process that should run runs (one that
-    /// exited is started again, as its supervisor would, and named in `supervised`), a master
-    /// leads, every agent is active with its ID, and the framework is active.
-    async fn until_whole(
+    /// Starts again every Mesos process that exited on its own (not down by design), naming
+    /// it and why it exited in `supervised`.
+    async fn restart_exited(
         &mut self,
         number: usize,
-        within: Duration,
         supervised: &mut Vec<String>,
     ) -> Result<(), StepError> {
-        let deadline = Instant::now() + within;
-        let left = || deadline.saturating_duration_since(Instant::now());
-        // A process that exited on its own after the fault (a master that lost its
-        // ZooKeeper session or leadership exits by design).
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let exited: Vec<String> = {
-            let mut out = Vec::new();
-            for (name, n) in &self.cluster.nodes {
-                if n.pid.is_none() || self.down_by_design.contains(name) {
-                    continue;
-                }
-                if let Ok(crate::docker::ProcessStatus::Running { .. }) =
-                    self.cluster.run.process_status(name, PROCESS).await
-                {
-                    continue;
-                }
-                out.push(name.clone());
+        let mut exited = Vec::new();
+        for (name, n) in &self.cluster.nodes {
+            if n.pid.is_none() || self.down_by_design.contains(name) {
+                continue;
             }
-            out
-        };
+            if let Ok(crate::docker::ProcessStatus::Running { .. }) =
+                self.cluster.run.process_status(name, PROCESS).await
+            {
+                continue;
+            }
+            exited.push(name.clone());
+        }
         for name in exited {
             let output = self.cluster.process_output(&name).await;
             // Mesos says why it exits on one line ("EXIT with status 1: Lost candidacy...").
@@ -333,8 +325,33 @@ impl Runner<'_> {
             }
             supervised.push(format!("{name} had exited ({why})"));
         }
-        if self.cluster.is_ha() {
-            self.cluster.elect(left()).await?;
+        Ok(())
+    }
+
+    /// Waits until the cluster is whole: every Mesos process that should run runs (one that
+    /// exited is started again, as its supervisor would, and named in `supervised`), a master
+    /// leads, every agent is active with its ID, and the framework is active.
+    async fn until_whole(
+        &mut self,
+        number: usize,
+        within: Duration,
+        supervised: &mut Vec<String>,
+    ) -> Result<(), StepError> {
+        let deadline = Instant::now() + within;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        // A master that lost its ZooKeeper session or leadership exits by design, maybe only
+        // seconds after the fault (under load, long after it): until the masters elect,
+        // every Mesos process that exited is started again, as its supervisor would.
+        loop {
+            self.restart_exited(number, supervised).await?;
+            if !self.cluster.is_ha() {
+                break;
+            }
+            match self.cluster.elect(left().min(SUPERVISE_EVERY)).await {
+                Ok(_) => break,
+                Err(e) if left().is_zero() => return Err(e),
+                Err(_) => continue,
+            }
         }
         let leader = self.cluster.target(&self.cluster.masters()[0])?;
         readiness::wait_master_elected(&self.cluster.client, &leader, left())
