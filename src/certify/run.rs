@@ -515,7 +515,7 @@ pub async fn certify(
     let table = paths_table(c, &paths, &files);
     let table_opts = compat::CompatOptions {
         out: opts.out.join("paths"),
-        work: opts.work.join("scenarios"),
+        work: opts.work.join("generated"),
         cache: opts.cache.clone(),
         run: opts.run.clone(),
         jobs: opts.jobs,

@@ -18,6 +18,9 @@ use crate::scenario::TestName;
 /// file is one of the project's scenarios (under a `scenarios/` folder): the one naming rule,
 /// [`TestName`].
 pub fn scenario_test_name(file: &Path) -> Option<String> {
+    // Only a file under a `scenarios` folder is a scenario test (a generated compat or
+    // certify scenario is not: rerun it with `upgrade-harness run FILE`).
+    under_scenarios(file)?;
     TestName::of_path(file).map(|name| name.run())
 }
 
@@ -50,6 +53,14 @@ struct ResultFile {
     #[serde(default)]
     aborted: Option<String>,
     seconds: f64,
+    /// A must-fail scenario's outcome: whether it failed where it should.
+    #[serde(default)]
+    expected_failure: Option<ExpectedRead>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ExpectedRead {
+    caught: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +91,8 @@ pub enum RunStatus {
     Passed,
     /// Something failed, or the run stopped early.
     Failed,
+    /// A must-fail scenario that failed exactly where and how it should: what it is for.
+    FailedAsExpected,
     /// The run passed, but its scenario test found its observations differ from the
     /// committed snapshots (`snapshot-diffs.txt` in the run folder).
     SnapshotsDiffer,
@@ -90,6 +103,7 @@ impl RunStatus {
         match self {
             RunStatus::Passed => "passed",
             RunStatus::Failed => "**FAILED**",
+            RunStatus::FailedAsExpected => "failed as expected",
             RunStatus::SnapshotsDiffer => "**snapshots differ**",
         }
     }
@@ -207,7 +221,13 @@ pub fn collect(dir: &Path, since: Option<SystemTime>) -> Result<Overview, Overvi
 
 fn row(folder: &Path, name: String, r: ResultFile) -> RunRow {
     let failed_phase = r.phases.iter().find(|p| p.failed()).map(|p| p.name.clone());
-    let status = if failed_phase.is_some() || r.aborted.is_some() {
+    let status = if let Some(e) = &r.expected_failure {
+        if e.caught {
+            RunStatus::FailedAsExpected
+        } else {
+            RunStatus::Failed
+        }
+    } else if failed_phase.is_some() || r.aborted.is_some() {
         RunStatus::Failed
     } else if folder.join("snapshot-diffs.txt").is_file() {
         RunStatus::SnapshotsDiffer
@@ -230,9 +250,11 @@ fn row(folder: &Path, name: String, r: ResultFile) -> RunRow {
 }
 
 impl Overview {
-    /// Runs that did not pass.
+    /// Runs that did not go as they should (a must-fail run that failed as expected did).
     pub fn failed(&self) -> impl Iterator<Item = &RunRow> {
-        self.runs.iter().filter(|r| r.status != RunStatus::Passed)
+        self.runs
+            .iter()
+            .filter(|r| !matches!(r.status, RunStatus::Passed | RunStatus::FailedAsExpected))
     }
 
     /// The one command that reruns every failed scenario test:
@@ -249,9 +271,19 @@ impl Overview {
     /// The Markdown overview.
     pub fn markdown(&self) -> String {
         let failed = self.failed().count();
-        let passed = self.runs.len() - failed;
+        let as_expected = self
+            .runs
+            .iter()
+            .filter(|r| r.status == RunStatus::FailedAsExpected)
+            .count();
+        let passed = self.runs.len() - failed - as_expected;
+        let expected = if as_expected > 0 {
+            format!(", {as_expected} failed as expected (must-fail)")
+        } else {
+            String::new()
+        };
         let mut md = format!(
-            "# Upgrade scenarios: {passed} passed, {failed} failed\n\n{} scenario run{} in {:.0}s of cluster time.\n\n",
+            "# Upgrade scenarios: {passed} passed, {failed} failed{expected}\n\n{} scenario run{} in {:.0}s of cluster time.\n\n",
             self.runs.len(),
             if self.runs.len() == 1 { "" } else { "s" },
             self.runs.iter().map(|r| r.seconds).sum::<f64>()
@@ -484,6 +516,41 @@ mod tests {
         assert_eq!(
             overview.rerun_command().as_deref(),
             Some("cargo nextest run --profile ci -E 'test(=run::local::1_10_0-to-1_11_0)'")
+        );
+    }
+
+    #[test]
+    fn a_must_fail_run_caught_where_expected_is_not_a_failure_to_rerun() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outcomes = Vec::new();
+        for caught in [true, false] {
+            let sub = dir.path().join(caught.to_string());
+            let folder = run_folder(&sub, &test_fixture::failed(), 0);
+            // What a must-fail run's result.json adds (`report::expected`).
+            let path = folder.join("result.json");
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            v["expected_failure"] = serde_json::json!({"caught": caught, "seen": "x"});
+            std::fs::write(&path, v.to_string()).unwrap();
+            let overview = collect(&sub, None).unwrap();
+            outcomes.push((overview.runs[0].status, overview.failed().count() == 1));
+            let md = overview.markdown();
+            if caught {
+                assert!(
+                    md.starts_with(
+                        "# Upgrade scenarios: 0 passed, 0 failed, 1 failed as expected (must-fail)"
+                    ),
+                    "{md}"
+                );
+                assert!(!md.contains("Rerun"), "{md}");
+            }
+        }
+        assert_eq!(
+            outcomes,
+            [
+                (RunStatus::FailedAsExpected, false),
+                (RunStatus::Failed, true)
+            ]
         );
     }
 
