@@ -15,11 +15,10 @@ use serde_json::Value;
 use crate::check::Verdict;
 use crate::docker::ProcessStatus;
 use crate::report::{Place, Status, VerdictKind, VerdictRecord};
-use crate::scenario::locate;
 use crate::scenario::model::{Endpoint, Framework, KeptTasks, Program};
 
 use super::cluster::FRAMEWORK_PROCESS;
-use super::runner::{location, Outcome, Runner};
+use super::runner::{Outcome, Runner};
 use super::{Context, StepError};
 
 /// How long a framework may take to be healthy, registered and running its tasks after its
@@ -113,18 +112,7 @@ impl Runner<'_> {
 
     /// Where `frameworks[index]` writes `field` (or the framework itself).
     fn framework_place(&self, index: usize, field: &[&str]) -> Option<Place> {
-        let fws = &self.scenario.frameworks;
-        let start = location(&fws[index].referenced)?;
-        let end = fws.get(index + 1).and_then(|f| location(&f.referenced));
-        let (line, column) = (1..=field.len())
-            .rev()
-            .find_map(|n| locate::field_value(&self.source, start, end, &field[..n]))
-            .unwrap_or(start);
-        Some(Place {
-            file: self.file.clone(),
-            line,
-            column,
-        })
+        self.place_in(&self.scenario.frameworks, index, field)
     }
 
     /// The environment every framework gets: where the masters are.

@@ -8,10 +8,9 @@ use crate::mesos::endpoints::AGENT_REMOVALS;
 use crate::mesos::readiness;
 use crate::mesos::roles::Role;
 use crate::report::{Place, Status, VerdictKind, VerdictRecord};
-use crate::scenario::locate;
 use crate::scenario::model::{Invariant, Target};
 
-use super::runner::{location, Runner};
+use super::runner::Runner;
 
 /// How long invariants may take to settle after an action (they are waits, not snapshots).
 const SETTLE: Duration = Duration::from_secs(20);
@@ -110,18 +109,7 @@ impl Runner<'_> {
 
     /// Where check `index` writes `field` (its value), or the check itself.
     fn check_place(&self, index: usize, field: &[&str]) -> Option<Place> {
-        let checks = &self.scenario.checks;
-        let start = location(&checks[index].referenced)?;
-        let end = checks.get(index + 1).and_then(|c| location(&c.referenced));
-        let (line, column) = (1..=field.len())
-            .rev()
-            .find_map(|n| locate::field_value(&self.source, start, end, &field[..n]))
-            .unwrap_or(start);
-        Some(Place {
-            file: self.file.clone(),
-            line,
-            column,
-        })
+        self.place_in(&self.scenario.checks, index, field)
     }
 
     /// Fetches what a check needs from `node`.

@@ -286,6 +286,30 @@ impl Runner<'_> {
 }
 
 /// 1-based line and column of a location serde-saphyr recorded (`None` when unknown).
+impl Runner<'_> {
+    /// Where `field` (its deepest part written) of item `index` of a scenario list (`checks`,
+    /// `frameworks`) is in the scenario file; the item's own place when the field is not
+    /// written. Runtime failures point there.
+    pub(super) fn place_in<T>(
+        &self,
+        list: &[serde_saphyr::Spanned<T>],
+        index: usize,
+        field: &[&str],
+    ) -> Option<Place> {
+        let start = location(&list.get(index)?.referenced)?;
+        let end = list.get(index + 1).and_then(|x| location(&x.referenced));
+        let (line, column) = (1..=field.len())
+            .rev()
+            .find_map(|n| locate::field_value(&self.source, start, end, &field[..n]))
+            .unwrap_or(start);
+        Some(Place {
+            file: self.file.clone(),
+            line,
+            column,
+        })
+    }
+}
+
 pub(super) fn location(l: &serde_saphyr::Location) -> Option<(usize, usize)> {
     (l.line() > 0).then(|| (l.line() as usize, l.column() as usize))
 }
